@@ -1,0 +1,3 @@
+from mcmsched.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""The typer application and the error handling every command shares."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from mcmsched.errors import MCMSchedError
+
+app = typer.Typer(
+    name="mcmsched",
+    help="Schedule multi-model AI inference on heterogeneous chiplet MCM accelerators.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """mcmsched: find and score schedules for several models on a chiplet MCM accelerator."""
+
+
+def fail(err: MCMSchedError) -> None:
+    """Print a user error without a traceback and exit with code 2."""
+    err_console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def run_app(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors exit 2 with one line, no traceback."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except MCMSchedError as err:  # raised outside a command body (e.g. callbacks)
+        err_console.print(f"error: {err}", highlight=False, markup=False)
+        sys.exit(2)
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the mcmsched version."""
+    from mcmsched import __version__
+
+    console.print(__version__)

@@ -1,0 +1,66 @@
+"""Chiplet classes: a dataflow on a PE array with its buffers, bandwidths, clock and energies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.dataflow import Dataflow
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyTable:
+    """Per-access energies (pJ), MAESTRO's convention: a MAC costs ``mac_pj``; an L1 / L2 access
+    costs ``l1_factor`` / ``l2_factor`` times a MAC. Defaults are MAESTRO's (mac 2.88 pJ? see
+    cost model docs; factors 0.55 and 6.0 after GANAX)."""
+
+    mac_pj: float = 2.88
+    l1_factor: float = 0.55
+    l2_factor: float = 6.0
+
+    def __post_init__(self) -> None:
+        for name in ("mac_pj", "l1_factor", "l2_factor"):
+            if getattr(self, name) < 0:
+                raise MCMSchedError("energy must not be negative", field=f"energy.{name}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChipletClass:
+    """A kind of chiplet (Def. 2 of SCAR: df, N_PE, BW_noc, BW_mem, Sz_mem).
+
+    - ``n_pes``: processing elements,
+    - ``l1_bytes``: PE-local buffer per PE, ``l2_bytes``: chiplet-level shared buffer,
+    - ``noc_bw``: on-chiplet NoC bandwidth, elements per cycle (L2 <-> PEs),
+    - ``mem_bw``: bandwidth of the chiplet's L2 towards the outside, elements per cycle
+      (MAESTRO's ``offchip_bw``),
+    - ``clock_hz``: clock frequency (SCAR: 500 MHz).
+    """
+
+    name: str
+    dataflow: Dataflow
+    n_pes: int = 4096
+    l1_bytes: int = 8 * 1024
+    l2_bytes: int = 10 * 1024 * 1024
+    noc_bw: float = 256.0
+    mem_bw: float = 128.0
+    clock_hz: float = 500e6
+    energy: EnergyTable = field(default_factory=EnergyTable)
+
+    def __post_init__(self) -> None:
+        for name in ("n_pes", "l1_bytes", "l2_bytes"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise MCMSchedError(
+                    f"chiplet class '{self.name}': must be a positive integer, got {v!r}",
+                    field=name,
+                )
+        for name in ("noc_bw", "mem_bw", "clock_hz"):
+            if not getattr(self, name) > 0:
+                raise MCMSchedError(f"chiplet class '{self.name}': must be positive", field=name)
+
+    @property
+    def short(self) -> str:
+        """A short label for drawings ("NVD", "Shi", ...)."""
+        return {"nvdla": "NVD", "shidiannao": "Shi", "eyeriss": "RS"}.get(
+            self.dataflow.name, self.dataflow.name[:3]
+        )
