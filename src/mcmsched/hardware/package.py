@@ -17,6 +17,8 @@ import numpy as np
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
 
+TOPOLOGIES = ("mesh", "graph")
+
 
 @dataclass(frozen=True, slots=True)
 class NoPParams:
@@ -78,6 +80,12 @@ class Package:
         object.__setattr__(self, "links", tuple(tuple(sorted(lk)) for lk in self.links))
         if not self.chiplets:
             raise MCMSchedError(f"package '{self.name}' has no chiplets", field="chiplets")
+        if self.topology not in TOPOLOGIES:
+            raise MCMSchedError(
+                f"package '{self.name}': unknown topology '{self.topology}' "
+                f"(valid: {', '.join(TOPOLOGIES)})",
+                field="topology",
+            )
         ids = [c.id for c in self.chiplets]
         if ids != list(range(len(ids))):
             raise MCMSchedError(
@@ -116,6 +124,32 @@ class Package:
                     raise MCMSchedError(
                         f"package '{self.name}': mesh link ({a}, {b}) joins "
                         "chiplets that are not grid neighbours",
+                        field="links",
+                    )
+            self._check_full_mesh()
+
+    def _check_full_mesh(self) -> None:
+        """A mesh is routed XY with Manhattan hop counts, which is only right when the chiplets
+        fill their bounding grid and every pair of grid neighbours is linked."""
+        rows = max(c.row for c in self.chiplets) + 1
+        cols = max(c.col for c in self.chiplets) + 1
+        if min(min(c.row, c.col) for c in self.chiplets) < 0 or len(self.chiplets) != rows * cols:
+            raise MCMSchedError(
+                f"package '{self.name}': a mesh needs chiplets on every position of a "
+                f"rows x cols grid from (0, 0) ({len(self.chiplets)} chiplets in a "
+                f"{rows}x{cols} box); use topology 'graph' for other shapes",
+                field="chiplets",
+            )
+        pos = {(c.row, c.col): c.id for c in self.chiplets}
+        have = set(self.links)
+        for c in self.chiplets:
+            for nr, nc in ((c.row, c.col + 1), (c.row + 1, c.col)):
+                other = pos.get((nr, nc))
+                if other is not None and tuple(sorted((c.id, other))) not in have:
+                    raise MCMSchedError(
+                        f"package '{self.name}': mesh link ({c.id}, {other}) between grid "
+                        "neighbours is missing (XY routing needs the full mesh); use topology "
+                        "'graph' for other link sets",
                         field="links",
                     )
 
@@ -236,16 +270,55 @@ def mesh_links(rows: int, cols: int) -> list[tuple[int, int]]:
     return out
 
 
-def grid_chiplets(layout: Iterable[Iterable[str]], dram_cols: str = "sides") -> list[Chiplet]:
-    """Chiplets from a grid of class names (row-major). ``dram_cols``: ``sides`` puts DRAM
-    interfaces on the left and right columns (SCAR/Tangram), ``all`` on every chiplet."""
+def triangular_links(rows: int, cols: int) -> list[tuple[int, int]]:
+    """A triangular NoP on a rows x cols grid (row-major ids): the mesh links plus one diagonal
+    per grid square, from its top-left to its bottom-right chiplet (SCAR's "-T" ablation)."""
+    out = mesh_links(rows, cols)
+    for r in range(rows - 1):
+        for c in range(cols - 1):
+            i = r * cols + c
+            out.append((i, i + cols + 1))
+    return sorted(out)
+
+
+def grid_chiplets(
+    layout: Iterable[Iterable[str]], dram_cols: str | Iterable[int] = "sides"
+) -> list[Chiplet]:
+    """Chiplets from a grid of class names (row-major, rows top to bottom). ``dram_cols``:
+    ``sides`` puts DRAM interfaces on the left and right columns (SCAR/Tangram), ``all`` on every
+    chiplet, or an iterable of chiplet ids (row-major) that have one."""
     rows = [list(r) for r in layout]
+    if not rows or not rows[0]:
+        raise MCMSchedError("layout must have at least one row and one column", field="layout")
     n_cols = len(rows[0])
+    n = sum(len(r) for r in rows)
+    ids: set[int] | None = None
+    if isinstance(dram_cols, str):
+        if dram_cols not in ("sides", "all"):
+            raise MCMSchedError(
+                f"unknown DRAM interface placement '{dram_cols}' (valid: sides, all, or a list "
+                "of chiplet ids)",
+                field="dram.interfaces",
+            )
+    else:
+        ids = set()
+        for i in dram_cols:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
+                raise MCMSchedError(
+                    f"DRAM interface id {i!r} is not a chiplet id (0..{n - 1})",
+                    field="dram.interfaces",
+                )
+            ids.add(i)
     out: list[Chiplet] = []
     for r, row in enumerate(rows):
         if len(row) != n_cols:
-            raise MCMSchedError("layout rows must have equal length", field="layout")
+            raise MCMSchedError(
+                f"layout rows must have equal length (row 0 has {n_cols}, row {r} has {len(row)})",
+                field="layout",
+            )
         for c, cls in enumerate(row):
-            dram = dram_cols == "all" or c in (0, n_cols - 1)
-            out.append(Chiplet(id=len(out), cls=cls, row=r, col=c, dram_interface=dram))
+            i = len(out)
+            sides = dram_cols == "all" or c in (0, n_cols - 1)
+            dram = (i in ids) if ids is not None else sides
+            out.append(Chiplet(id=i, cls=cls, row=r, col=c, dram_interface=dram))
     return out
