@@ -297,6 +297,9 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
         mark = err.problem_mark or err.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         what = err.problem or err.context or "invalid YAML"
+        cm = err.context_mark
+        if err.problem and err.context and cm is not None:
+            what += f" ({err.context} at line {cm.line + 1}, column {cm.column + 1})"
         raise MCMSchedError(f"{where}YAML syntax error: {what}", file=source) from None
     except yaml.YAMLError as err:
         raise MCMSchedError(f"YAML error: {err}", file=source) from None
@@ -531,6 +534,12 @@ def _package_from_model(m: PackageModel, source: str | None) -> Package:
                     field=f"chiplets[{i}].class",
                 )
             chiplets.append(Chiplet(i, cm_.cls, cm_.row, cm_.col, cm_.dram))
+    if not any(c.dram_interface for c in chiplets):
+        raise MCMSchedError(
+            "no chiplet has a DRAM interface (the package could not reach memory)",
+            file=source,
+            field="dram.interfaces" if grid is not None else "chiplets",
+        )
     links = _links_from(m.links, chiplets, grid, source)
     if m.topology == "mesh":
         for i, (a, b) in enumerate(links):
