@@ -48,7 +48,7 @@ from mcmsched.hardware.package import (
     mesh_links,
     triangular_links,
 )
-from mcmsched.hardware.presets import get_preset
+from mcmsched.hardware.presets import apply_overrides, get_preset, preset_names
 
 # ---- pydantic models ------------------------------------------------------------------------
 
@@ -605,6 +605,27 @@ def load_package(path: str | Path) -> Package:
     return package_from_dict(parse_yaml(text, str(p)), str(p))
 
 
+def package_from_spec(spec: str | Path, **overrides: Any) -> Package:
+    """A package from a preset name or a YAML file path (a path that exists, or any name ending
+    in ``.yaml`` / ``.yml``), with optional preset overrides (for a file: applied to every class,
+    see :func:`mcmsched.hardware.presets.apply_overrides`)."""
+    p = Path(spec)
+    if p.suffix.lower() in (".yaml", ".yml") or p.is_file():
+        pkg = load_package(p)
+        if overrides:
+            try:
+                pkg = apply_overrides(pkg, **overrides)
+            except MCMSchedError as err:
+                raise MCMSchedError(err.reason, file=str(p), field=err.field) from None
+        return pkg
+    name = str(spec)
+    if name not in preset_names():
+        raise MCMSchedError(
+            f"'{name}' is neither a preset nor a YAML file (presets: {', '.join(preset_names())})"
+        )
+    return get_preset(name, **overrides)
+
+
 def _dataflow_to(df: Dataflow) -> Any:
     if BUILTIN_DATAFLOWS.get(df.name) == df:
         return df.name
@@ -715,6 +736,7 @@ __all__ = [
     "dump_package",
     "load_package",
     "package_from_dict",
+    "package_from_spec",
     "package_to_dict",
     "parse_yaml",
     "save_package",
