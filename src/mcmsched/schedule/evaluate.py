@@ -1,0 +1,164 @@
+"""Score a schedule: SCAR's performance model (PAPERS.md §2.5, §3.3-3.4).
+
+Per window, each model's plan is costed by :class:`mcmsched.schedule.costing.ModelCostModel`
+(pipelined latency = fill + (n_mb - 1) * slowest steady stage). Window latency is the maximum over
+its models, scenario latency the sum over windows; energies add. See docs/SCHEDULER.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from mcmsched.cost.table import CostTable
+from mcmsched.schedule.costing import CostModels, PlanCost
+from mcmsched.schedule.metrics import EnergyBreakdown, Metrics, TimelineEvent
+from mcmsched.schedule.model import ModelPlan, Schedule, Window
+from mcmsched.schedule.options import EvalOptions
+
+
+def _contention(window: Window, cm: CostModels) -> list[np.ndarray]:
+    """δ per plan and stage for ``contention="link-sharing"``: each inter-segment NoP flow pays
+    the bytes of the other flows on its most loaded XY link divided by the link bandwidth."""
+    pkg = cm.costs.package
+    flows: list[tuple[int, int, list[tuple[int, int]], float]] = []
+    for pi, plan in enumerate(window.plans):
+        mcm = cm[plan.model]
+        _, _, _, outb = mcm.tables(plan.minibatch)
+        segs = plan.segments
+        for k in range(len(segs) - 1):
+            src, dst = segs[k].chiplet, segs[k + 1].chiplet
+            if src != dst:
+                flows.append((pi, k, pkg.route(src, dst), float(outb[segs[k].stop - 1])))
+    load: dict[tuple[int, int], float] = defaultdict(float)
+    for _, _, links, size in flows:
+        for lk in links:
+            load[lk] += size
+    extra = [np.zeros((1, len(p.segments))) for p in window.plans]
+    bw = pkg.nop.bw_gbps * 1e9
+    for pi, k, links, size in flows:
+        others = max((load[lk] - size for lk in links), default=0.0)
+        extra[pi][0, k] += max(others, 0.0) / bw
+    return extra
+
+
+def plan_cost(
+    plan: ModelPlan,
+    cm: CostModels,
+    *,
+    in_src: int | None = None,
+    out_to_dram: bool = True,
+    extra_out_s: np.ndarray | None = None,
+) -> PlanCost:
+    """Cost of one plan (a single path) through the shared cost model."""
+    segs = [(s.start, s.stop) for s in plan.segments]
+    ch = np.array([list(plan.chiplets)], dtype=np.int64)
+    src = None if in_src is None else np.array([in_src], dtype=np.int64)
+    return cm[plan.model].plan_cost(
+        segs, ch, plan.minibatch, in_src=src, out_to_dram=out_to_dram, extra_out_s=extra_out_s
+    )
+
+
+def evaluate(
+    schedule: Schedule,
+    costs: CostTable,
+    options: EvalOptions | None = None,
+    *,
+    cost_models: CostModels | None = None,
+) -> Metrics:
+    """Latency, energy, EDP, throughput, per-window/per-model/per-chiplet figures and a timeline
+    of ``schedule`` with the costs of ``costs`` (its scenario and package). ``cost_models`` may be
+    passed to reuse precomputed per-model tables (it must use the same ``options``)."""
+    opts = options or EvalOptions()
+    cm = cost_models if cost_models is not None else CostModels(costs, opts)
+    scenario, pkg = costs.scenario, costs.package
+    n_models = len(scenario.entries)
+    last_window = {m: -1 for m in range(n_models)}
+    for w, win in enumerate(schedule.windows):
+        for p in win.plans:
+            last_window[p.model] = w
+    prev_chip: dict[int, int] = {}
+    win_lat: list[float] = []
+    win_en: list[float] = []
+    model_lat = [[0.0] * len(schedule.windows) for _ in range(n_models)]
+    m_comp = [0.0] * n_models
+    m_nop = [0.0] * n_models
+    m_dram = [0.0] * n_models
+    busy = [0.0] * pkg.n_chiplets
+    events: list[TimelineEvent] = []
+    completion = [0.0] * n_models
+    t0 = 0.0
+    for w, win in enumerate(schedule.windows):
+        extra = _contention(win, cm) if opts.contention == "link-sharing" else None
+        lat_w = 0.0
+        en_w = 0.0
+        for pi, plan in enumerate(win.plans):
+            m = plan.model
+            nop_mode = opts.window_boundary == "nop"
+            in_src = prev_chip.get(m) if nop_mode else None
+            out_dram = (not nop_mode) or last_window[m] == w
+            pc = plan_cost(
+                plan,
+                cm,
+                in_src=in_src,
+                out_to_dram=out_dram,
+                extra_out_s=None if extra is None else extra[pi],
+            )
+            lat = float(pc.latency_s[0])
+            model_lat[m][w] = lat
+            lat_w = max(lat_w, lat)
+            en_w += float(pc.energy_j[0])
+            m_comp[m] += float(pc.compute_j[0])
+            m_nop[m] += float(pc.nop_j[0])
+            m_dram[m] += float(pc.dram_j[0])
+            prev_chip[m] = plan.segments[-1].chiplet
+            if last_window[m] == w:
+                completion[m] = t0 + lat
+            # timeline
+            first = pc.first_s[0]
+            steady = pc.steady_s[0]
+            period = float(steady.max())
+            n_rest = pc.n_minibatches - 1
+            f_start = t0
+            for k, seg in enumerate(plan.segments):
+                f_end = f_start + float(first[k])
+                events.append(
+                    TimelineEvent(seg.chiplet, m, w, k, f_start, f_end, "fill", float(first[k]))
+                )
+                b = float(first[k])
+                if n_rest > 0:
+                    s_busy = n_rest * float(steady[k])
+                    events.append(
+                        TimelineEvent(
+                            seg.chiplet, m, w, k, f_end, f_end + n_rest * period, "steady", s_busy
+                        )
+                    )
+                    b += s_busy
+                busy[seg.chiplet] += b
+                f_start = f_end
+        win_lat.append(lat_w)
+        win_en.append(en_w)
+        t0 += lat_w
+    latency = float(sum(win_lat))
+    comp, nop, dram = sum(m_comp), sum(m_nop), sum(m_dram)
+    energy = comp + nop + dram
+    samples = int(sum(scenario.batches))
+    return Metrics(
+        latency_s=latency,
+        energy_j=energy,
+        edp=energy * latency,
+        throughput_ips=samples / latency if latency > 0 else 0.0,
+        total_samples=samples,
+        energy=EnergyBreakdown(comp, nop, dram),
+        model_energy=tuple(
+            EnergyBreakdown(m_comp[m], m_nop[m], m_dram[m]) for m in range(n_models)
+        ),
+        window_latency_s=tuple(win_lat),
+        window_energy_j=tuple(win_en),
+        model_latency_s=tuple(tuple(r) for r in model_lat),
+        model_completion_s=tuple(completion),
+        chiplet_busy_s=tuple(busy),
+        chiplet_utilisation=tuple(b / latency if latency > 0 else 0.0 for b in busy),
+        timeline=tuple(events),
+    )
