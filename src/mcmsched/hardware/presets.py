@@ -237,7 +237,7 @@ def _check_overrides(preset: str, overrides: dict[str, Any], allowed: Iterable[s
             raise MCMSchedError(f"override must be {kind}, got {value!r}", field=key)
 
 
-def apply_overrides(pkg: Package, **overrides: Any) -> Package:
+def apply_overrides(pkg: Package, /, **overrides: Any) -> Package:
     """``pkg`` with the :data:`COMMON_OVERRIDES` applied (chiplet-class fields to every class)."""
     _check_overrides(pkg.name, overrides, COMMON_OVERRIDES)
     cls_fields = {
@@ -301,7 +301,7 @@ def monolithic_like(
     )
 
 
-def get_preset(name: str, **overrides: Any) -> Package:
+def get_preset(name: str, /, **overrides: Any) -> Package:
     """A built-in package by name (see :func:`list_presets`), with optional overrides
     (:data:`COMMON_OVERRIDES`; ``monolithic`` also takes :data:`MONOLITHIC_OVERRIDES`, and its
     other overrides apply to the reference package before the totals are taken).

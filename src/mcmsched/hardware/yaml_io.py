@@ -605,7 +605,7 @@ def load_package(path: str | Path) -> Package:
     return package_from_dict(parse_yaml(text, str(p)), str(p))
 
 
-def package_from_spec(spec: str | Path, **overrides: Any) -> Package:
+def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
     """A package from a preset name or a YAML file path (a path that exists, or any name ending
     in ``.yaml`` / ``.yml``), with optional preset overrides (for a file: applied to every class,
     see :func:`mcmsched.hardware.presets.apply_overrides`)."""
