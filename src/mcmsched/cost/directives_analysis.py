@@ -113,7 +113,7 @@ class _Level:
     sp_idx: int = -1
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Hardware:
     """The accelerator parameters the analysis uses: PEs, NoC bandwidth (elements/cycle, every
     level), off-chip bandwidth (elements/cycle), NoC head latency (cycles), SIMD lanes per PE."""
@@ -271,7 +271,9 @@ def _apply_stride(maps: list[_Map], is_top: bool, problem: Problem, full: dict[s
 def _analyse_level_static(lvl: _Level, li: int) -> None:
     spatial = [i for i, m in enumerate(lvl.maps) if m.cls == SPATIAL]
     if not spatial:
-        raise MCMSchedError(f"cluster level {li} of the dataflow has no SpatialMap", field="Dataflow")
+        raise MCMSchedError(
+            f"cluster level {li} of the dataflow has no SpatialMap", field="Dataflow"
+        )
     if len(spatial) > 2:
         raise MCMSchedError(
             f"cluster level {li} of the dataflow has more than two SpatialMaps", field="Dataflow"
@@ -533,11 +535,11 @@ class _LevelAnalyser:
                         elif unique[v] != 0:
                             ret *= unique[v]
         for v in cpl:
-            i = lvl.index.get(v)
-            if i is None:
+            ix = lvl.index.get(v)
+            if ix is None:
                 continue
-            m = lvl.maps[i]
-            s = sts[i]
+            m = lvl.maps[ix]
+            s = sts[ix]
             a = OUT_OF.get(v, v)
             if m.cls == TEMPORAL:
                 if s.pos == INIT:
@@ -684,9 +686,7 @@ class _LevelAnalyser:
             v = m.var
             if m.cls == TEMPORAL:
                 out[v] = sz.mapped_e[v] if s.edge else sz.mapped[v]
-            elif s.pos == STEADY:
-                out[v] = sz.mapped[v]
-            elif s.pos == INIT and not s.edge:
+            elif s.pos == STEADY or (s.pos == INIT and not s.edge):
                 out[v] = sz.mapped[v]
             else:
                 out[v] = sz.mapped_e[v] if (nec == 1 or spee) else sz.mapped[v]
@@ -786,7 +786,10 @@ class _LevelAnalyser:
             active_sum += act * occ
             c_eff = comp if comp != 0 else 1
             if li == 0:
-                req = max(res.l2_size[OUTPUT] // c_eff, (res.l2_size[INPUT] + res.l2_size[WEIGHT]) // c_eff)
+                req = max(
+                    res.l2_size[OUTPUT] // c_eff,
+                    (res.l2_size[INPUT] + res.l2_size[WEIGHT]) // c_eff,
+                )
                 res.offchip_bw_req = max(res.offchip_bw_req, req // 2)
             res.peak_noc_bw = max(res.peak_noc_bw, max(ingress, egress) // c_eff)
             for k, dv in enumerate((d_in, d_out, c_eff)):
