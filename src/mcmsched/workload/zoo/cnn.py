@@ -17,8 +17,8 @@ independent counts they are checked against):
 - ``googlenet``: GoogLeNet / Inception v1 as in Table 1 of Szegedy et al. (CVPR 2015), with the
   5x5 convolutions of the paper (torchvision uses 3x3 there), no auxiliary classifiers and no
   LRN; 57 CONV + 1 GEMM = 58 layers, 1,582,671,872 MACs. The paper's "ops" column sums to 1586 M;
-  every row agrees to its rounding except inception 5a, which the paper lists as 54 M although
-  its own channel columns give 51.1 M.
+  every row agrees within 1% except inception 5a, which the paper lists as 54 M although its own
+  channel columns give 51.1 M.
 - ``mobilenetv2``: MobileNetV2 1.0 (Sandler et al., CVPR 2018, Table 2): 52 CONV/DWCONV + 1 GEMM
   = 300,774,272 MACs (the paper's 300 M multiply-adds) plus 10 ELTWISE residual adds (63 layers).
 """
