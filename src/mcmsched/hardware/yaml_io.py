@@ -673,15 +673,15 @@ def package_to_dict(pkg: Package) -> dict[str, Any]:
     d["classes"] = classes
     dram: dict[str, Any] = {}
     grid = _grid_of(pkg)
-    links = sorted(pkg.links)
+    links = [tuple(lk) for lk in pkg.links]  # keep the order: Package equality sees it
     if grid is not None:
         rows, cols = grid
         d["layout"] = [
             " ".join(pkg.chiplets[r * cols + c].cls for c in range(cols)) for r in range(rows)
         ]
-        if links == sorted(mesh_links(rows, cols)):
+        if links == mesh_links(rows, cols):
             d["links"] = "mesh"
-        elif links == sorted(triangular_links(rows, cols)):
+        elif links == triangular_links(rows, cols):
             d["links"] = "triangular"
         else:
             d["links"] = [list(lk) for lk in links]
