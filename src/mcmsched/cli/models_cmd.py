@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
-from mcmsched.cli.app import app, console, fail
+from mcmsched.cli.app import app, console, err_console
 from mcmsched.errors import MCMSchedError
 from mcmsched.workload.model import Model
 from mcmsched.workload.zoo import get_entry, get_model, list_models
@@ -17,6 +18,12 @@ model_app = typer.Typer(
     name="model", help="Inspect one built-in model.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(model_app, name="model")
+
+
+def _fail(err: MCMSchedError) -> NoReturn:
+    """Print a user error (verbatim: names may contain brackets) and exit with code 2."""
+    err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=2)
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, str]:
@@ -62,14 +69,14 @@ def models_cmd() -> None:
         for entry in list_models():
             model = get_model(entry.name)
             table.add_row(
-                entry.name,
+                escape(entry.name),
                 str(len(model)),
                 f"{model.macs / 1e9:,.4f}",
                 f"{model.params / 1e6:,.2f}",
-                entry.description,
+                escape(entry.description),
             )
     except MCMSchedError as err:
-        fail(err)
+        _fail(err)
     _print_wide(table, 140)
     console.print("Options and layers of one model: mcmsched model show NAME [-o key=value ...]")
 
@@ -81,7 +88,7 @@ def _stride(y: int, x: int) -> str:
 def layer_table(model: Model) -> Table:
     """A rich table of ``model``'s layers with their dimensions, MACs and parameters."""
     table = Table(
-        title=f"{model.name}: {len(model)} layers, {model.macs:,} MACs "
+        title=f"{escape(model.name)}: {len(model)} layers, {model.macs:,} MACs "
         f"({model.macs / 1e9:,.4f} G), {model.params / 1e6:,.3f} M params, "
         f"{len(model.edges)} edges",
         box=box.SIMPLE_HEAD,
@@ -96,7 +103,7 @@ def layer_table(model: Model) -> Table:
     for i, layer in enumerate(model.layers):
         table.add_row(
             str(i),
-            layer.name,
+            escape(layer.name),
             layer.kind.value,
             str(layer.K),
             str(layer.C),
@@ -125,7 +132,9 @@ def model_show_cmd(
         model = get_model(name, **parse_options(opt))
         entry = get_entry(name)
     except MCMSchedError as err:
-        fail(err)
-    console.print(f"{entry.name}: {entry.description}", highlight=False)
-    console.print(f"options (defaults): {_options_text(dict(entry.options))}", highlight=False)
+        _fail(err)
+    console.print(f"{entry.name}: {entry.description}", highlight=False, markup=False)
+    console.print(
+        f"options (defaults): {_options_text(dict(entry.options))}", highlight=False, markup=False
+    )
     _print_wide(layer_table(model), 120)
