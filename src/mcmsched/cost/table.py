@@ -1,18 +1,31 @@
 """CostTable: every (layer, chiplet class, mini-batch) cost a scenario needs, as numpy arrays.
 
-The search layers query only this. Costs are computed once per distinct layer shape (a GPT-2
-repeats the same shapes many times) and per mini-batch size, and kept in memory.
+The search layers query only this. For one mini-batch size the table evaluates the scenario's
+distinct layer shapes (``Layer.shape_key`` at the batched ``N``; a GPT-2 repeats the same shapes
+many times) on every chiplet class in one batch call (:func:`mcmsched.cost.batch.evaluate_layers`)
+and scatters the results back to ``[n_layers, n_classes]`` arrays per model.
+
+Results are cached in memory and on disk: one ``.npz`` file per (scenario layers, package
+classes) content hash under the cache directory (``cache_dir`` argument, else the environment
+variable ``MCMSCHED_CACHE_DIR``, else ``~/.cache/mcmsched``). The hash covers the cost-model
+version, every class parameter (dataflow directives, PEs, buffers, bandwidths, clock, energies) and
+every layer's shape, so a stale file is never read; deleting the directory is always safe.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from mcmsched.cost.analysis import layer_cost
-from mcmsched.cost.layer_cost import LayerCost
+from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, evaluate_layers
+from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.package import Package
+from mcmsched.workload.layer import Layer
 from mcmsched.workload.scenario import Scenario
 
 
@@ -30,18 +43,130 @@ class ModelCosts:
     output_bytes: np.ndarray  # [n_layers] output activation bytes (per mini-batch)
 
 
+def default_cache_dir() -> Path:
+    """``$MCMSCHED_CACHE_DIR`` if set, else ``~/.cache/mcmsched``."""
+    env = os.environ.get("MCMSCHED_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "mcmsched"
+
+
+def class_fingerprint(cls: ChipletClass) -> str:
+    """Everything about a chiplet class that changes its layer costs, as text."""
+    e = cls.energy
+    return "|".join(
+        [
+            cls.name,
+            cls.dataflow.to_text(),
+            str(cls.n_pes),
+            str(cls.l1_bytes),
+            str(cls.l2_bytes),
+            repr(float(cls.noc_bw)),
+            repr(float(cls.mem_bw)),
+            repr(float(cls.clock_hz)),
+            repr((e.mac_pj, e.l1_factor, e.l2_factor)),
+        ]
+    )
+
+
+def _content_hash(scenario: Scenario, package: Package) -> str:
+    h = hashlib.sha256()
+    h.update(COST_MODEL_VERSION.encode())
+    for name in package.class_names:
+        h.update(class_fingerprint(package.classes[name]).encode())
+        h.update(b"\0")
+    for entry in scenario.entries:
+        h.update(b"model\0")
+        for ly in entry.model.layers:
+            h.update(repr(ly.shape_key).encode())
+            h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
 @dataclass
 class CostTable:
-    """Lazily filled table of layer costs for ``scenario`` on ``package``."""
+    """Table of layer costs for ``scenario`` on ``package``, filled per mini-batch size on first
+    use (or by :meth:`precompute`) and cached in memory and on disk (``use_disk_cache``)."""
 
     scenario: Scenario
     package: Package
-    _shape_cache: dict[tuple[object, ...], LayerCost] = field(default_factory=dict, repr=False)
+    cache_dir: Path | None = None
+    use_disk_cache: bool = True
+    _mb: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
     _model_cache: dict[tuple[int, int], ModelCosts] = field(default_factory=dict, repr=False)
+    _key: str = field(default="", repr=False)
+    _loaded: bool = field(default=False, repr=False)
 
     @property
     def class_names(self) -> tuple[str, ...]:
         return self.package.class_names
+
+    @property
+    def cache_key(self) -> str:
+        """Content hash of the scenario's layer shapes and the package's classes."""
+        if not self._key:
+            self._key = _content_hash(self.scenario, self.package)
+        return self._key
+
+    @property
+    def cache_path(self) -> Path:
+        """The ``.npz`` file holding this table's costs on disk."""
+        base = self.cache_dir if self.cache_dir is not None else default_cache_dir()
+        return Path(base) / f"costs-{self.cache_key}.npz"
+
+    # ---- disk cache --------------------------------------------------------------------------
+    def _load(self) -> None:
+        self._loaded = True
+        if not self.use_disk_cache:
+            return
+        path = self.cache_path
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                for key in data.files:
+                    mb_s, _, name = key.partition("/")
+                    self._mb.setdefault(int(mb_s), {})[name] = data[key]
+        except (OSError, ValueError, KeyError):
+            self._mb.clear()  # missing or unreadable cache: recompute
+
+    def _save(self) -> None:
+        if not self.use_disk_cache:
+            return
+        path = self.cache_path
+        arrays = {f"{mb}/{k}": v for mb, d in self._mb.items() for k, v in d.items()}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only or full cache directory only costs speed
+
+    # ---- evaluation --------------------------------------------------------------------------
+    def _batched_layers(self, minibatch: int) -> list[Layer]:
+        return [
+            ly.with_batch(ly.N * minibatch) for e in self.scenario.entries for ly in e.model.layers
+        ]
+
+    def precompute(self, minibatches: list[int] | tuple[int, ...]) -> None:
+        """Evaluate every layer of the scenario on every class for each of ``minibatches`` (one
+        batch call per size) and write the disk cache once."""
+        if not self._loaded:
+            self._load()
+        todo = [mb for mb in dict.fromkeys(minibatches) if mb not in self._mb]
+        if not todo:
+            return
+        classes = [self.package.classes[n] for n in self.class_names]
+        for mb in todo:
+            layers = self._batched_layers(mb)
+            res = evaluate_layers(layers, classes)
+            self._mb[mb] = _pack(res, classes)
+        self._save()
+
+    def _arrays(self, minibatch: int) -> dict[str, np.ndarray]:
+        if not self._loaded:
+            self._load()
+        if minibatch not in self._mb:
+            self.precompute([minibatch])
+        return self._mb[minibatch]
 
     def model_costs(self, model_idx: int, minibatch: int) -> ModelCosts:
         """Costs of model ``model_idx``'s layers with ``minibatch`` samples processed at once."""
@@ -49,30 +174,15 @@ class CostTable:
         hit = self._model_cache.get(key)
         if hit is not None:
             return hit
+        arr = self._arrays(minibatch)
+        start = sum(len(e.model.layers) for e in self.scenario.entries[:model_idx])
         model = self.scenario.entries[model_idx].model
-        classes = [self.package.classes[n] for n in self.class_names]
-        n_l, n_c = len(model.layers), len(classes)
-        cycles = np.zeros((n_l, n_c))
-        energy = np.zeros((n_l, n_c))
-        secs = np.zeros((n_l, n_c))
-        l2 = np.zeros((n_l, n_c))
-        for i, layer in enumerate(model.layers):
-            batched = layer.with_batch(layer.N * minibatch)
-            for j, cls in enumerate(classes):
-                ck = (batched.shape_key, cls.name)
-                lc = self._shape_cache.get(ck)
-                if lc is None:
-                    lc = layer_cost(batched, cls)
-                    self._shape_cache[ck] = lc
-                cycles[i, j] = lc.cycles
-                secs[i, j] = lc.cycles / cls.clock_hz
-                energy[i, j] = lc.energy_pj * 1e-12
-                l2[i, j] = lc.l2_bytes_needed
+        sl = slice(start, start + len(model.layers))
         mc = ModelCosts(
-            compute_s=secs,
-            energy_j=energy,
-            cycles=cycles,
-            l2_bytes=l2,
+            compute_s=arr["compute_s"][sl],
+            energy_j=arr["energy_j"][sl],
+            cycles=arr["cycles"][sl],
+            l2_bytes=arr["l2_bytes"][sl],
             weight_bytes=np.array([ly.weight_bytes() for ly in model.layers], dtype=float),
             input_bytes=np.array(
                 [ly.input_bytes() * minibatch for ly in model.layers], dtype=float
@@ -83,3 +193,16 @@ class CostTable:
         )
         self._model_cache[key] = mc
         return mc
+
+
+def _pack(res: list[BatchCosts], classes: list[ChipletClass]) -> dict[str, np.ndarray]:
+    cycles = np.stack([r.cycles for r in res], axis=1)
+    clocks = np.array([c.clock_hz for c in classes], dtype=float)
+    energy = np.stack([r.energy_pj for r in res], axis=1) * 1e-12
+    l2 = np.stack([r.l2_bytes for r in res], axis=1).astype(float)
+    return {
+        "cycles": cycles,
+        "compute_s": cycles / clocks[None, :],
+        "energy_j": energy,
+        "l2_bytes": l2,
+    }
