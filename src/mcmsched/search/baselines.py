@@ -1,0 +1,162 @@
+"""Baseline strategies (PAPERS.md §2.7, §3.5 step 10).
+
+- ``standalone``: SCAR's engines with N_m = 1 for every model in every window (each model on one
+  chiplet per window). Runs on any package; the papers use homogeneous ones.
+- ``simba``: Simba-like pipelining = SCAR's normal PROV/SEG/SCHED on a *homogeneous* package; a
+  heterogeneous package is an error (use ``scar`` there).
+- ``monolithic``: one big accelerator with the package's total PEs and L2 (output-stationary by
+  default, :func:`mcmsched.hardware.presets.monolithic_like`); the models run one after another
+  (one window per model, the whole model as one segment), b' by the evaluation rule.
+- ``nn-baton``: NN-Baton-like single-model scheduling: one model at a time, in scenario order,
+  starting on chiplet 0; a model is split across chiplets only when its weights exceed one
+  chiplet's L2 (greedy: a segment grows while its weights fit), the segments following the first
+  DFS path from chiplet 0; the package's dataflows are used as they are.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mcmsched.cost.table import CostTable
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.package import Package
+from mcmsched.schedule.costing import CostModels
+from mcmsched.schedule.evaluate import evaluate
+from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
+from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
+from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.place import dfs_paths
+from mcmsched.search.scar import run_scar
+from mcmsched.workload.scenario import Scenario
+
+
+def scar(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """SCAR's full search (see :mod:`mcmsched.search.scar`)."""
+    return run_scar(scenario, package, costs, objective, options, strategy="scar")
+
+
+def standalone(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """SCAR's engines with one chiplet per model per window."""
+    return run_scar(
+        scenario, package, costs, objective, options, strategy="standalone", force_single=True
+    )
+
+
+def simba(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """Simba-like homogeneous pipelining (SCAR's engines on a homogeneous package)."""
+    if not package.is_homogeneous:
+        raise MCMSchedError(
+            f"strategy 'simba' needs a homogeneous package; '{package.name}' mixes dataflows "
+            "(use strategy 'scar')",
+            field="strategy",
+        )
+    return run_scar(scenario, package, costs, objective, options, strategy="simba")
+
+
+def _sequential(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    segments_of: list[list[tuple[tuple[int, int], int]]],
+    strategy: str,
+    objective: Objective,
+    options: SearchOptions,
+    t0: float,
+) -> SearchResult:
+    cm = CostModels(costs, options.eval_options)
+    windows = []
+    for m, segs in enumerate(segments_of):
+        mcm = cm[m]
+        ranges = [r for r, _ in segs]
+        l2 = mcm.l2[[c for _, c in segs]]
+        mb = mcm.choose_minibatch(ranges, l2)
+        windows.append(Window((ModelPlan(m, tuple(Segment(r, c) for r, c in segs), mb),)))
+    meta = {
+        "strategy": strategy,
+        "objective": objective.name,
+        **{f"eval.{k}": v for k, v in options.eval_options.to_dict().items()},
+    }
+    sched = Schedule(tuple(windows), scenario.name, package.name, meta)
+    metrics = evaluate(sched, costs, options.eval_options, cost_models=cm)
+    stats = SearchStats(len(windows) + 1, time.perf_counter() - t0, len(windows))
+    return SearchResult(sched, metrics, [(metrics.latency_s, metrics.energy_j)], stats, package)
+
+
+def monolithic(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """The whole scenario on one chiplet with the package's total PEs and L2, models in
+    sequence. A one-chiplet ``package`` is used as is; otherwise ``monolithic_like(package)``
+    (output-stationary) and a new cost table for it."""
+    t0 = time.perf_counter()
+    opts = options or SearchOptions()
+    obj = make_objective(objective)
+    if package.n_chiplets == 1:
+        mono, mcosts = package, costs
+    else:
+        from mcmsched.hardware.presets import monolithic_like
+
+        mono = monolithic_like(package, name=f"monolithic-like-{package.name}")
+        mcosts = CostTable(scenario, mono)
+    segs = [[((0, len(e.model.layers)), 0)] for e in scenario.entries]
+    return _sequential(scenario, mono, mcosts, segs, "monolithic", obj, opts, t0)
+
+
+def nn_baton(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+) -> SearchResult:
+    """NN-Baton-like: each model alone in its own window from chiplet 0, split only when its
+    weights exceed one chiplet's L2."""
+    t0 = time.perf_counter()
+    opts = options or SearchOptions()
+    obj = make_objective(objective)
+    l2 = float(package.chiplet_class(0).l2_bytes)
+    all_segs: list[list[tuple[tuple[int, int], int]]] = []
+    for m, entry in enumerate(scenario.entries):
+        w = np.asarray(costs.model_costs(m, 1).weight_bytes, dtype=float)
+        n_l = len(entry.model.layers)
+        bounds = [0]
+        acc = 0.0
+        for i in range(n_l):
+            if i > bounds[-1] and acc + w[i] > l2:
+                bounds.append(i)
+                acc = 0.0
+            acc += float(w[i])
+        bounds.append(n_l)
+        n = len(bounds) - 1
+        path: tuple[int, ...] | None = None
+        while path is None:
+            path = next(iter(dfs_paths(package, 0, n, 0)), None)
+            if path is None:  # too many segments for a path from chiplet 0: merge the tail
+                bounds = [*bounds[: n - 1], n_l]
+                n -= 1
+        all_segs.append([((bounds[k], bounds[k + 1]), path[k]) for k in range(n)])
+    return _sequential(scenario, package, costs, all_segs, "nn-baton", obj, opts, t0)

@@ -1,0 +1,103 @@
+"""Search options and results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.package import Package
+from mcmsched.schedule.metrics import Metrics
+from mcmsched.schedule.model import Schedule
+from mcmsched.schedule.options import EvalOptions
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Hyper-parameters of SCAR's search (PAPERS.md §3.5) and of the other strategies.
+
+    - ``n_splits``: window cut points (n_splits + 1 periodic windows before empty ones are
+      dropped); ``packing``: ``"greedy"`` (Algorithm 1 first fit) or ``"uniform"`` (each model's
+      layers spread evenly over the windows);
+    - ``boundary_samples``: extra random boundary samplings (sorted uniform cut points in the
+      horizon, seeded) tried besides the periodic one; the best whole schedule wins;
+    - ``prov``: ``"uniform"`` (Eq. 2 with repair) or ``"exhaustive"`` (every chiplet-count
+      vector); ``node_cap``: optional cap on every model's chiplet count (Heuristic 2);
+    - ``top_k``: segmentations kept per model (Heuristic 1, scored by the model's best placement
+      alone); ``prefilter``: when a model has more segmentations than this for one segment
+      count, a dataflow-agnostic proxy (best chiplet class per segment, one-hop transfers) ranks
+      them and only the best ``prefilter`` are mapped; ``max_segmentations``: above this count
+      segmentations are sampled (seeded) instead of enumerated, plus the balanced one;
+    - ``search``: placement by ``"exhaustive"`` scheduling trees (branch and bound, equal to
+      enumerating every tree), ``"evolutionary"`` (population ``pop_size``, ``generations``) or
+      ``"auto"`` (evolutionary above 16 chiplets); ``bnb_node_limit`` bounds branch and bound
+      (the best assignment found so far is kept when hit);
+    - ``seed``: randomness (evolutionary search, sampling); ``progress(done, total)`` is called
+      after every window solved; ``eval_options``: how schedules are scored.
+    """
+
+    n_splits: int = 4
+    packing: Literal["greedy", "uniform"] = "greedy"
+    boundary_samples: int = 0
+    prov: Literal["uniform", "exhaustive"] = "uniform"
+    node_cap: int | None = None
+    top_k: int = 4
+    prefilter: int = 48
+    max_segmentations: int = 20000
+    search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
+    pop_size: int = 10
+    generations: int = 4
+    bnb_node_limit: int = 200_000
+    seed: int = 0
+    progress: Progress | None = field(default=None, compare=False)
+    eval_options: EvalOptions = field(default_factory=EvalOptions)
+
+    def __post_init__(self) -> None:
+        if self.n_splits < 0:
+            raise MCMSchedError("n_splits must be >= 0", field="n_splits")
+        if self.packing not in ("greedy", "uniform"):
+            raise MCMSchedError("packing must be 'greedy' or 'uniform'", field="packing")
+        if self.prov not in ("uniform", "exhaustive"):
+            raise MCMSchedError("prov must be 'uniform' or 'exhaustive'", field="prov")
+        if self.search not in ("exhaustive", "evolutionary", "auto"):
+            raise MCMSchedError(
+                "search must be 'exhaustive', 'evolutionary' or 'auto'", field="search"
+            )
+        for name in ("top_k", "prefilter", "max_segmentations", "pop_size", "bnb_node_limit"):
+            if getattr(self, name) < 1:
+                raise MCMSchedError("must be >= 1", field=name)
+        if self.generations < 0 or self.boundary_samples < 0:
+            raise MCMSchedError("must be >= 0", field="generations")
+        if self.node_cap is not None and self.node_cap < 1:
+            raise MCMSchedError("node_cap must be >= 1", field="node_cap")
+
+    def placement_mode(self, n_chiplets: int) -> str:
+        if self.search == "auto":
+            return "evolutionary" if n_chiplets > 16 else "exhaustive"
+        return self.search
+
+
+@dataclass(frozen=True)
+class SearchStats:
+    """``evaluations``: plan-cost evaluations (one model plan on one chiplet path) plus whole
+    schedule evaluations; ``wall_s``: wall-clock seconds of the search."""
+
+    evaluations: int
+    wall_s: float
+    windows_solved: int = 0
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a strategy returns. ``candidates`` are (latency_s, energy_j) points of whole
+    schedules the search scored (for Pareto plots); ``package`` is the package the schedule runs
+    on (differs from the input package for the monolithic baseline)."""
+
+    schedule: Schedule
+    metrics: Metrics
+    candidates: list[tuple[float, float]]
+    stats: SearchStats
+    package: Package

@@ -1,0 +1,354 @@
+"""SCAR: the two-level search (PAPERS.md §2.6, §3.5).
+
+Top level (MCM-Reconfig): expected layer costs (Eq. 1), horizon, window boundaries and layer
+packing give one or more window layouts. Per window: PROV chooses chiplet counts N_m, SEG lists
+each model's segmentations into at most N_m segments and keeps the top-k per model (Heuristic 1:
+each scored by its best placement alone), SCHED places the combined segmentations on disjoint
+chiplet paths (exhaustive scheduling trees by branch and bound, or the evolutionary search).
+Windows are optimised independently and greedily with the objective's window key; the whole
+schedules are scored with :func:`mcmsched.schedule.evaluate` and the best one is returned.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcmsched.cost.table import CostTable
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.package import Package
+from mcmsched.schedule.costing import CostModels
+from mcmsched.schedule.evaluate import evaluate
+from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
+from mcmsched.search.evolutionary import evolve_window
+from mcmsched.search.expected import expected_costs
+from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
+from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.place import Candidates, best_assignment, pareto_by_mask, simple_paths
+from mcmsched.search.provision import exhaustive_prov, uniform_prov
+from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segmentations
+from mcmsched.search.windows import (
+    Layout,
+    WindowContent,
+    horizon,
+    pack_greedy,
+    pack_uniform,
+    periodic_boundaries,
+    random_boundaries,
+    split_crowded,
+)
+from mcmsched.workload.scenario import Scenario
+
+
+@dataclass
+class WindowSolution:
+    """The chosen plans of a window with its latency (s), energy (J), key, and the (latency,
+    energy) of the improving alternatives met on the way (for Pareto plots)."""
+
+    window: Window
+    latency_s: float
+    energy_j: float
+    key: float
+    alternatives: list[tuple[float, float]]
+
+
+class ScarEngine:
+    """Shared state of one SCAR run: cost models, expected costs, caches, counters."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        package: Package,
+        costs: CostTable,
+        objective: Objective,
+        options: SearchOptions,
+        *,
+        force_single: bool = False,
+    ) -> None:
+        if costs.package is not package and costs.package.name != package.name:
+            raise MCMSchedError("the cost table was built for another package", field="costs")
+        self.scenario = scenario
+        self.package = package
+        self.costs = costs
+        self.obj = objective
+        self.opts = options
+        self.force_single = force_single
+        self.cm = CostModels(costs, options.eval_options)
+        self.exp = expected_costs(costs)
+        self.rng = np.random.default_rng(options.seed)
+        self.class_ids = np.unique(np.asarray(package.class_index))
+        self.mode = options.placement_mode(package.n_chiplets)
+        self.evaluations = 0
+        self.windows_solved = 0
+        self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
+        self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
+        self._win_cache: dict[WindowContent, WindowSolution] = {}
+        self._ga_cost_cache: dict[
+            tuple[int, tuple[int, ...], tuple[int, ...]], tuple[float, float, int]
+        ] = {}
+
+    # ---- SEG ---------------------------------------------------------------------------------
+    def _ranked_rows(self, m: int, s: int, e: int, n: int) -> np.ndarray:
+        rows = segmentations(s, e, n, self.opts.max_segmentations, self.rng, self.exp.latency_s[m])
+        if len(rows) > self.opts.prefilter:
+            keys = proxy_keys(self.cm[m], rows, self.obj, self.class_ids)
+            rows = rows[np.argsort(keys, kind="stable")[: self.opts.prefilter]]
+        return rows
+
+    def seg_evals(self, m: int, s: int, e: int, n: int) -> list[SegEval]:
+        """Top-k segmentations of model m's layers [s, e) into n segments, each mapped on every
+        path of n chiplets (Heuristic 1 score = best key over paths)."""
+        k = (m, s, e, n)
+        hit = self._seg_cache.get(k)
+        if hit is not None:
+            return hit
+        paths = simple_paths(self.package, n)
+        if len(paths) == 0:
+            self._seg_cache[k] = []
+            return []
+        rows = self._ranked_rows(m, s, e, n)
+        evs = [
+            map_segmentation(self.cm[m], tuple(int(x) for x in r), paths, self.obj) for r in rows
+        ]
+        self.evaluations += len(rows) * len(paths)
+        evs.sort(key=lambda v: v.score)
+        self._seg_cache[k] = evs[: self.opts.top_k]
+        return self._seg_cache[k]
+
+    def model_candidates(self, m: int, s: int, e: int, n_max: int) -> Candidates:
+        """Placement candidates of model m in a window with at most n_max segments: all paths of
+        its top-k segmentations (over every n <= n_max), Pareto-pruned per chiplet set."""
+        evs: list[SegEval] = []
+        for n in range(1, n_max + 1):
+            evs.extend(self.seg_evals(m, s, e, n))
+        evs.sort(key=lambda v: v.score)
+        evs = evs[: self.opts.top_k]
+        lats: list[np.ndarray] = []
+        ens: list[np.ndarray] = []
+        masks: list[np.ndarray] = []
+        refs: list[tuple[int, int]] = []
+        for j, ev in enumerate(evs):
+            n = len(ev.bounds) - 1
+            paths = simple_paths(self.package, n)
+            lats.append(ev.lat)
+            ens.append(ev.en)
+            masks.append(np.bitwise_or.reduce(np.left_shift(np.int64(1), paths), axis=1))
+            refs.extend((j, p) for p in range(len(paths)))
+        c = Candidates(np.concatenate(lats), np.concatenate(ens), np.concatenate(masks), list(refs))
+        c = pareto_by_mask(c, self.obj.window_key(c.lat, c.en))
+        pairs: list[tuple[int, int]] = c.ref  # type: ignore[assignment]
+        c.ref = [self._plan_ref(m, evs[j], p) for j, p in pairs]
+        return c
+
+    def _plan_ref(self, m: int, ev: SegEval, p: int) -> ModelPlan:
+        n = len(ev.bounds) - 1
+        path = simple_paths(self.package, n)[p]
+        segs = tuple(Segment((ev.bounds[k], ev.bounds[k + 1]), int(path[k])) for k in range(n))
+        return ModelPlan(m, segs, int(ev.mb[p]))
+
+    # ---- PROV --------------------------------------------------------------------------------
+    def caps(self, content: WindowContent) -> list[int]:
+        out = []
+        for _, s, e in content:
+            c = min(e - s, self.package.n_chiplets - (len(content) - 1))
+            if self.opts.node_cap is not None:
+                c = min(c, self.opts.node_cap)
+            out.append(max(1, 1 if self.force_single else c))
+        return out
+
+    def prov_vectors(self, content: WindowContent) -> list[list[int]]:
+        caps = self.caps(content)
+        if self.force_single:
+            return [[1] * len(content)]
+        if self.opts.prov == "exhaustive":
+            return list(exhaustive_prov(self.package.n_chiplets, caps))
+        metric = self.exp.metric(self.obj.window_metric)
+        expected = [float(metric[m][s:e].sum()) for m, s, e in content]
+        return [uniform_prov(expected, self.package.n_chiplets, caps)]
+
+    # ---- a window ----------------------------------------------------------------------------
+    def solve_window(self, content: WindowContent) -> WindowSolution:
+        hit = self._win_cache.get(content)
+        if hit is not None:
+            return hit
+        best: WindowSolution | None = None
+        alts: list[tuple[float, float]] = []
+        for vec in self.prov_vectors(content):
+            sol = (
+                self._solve_bnb(content, vec)
+                if self.mode == "exhaustive"
+                else self._solve_ga(content, vec)
+            )
+            if sol is None:
+                continue
+            alts.extend(sol.alternatives)
+            if best is None or sol.key < best.key:
+                best = sol
+        if best is None:
+            raise MCMSchedError(
+                f"no placement found for window {content} on package '{self.package.name}'"
+            )
+        best.alternatives = alts
+        self._win_cache[content] = best
+        self.windows_solved += 1
+        return best
+
+    def _solve_bnb(self, content: WindowContent, vec: list[int]) -> WindowSolution | None:
+        cands = [
+            self.model_candidates(m, s, e, n) for (m, s, e), n in zip(content, vec, strict=True)
+        ]
+        asg = best_assignment(cands, self.obj.window_key, self.opts.bnb_node_limit)
+        if asg is None:
+            return None
+        plans = tuple(c.ref[q] for c, q in zip(cands, asg.choice, strict=True))
+        return WindowSolution(
+            Window(plans),  # type: ignore[arg-type]
+            asg.latency_s,
+            asg.energy_j,
+            asg.key,
+            list(asg.trace),
+        )
+
+    def _ga_pool(self, m: int, s: int, e: int, n_max: int) -> list[tuple[int, ...]]:
+        """Model m's segmentation pool for the evolutionary search: the proxy-ranked rows of every
+        n <= n_max, best 4 * top_k by proxy key, plus the single-segment row."""
+        k = (m, s, e, n_max)
+        hit = self._pool_cache.get(k)
+        if hit is not None:
+            return hit
+        scored: list[tuple[float, tuple[int, ...]]] = []
+        for n in range(1, n_max + 1):
+            rows = self._ranked_rows(m, s, e, n)
+            if len(rows) == 0:
+                continue
+            keys = proxy_keys(self.cm[m], rows, self.obj, self.class_ids)
+            scored.extend(
+                (float(kv), tuple(int(x) for x in row)) for kv, row in zip(keys, rows, strict=True)
+            )
+        scored.sort(key=lambda t: t[0])
+        out = [r for _, r in scored[: 4 * self.opts.top_k]]
+        if (s, e) not in out:
+            out.append((s, e))
+        self._pool_cache[k] = out
+        return out
+
+    def _ga_cost(
+        self, m: int, bounds: tuple[int, ...], path: tuple[int, ...]
+    ) -> tuple[float, float, int]:
+        k = (m, bounds, path)
+        hit = self._ga_cost_cache.get(k)
+        if hit is None:
+            mcm = self.cm[m]
+            segs = list(itertools.pairwise(bounds))
+            mb = mcm.choose_minibatch(segs, mcm.l2[list(path)])
+            pc = mcm.plan_cost(segs, np.array([path], dtype=np.int64), mb)
+            hit = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
+            self._ga_cost_cache[k] = hit
+            self.evaluations += 1
+        return hit
+
+    def _solve_ga(self, content: WindowContent, vec: list[int]) -> WindowSolution | None:
+        pools = [self._ga_pool(m, s, e, n) for (m, s, e), n in zip(content, vec, strict=True)]
+        models = [m for m, _, _ in content]
+
+        def cost(i: int, bounds: tuple[int, ...], path: tuple[int, ...]) -> tuple[float, float]:
+            la, en, _ = self._ga_cost(models[i], bounds, path)
+            return la, en
+
+        res = evolve_window(
+            self.package,
+            pools,
+            cost,
+            self.obj.window_key,
+            self.opts.pop_size,
+            self.opts.generations,
+            self.rng,
+        )
+        plans = []
+        for m, (bounds, path) in zip(models, res.genes, strict=True):
+            mb = self._ga_cost(m, bounds, path)[2]
+            segs = tuple(Segment((bounds[k], bounds[k + 1]), path[k]) for k in range(len(path)))
+            plans.append(ModelPlan(m, segs, mb))
+        return WindowSolution(Window(tuple(plans)), res.latency_s, res.energy_j, res.key, res.trace)
+
+    # ---- top level ---------------------------------------------------------------------------
+    def layouts(self) -> list[Layout]:
+        n_layers = [len(e.model.layers) for e in self.scenario.entries]
+        out: list[Layout] = []
+        if self.opts.packing == "uniform":
+            out.append(pack_uniform(n_layers, self.opts.n_splits + 1))
+        else:
+            h = horizon(self.exp.latency_s)
+            bounds = [periodic_boundaries(h, self.opts.n_splits)]
+            for _ in range(self.opts.boundary_samples):
+                bounds.append(random_boundaries(h, self.opts.n_splits, self.rng))
+            out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
+        uniq: list[Layout] = []
+        for lay in out:
+            lay = split_crowded(lay, self.package.n_chiplets)
+            if lay not in uniq:
+                uniq.append(lay)
+        return uniq
+
+
+def run_scar(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None = None,
+    *,
+    strategy: str = "scar",
+    force_single: bool = False,
+) -> SearchResult:
+    """Run SCAR's search; ``force_single`` pins N_m = 1 (the Standalone baseline)."""
+    t0 = time.perf_counter()
+    opts = options or SearchOptions()
+    obj = make_objective(objective)
+    eng = ScarEngine(scenario, package, costs, obj, opts, force_single=force_single)
+    layouts = eng.layouts()
+    total = sum(len(lay) for lay in layouts)
+    done = 0
+    best: tuple[float, Schedule] | None = None
+    best_metrics = None
+    candidates: list[tuple[float, float]] = []
+    meta = {
+        "strategy": strategy,
+        "objective": obj.name,
+        "n_splits": str(opts.n_splits),
+        "packing": opts.packing,
+        "prov": "single" if force_single else opts.prov,
+        "search": eng.mode,
+        "top_k": str(opts.top_k),
+        "seed": str(opts.seed),
+        **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
+    }
+    for lay in layouts:
+        sols = []
+        for content in lay:
+            sols.append(eng.solve_window(content))
+            done += 1
+            if opts.progress is not None:
+                opts.progress(done, total)
+        sched = Schedule(tuple(s.window for s in sols), scenario.name, package.name, dict(meta))
+        metrics = evaluate(sched, costs, opts.eval_options, cost_models=eng.cm)
+        eng.evaluations += 1
+        candidates.append((metrics.latency_s, metrics.energy_j))
+        for w, sol in enumerate(sols):
+            for la, en in sol.alternatives:
+                candidates.append(
+                    (
+                        metrics.latency_s - metrics.window_latency_s[w] + la,
+                        metrics.energy_j - metrics.window_energy_j[w] + en,
+                    )
+                )
+        score = obj.score(metrics)
+        if best is None or score < best[0]:
+            best = (score, sched)
+            best_metrics = metrics
+    assert best is not None and best_metrics is not None
+    stats = SearchStats(eng.evaluations, time.perf_counter() - t0, eng.windows_solved)
+    return SearchResult(best[1], best_metrics, candidates, stats, package)
