@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
@@ -224,11 +224,18 @@ def resolve_options(entry: ZooEntry, options: Mapping[str, Any]) -> dict[str, in
 
 def get_model(name: str, **options: Any) -> Model:
     """Build the zoo model ``name`` with ``options`` (see :func:`list_models` for each model's
-    options and defaults). Unknown names or options raise :class:`MCMSchedError`."""
+    options and defaults). Unknown names or options raise :class:`MCMSchedError`. Models are
+    immutable, so repeated calls with the same options return the same cached object."""
     entry = get_entry(name)
     values = resolve_options(entry, options)
-    model = entry.builder(**values)
-    changed = [f"{k}={values[k]}" for k in entry.options if values[k] != entry.options[k]]
+    return _build(entry.name, tuple(values.items()))
+
+
+@lru_cache(maxsize=128)
+def _build(name: str, values: tuple[tuple[str, int | bool], ...]) -> Model:
+    entry = _ENTRIES[name]
+    model = entry.builder(**dict(values))
+    changed = [f"{k}={v}" for k, v in values if v != entry.options[k]]
     label = f"{entry.name}[{','.join(changed)}]" if changed else entry.name
     return Model(
         name=label,
