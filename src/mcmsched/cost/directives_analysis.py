@@ -800,8 +800,8 @@ class _LevelAnalyser:
         if total_occ:
             res.avg_active = active_sum / total_occ
             for k, arr in enumerate((res.ingress_delay, res.egress_delay, res.compute_delay)):
-                arr[0] = d_min[k]
-                arr[1] = d_max[k]
+                arr[0] = float(d_min[k])
+                arr[1] = float(d_max[k])
                 arr[2] = float(int(d_sum[k] / total_occ))
         return res
 

@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -135,7 +136,7 @@ class CostTable:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
+                cast(Any, np.savez)(f, **arrays)
             os.replace(tmp, path)
         except OSError:
             pass  # a read-only or full cache directory only costs speed
