@@ -393,16 +393,22 @@ def test_vit_b16() -> None:
     assert len(m) == 1 + 72 + 1
     patch = m.layers[0]
     assert (patch.kind, patch.R, patch.stride_y, patch.out_y) == (OpKind.CONV, 16, 16, 14)
+    assert m.layers[-1].name == "pooler"
     tokens = 14 * 14 + 1
-    expected = 196 * (3 * 16 * 16) * 768 + encoder_decoder_macs(12, 768, tokens) + 768 * 1000
-    assert m.macs == expected == 17_563_828_224
-    # the brief's 17.5637 G: within 1.3e-4 G (the head-less total would be 17.5631 G)
-    assert abs(m.macs / 1e9 - 17.5637) < 1.3e-4
-    assert round(get_model("vit-b16", head=False).macs / 1e9, 4) == 17.5631
-    # torchvision vit_b_16: 86,567,656 parameters; minus biases, norms, embeddings, [CLS]
+    blocks = encoder_decoder_macs(12, 768, tokens)
+    expected = 196 * (3 * 16 * 16) * 768 + blocks + 768 * 768
+    assert m.macs == expected == 17_563_650_048
+    assert round(m.macs / 1e9, 4) == 17.5637
+    # HF ViTModel (google/vit-base-patch16-224-in21k): 86,389,248 parameters; minus biases,
+    # norms, position embeddings and [CLS]
     d = 768
-    extra = 12 * (3 * d + d + 4 * d + d + 4 * d) + 2 * d + d + 1000 + 197 * d + d
-    assert m.params == 86_567_656 - extra
+    extra = 12 * (3 * d + d + 4 * d + d + 4 * d) + 2 * d + d + d + 197 * d + d
+    assert m.params == 86_389_248 - extra
+    # torchvision's vit_b_16: no pooler, 1000-class head (86,567,656 parameters)
+    tv = get_model("vit-b16", pooler=False, head=True)
+    assert tv.macs == expected - 768 * 768 + 768 * 1000
+    assert round(tv.macs / 1e9, 4) == 17.5638
+    assert tv.params == 86_567_656 - (extra - d + 1000)
 
 
 def llama_macs(seq: int, kv_heads: int = 32, attended: int | None = None) -> int:

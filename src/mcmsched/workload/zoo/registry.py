@@ -111,11 +111,12 @@ for _size in ("base", "large"):
     )
 _register(
     "vit-b16",
-    "ViT-B/16 (patch embedding, 197 tokens, 12 blocks, class head)",
+    "ViT-B/16 (patch embedding, 197 tokens, 12 blocks, pooler; HF ViTModel)",
     transformer.vit_b16,
     image=224,
     coarse=False,
-    head=True,
+    pooler=True,
+    head=False,
     num_classes=1000,
 )
 _register(

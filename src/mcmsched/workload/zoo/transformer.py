@@ -30,10 +30,12 @@ Conventions that reproduce the published totals (batch 1; checked in ``tests/tes
   ``cache_len + 1`` is the HF ``past_key_values`` semantics.
 - BERT includes the pooler (a ``d x d`` GEMM on the [CLS] token): bert-base at 128 tokens is
   11,174,215,680 MACs (11.1742 G); no MLM/classification head.
-- ViT-B/16 at 224: patch-embedding conv (16x16 / 16, 196 patches), 197 tokens (with [CLS]) through
-  12 blocks, and the 1000-class head on [CLS] (torchvision's ``vit_b_16``, 86.3 M weights):
-  17,563,828,224 MACs (17.5638 G). The brief's 17.5637 G is matched by no whole-layer convention
-  with the 1000-class head; without the head the total is 17.5631 G.
+- ViT-B/16 at 224 follows Hugging Face's ``ViTModel`` (as BERT does): patch-embedding conv
+  (16x16 / 16, 196 patches), 197 tokens (with [CLS]) through 12 blocks, and the pooler (a
+  ``d x d`` GEMM on [CLS]), no classification head: 17,563,650,048 MACs (17.5637 G; 86.11 M
+  weights, 86,389,248 parameters with biases, norms and embeddings as HF reports).
+  ``head=True`` adds the 1000-class head (``pooler=False, head=True`` is torchvision's
+  ``vit_b_16``: 17,563,828,224 MACs, 17.5638 G).
 - LLaMA-2-7B at 2048 tokens includes the LM head on every position (vocabulary 32000) and full
   (non-causal) attention: 14,630,806,093,824 MACs (14,630.8 G).
 
@@ -198,9 +200,14 @@ def bert(size: str, seq_len: int = 128, coarse: bool = False, pooler: bool = Tru
 
 
 def vit_b16(
-    image: int = 224, coarse: bool = False, head: bool = True, num_classes: int = 1000
+    image: int = 224,
+    coarse: bool = False,
+    pooler: bool = True,
+    head: bool = False,
+    num_classes: int = 1000,
 ) -> Model:
-    """ViT-B/16: 16x16 patch embedding, [CLS] + patches through 12 blocks, class head."""
+    """ViT-B/16: 16x16 patch embedding, [CLS] + patches through 12 blocks, pooler and/or
+    class head on [CLS]."""
     name = "vit-b16"
     _positive(name, num_classes=num_classes)
     if image < 16:
@@ -215,6 +222,8 @@ def vit_b16(
         return g.build(name)
     embed, _ = g.conv("patch_embed", 3, spec.d_model, image, 16, stride=16)
     last = transformer_stack(g, spec, patches + 1, patches + 1, embed)
+    if pooler:
+        last = g.gemm("pooler", 1, spec.d_model, spec.d_model, last)
     if head:
         g.gemm("head", 1, spec.d_model, num_classes, last)
     return g.build(name)
