@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from types import MappingProxyType
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
@@ -23,7 +24,8 @@ Builder = Callable[..., Model]
 
 @dataclass(frozen=True)
 class ZooEntry:
-    """A built-in model: its name, a one-line description and its options (name -> default)."""
+    """A built-in model: its name, a one-line description and its options (name -> default,
+    read-only)."""
 
     name: str
     description: str
@@ -35,7 +37,7 @@ _ENTRIES: dict[str, ZooEntry] = {}
 
 
 def _register(name: str, description: str, builder: Builder, **options: int | bool) -> None:
-    _ENTRIES[name] = ZooEntry(name, description, dict(options), builder)
+    _ENTRIES[name] = ZooEntry(name, description, MappingProxyType(dict(options)), builder)
 
 
 _register(
