@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mcmsched.errors import MCMSchedError
 
@@ -27,7 +28,7 @@ def _root() -> None:
 
 def fail(err: MCMSchedError) -> None:
     """Print a user error without a traceback and exit with code 2."""
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
