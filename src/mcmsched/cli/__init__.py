@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mcmsched.cli import cost_cmd, hw_cmd, models_cmd  # noqa: F401  (register commands)
+from mcmsched.cli import (  # noqa: F401  (each module registers its commands)
+    cost_cmd,
+    hw_cmd,
+    models_cmd,
+    reproduce_cmd,
+    run_cmd,
+    sweep_cmd,
+)
 from mcmsched.cli.app import app, run_app
 
 
