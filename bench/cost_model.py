@@ -1,0 +1,175 @@
+"""Cost-model bench: agreement with MAESTRO's reference rows and evaluation speed.
+
+Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
+
+1. Agreement with ``../shared/reference/maestro/maestro_layer_costs.csv`` per dataflow style and
+   PE count (median and p90 relative error of runtime cycles and energy; exact-match share;
+   fastest-style agreement per (network, layer, hardware)). MAESTRO's printed energy is composed
+   from our counts the way its CSV writer does (see tests/test_cost_maestro_agreement.py).
+2. Layer-cost evaluations per second for a batch of 1,000 distinct layers (cold analysis caches).
+3. Time to build the CostTable of scenario ``scar-sc5`` on the ``het-sides`` 3x3 package: cold
+   (empty disk cache, cold in-memory caches) and cached (a fresh table reading the disk cache),
+   for mini-batch 1 and every model's scenario batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from mcmsched.cost import analysis
+from mcmsched.cost.analysis import LayerAnalysis, analyse_layer
+from mcmsched.cost.batch import evaluate_layers
+from mcmsched.cost.energy import MAESTRO_ENERGY, load_maestro_hw
+from mcmsched.cost.table import CostTable
+from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.hardware.dataflow import get_dataflow
+from mcmsched.workload.importers.maestro import load_maestro
+from mcmsched.workload.layer import Layer
+
+REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "maestro"
+
+
+def _clear_caches() -> None:
+    analysis._analyse_cached.cache_clear()
+    analysis._directives_of.cache_clear()
+
+
+def agreement() -> None:
+    with open(REF / "maestro_layer_costs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    maps: dict[str, tuple[dict[str, Layer], list[str]]] = {}
+    hws: dict[str, ChipletClass] = {}
+    memo: dict[tuple[str, str, str], LayerAnalysis] = {}
+
+    def la_of(mapping: str, layer: str, hw: str) -> LayerAnalysis:
+        key = (mapping, layer, hw)
+        if key not in memo:
+            if mapping not in maps:
+                lys = [ly for m in load_maestro(REF / "mappings" / mapping) for ly in m.layers]
+                maps[mapping] = ({ly.name: ly for ly in lys}, [ly.name for ly in lys])
+            if hw not in hws:
+                hws[hw] = load_maestro_hw(REF / hw)
+            memo[key] = analyse_layer(maps[mapping][0][layer], hws[hw], use_layer_dataflow=True)
+        return memo[key]
+
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    fastest: dict[tuple[str, str, str], list[tuple[str, float, float]]] = defaultdict(list)
+    worst: list[tuple[float, str]] = []
+    e = MAESTRO_ENERGY
+    t0 = time.perf_counter()
+    for r in rows:
+        hw = f"hw_{r['hw_num_pes']}_{r['hw_noc_bw']}_{r['hw_offchip_bw']}.m"
+        mp, ln = r["mapping_file"], r["Layer Number"]
+        la = la_of(mp, ln, hw)
+        l1 = la.l1_accesses
+        if la.n_levels > 1:
+            order = maps[mp][1]
+            i = order.index(ln)
+            l1 = la_of(mp, order[i - 1], hw).l1_accesses if i > 0 else 0
+        energy = (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+        ec = abs(la.cycles - float(r["Runtime (Cycles)"])) / float(r["Runtime (Cycles)"])
+        ee = abs(energy - float(r["Activity count-based Energy (nJ)"])) / float(
+            r["Activity count-based Energy (nJ)"]
+        )
+        style = mp.removesuffix(".m").split("_", 1)[1]
+        for key in ((style, r["hw_num_pes"]), ("all", "all")):
+            groups[key].append((ec, ee))
+        worst.append((max(ec, ee), f"{mp} {ln} {hw}"))
+        fk = (r["Neural Network Name"], ln, hw)
+        fastest[fk].append((style, float(r["Runtime (Cycles)"]), la.cycles))
+    dt = time.perf_counter() - t0
+    print(f"MAESTRO agreement over {len(rows)} rows ({dt:.1f} s incl. parsing)")
+    print(
+        f"{'style':8s} {'PEs':>5s} {'rows':>5s} | {'cyc med':>9s} {'cyc p90':>9s} {'cyc max':>9s}"
+        f" | {'E med':>9s} {'E p90':>9s} {'E max':>9s} | exact"
+    )
+    for (style, pes), errs in sorted(groups.items()):
+        a = np.array(errs)
+        exact = float(np.mean((a[:, 0] == 0) & (a[:, 1] < 1e-4)))
+        print(
+            f"{style:8s} {pes:>5s} {len(a):5d} | {np.median(a[:, 0]):9.2e} "
+            f"{np.percentile(a[:, 0], 90):9.2e} {a[:, 0].max():9.2e} | {np.median(a[:, 1]):9.2e} "
+            f"{np.percentile(a[:, 1], 90):9.2e} {a[:, 1].max():9.2e} | {exact:.1%}"
+        )
+    compared = agree = 0
+    for cands in fastest.values():
+        if len(cands) < 2:
+            continue
+        compared += 1
+        theirs = min(c[1] for c in cands)
+        ours = min(cands, key=lambda c: c[2])
+        agree += ours[1] == theirs
+    print(f"fastest dataflow style agrees on {agree}/{compared} layers ({agree / compared:.1%})")
+    worst.sort(reverse=True)
+    print("largest relative errors:", ", ".join(f"{w:.2e} ({n})" for w, n in worst[:3]))
+
+
+def speed() -> None:
+    from mcmsched.workload.zoo import get_model
+
+    base: list[Layer] = []
+    for name in ("resnet50", "googlenet", "mobilenetv2", "unet", "bert-base", "gpt2-small"):
+        base.extend(get_model(name).layers)
+    shapes: dict[tuple[object, ...], Layer] = {}
+    n = 1
+    while len(shapes) < 1000:
+        for ly in base:
+            b = ly.with_batch(ly.N * n)
+            shapes.setdefault(b.shape_key, b)
+            if len(shapes) == 1000:
+                break
+        n += 1
+    layers = list(shapes.values())
+    for df in ("nvdla", "shidiannao", "eyeriss"):
+        cls = ChipletClass(df, get_dataflow(df), n_pes=4096, noc_bw=256, mem_bw=128)
+        _clear_caches()
+        t0 = time.perf_counter()
+        evaluate_layers(layers, [cls])
+        dt = time.perf_counter() - t0
+        rate = len(layers) / dt
+        print(f"1,000 distinct layers on {df:10s}: {dt:6.3f} s = {rate:8,.0f} layer-costs/s")
+
+
+def table() -> None:
+    from mcmsched.hardware.presets import get_preset
+    from mcmsched.workload.zoo import get_scenario
+
+    sc = get_scenario("scar-sc5")
+    pkg = get_preset("het-sides")
+    mbs = sorted({1, *(e.batch for e in sc.entries)})
+    with tempfile.TemporaryDirectory() as d:
+        _clear_caches()
+        t0 = time.perf_counter()
+        ct = CostTable(sc, pkg, cache_dir=Path(d))
+        ct.precompute(mbs)
+        for m in range(len(sc.entries)):
+            ct.model_costs(m, 1)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ct2 = CostTable(sc, pkg, cache_dir=Path(d))
+        ct2.precompute(mbs)
+        for m in range(len(sc.entries)):
+            ct2.model_costs(m, 1)
+        cached = time.perf_counter() - t0
+    n_layers = sum(len(e.model.layers) for e in sc.entries)
+    print(
+        f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mini-batches "
+        f"{mbs}): cold {cold:.3f} s, cached {cached:.4f} s"
+    )
+
+
+if __name__ == "__main__":
+    parts = sys.argv[1:] or ["agreement", "speed", "table"]
+    if "agreement" in parts:
+        agreement()
+    if "speed" in parts:
+        speed()
+    if "table" in parts:
+        table()
