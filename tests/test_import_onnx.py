@@ -192,3 +192,9 @@ def test_errors(tmp_path: Path) -> None:
     onnx.save(relu_only, str(p))
     with pytest.raises(MCMSchedError, match="no compute layers"):
         load_onnx(p)
+
+
+def test_missing_onnx_extra_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # makes `import onnx` fail
+    with pytest.raises(MCMSchedError, match=r"pip install mcmsched\[onnx\]"):
+        load_onnx(tmp_path / "any.onnx")

@@ -259,7 +259,7 @@ def _layer_for(
     if len(ins) != 2 or ins[0] in constant or ins[1] in constant:
         return None
     a, b = shape_of(ins[0], node), shape_of(ins[1], node)
-    if a != b:
+    if a != b or not a:
         return None
     n, c, y, x = 1, 1, 1, 1
     if len(a) == 4:
