@@ -170,3 +170,22 @@ def test_missing_torch_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         trace_torch(object(), None, name="x")
     with pytest.raises(MCMSchedError, match=r"pip install mcmsched\[torch\]"):
         load_hf_config("gpt2")
+
+
+def test_bert_vit_t5_from_configs() -> None:
+    """BERT and ViT have separate Q, K, V projections (three GEMMs where the zoo fuses one), so
+    the layer counts differ, but the MAC totals must equal the zoo's."""
+    from transformers import BertConfig, T5Config, ViTConfig
+
+    bert = load_hf_config(BertConfig(), seq_len=128, include_eltwise=False)
+    kinds = [layer.kind for layer in bert.layers]
+    assert (kinds.count(OpKind.GEMM), kinds.count(OpKind.MATMUL)) == (12 * 6 + 1, 12 * 2)
+    assert bert.macs == get_model("bert-base", seq_len=128).macs == 11_174_215_680
+    vit = load_hf_config(ViTConfig(), include_eltwise=False)
+    assert vit.layers[0].kind is OpKind.CONV and vit.layers[0].stride_y == 16
+    assert vit.macs == get_model("vit-b16").macs
+    # encoder-decoder: decoder_input_ids are supplied; T5 writes attention as torch.matmul
+    t5 = load_hf_config(T5Config(num_layers=2, num_decoder_layers=2), seq_len=32)
+    mm = [layer for layer in t5.layers if layer.kind is OpKind.MATMUL]
+    assert len(mm) == 2 * 2 + 2 * 4  # encoder: qk, av; decoder: self and cross attention
+    assert all((layer.groups, layer.Y, layer.N) == (8, 32, 1) for layer in mm)

@@ -418,8 +418,8 @@ def trace_torch(
     if not isinstance(module, torch.nn.Module):
         raise MCMSchedError(f"expected a torch.nn.Module, got {type(module).__name__}")
     rec = _Recorder(include_eltwise)
-    params = dict(module.named_parameters(remove_duplicate=False))
-    buffers = dict(module.named_buffers(remove_duplicate=False))
+    params = dict(module.named_parameters())  # tied weights once (functional_call re-ties)
+    buffers = dict(module.named_buffers())
     existing = [t for t in [*params.values(), *buffers.values()] if isinstance(t, FakeTensor)]
     mode = existing[0].fake_mode if existing else FakeTensorMode(allow_non_fake_inputs=True)
     if isinstance(example_inputs, dict):
@@ -486,7 +486,8 @@ def load_hf_config(
     ``config_name_or_obj`` is a ``transformers`` config object (``GPT2Config()``), a path to a
     local ``config.json`` (or its directory), or a model type known to ``transformers`` (``"gpt2"``,
     ``"bert"``, ``"resnet"``, ...) for that architecture's default configuration. Hub names are
-    never downloaded. The base model is used (``AutoModel``: no LM or classification head). Text
+    never downloaded. The base model is used (``AutoModel``: no LM or classification head), built
+    on the ``meta`` device. Encoder-decoder models get ``decoder_input_ids`` of the same shape. Text
     models get ``input_ids`` of shape ``[batch, seq_len]``; vision models ``pixel_values`` of shape
     ``[batch, channels, image_size, image_size]`` (``image_size`` from the config, else 224).
     """
@@ -497,8 +498,6 @@ def load_hf_config(
         raise MCMSchedError(
             "building Hugging Face models needs transformers: pip install mcmsched[torch]"
         ) from None
-    from torch._subclasses.fake_tensor import FakeTensorMode
-
     transformers: Any = _transformers
     if seq_len <= 0 or batch <= 0:
         raise MCMSchedError("seq_len and batch must be positive", field="seq_len")
@@ -525,24 +524,26 @@ def load_hf_config(
             f"expected a transformers config, got {type(config).__name__}", field="config"
         )
     model_name = name or f"{config.model_type}"
-    mode = FakeTensorMode(allow_non_fake_inputs=True)
     try:
-        with mode:
+        with torch.device("meta"):  # no weight memory; trace_torch swaps in fake tensors
             model = transformers.AutoModel.from_config(config)
     except Exception as err:
         raise MCMSchedError(
             f"cannot build a model for config type '{config.model_type}': {err}"
         ) from None
     main = getattr(model, "main_input_name", "input_ids")
-    with mode:
-        if main == "pixel_values":
-            size = image_size or getattr(config, "image_size", None) or 224
-            if isinstance(size, (list, tuple)):
-                size = int(size[0])
-            channels = int(getattr(config, "num_channels", 3))
-            inputs: dict[str, Any] = {main: torch.empty(batch, channels, size, size)}
-        else:
-            inputs = {main: torch.zeros(batch, seq_len, dtype=torch.long)}
+    if main == "pixel_values":
+        size = image_size or getattr(config, "image_size", None) or 224
+        if isinstance(size, (list, tuple)):
+            size = int(size[0])
+        channels = int(getattr(config, "num_channels", 3))
+        inputs: dict[str, Any] = {main: torch.empty(batch, channels, size, size, device="meta")}
+    else:
+        inputs = {main: torch.zeros(batch, seq_len, dtype=torch.long, device="meta")}
+        if getattr(config, "is_encoder_decoder", False):
+            inputs["decoder_input_ids"] = torch.zeros(
+                batch, seq_len, dtype=torch.long, device="meta"
+            )
     if "use_cache" in config.to_dict():
         inputs["use_cache"] = False
     return trace_torch(model, inputs, name=model_name, include_eltwise=include_eltwise)
