@@ -22,6 +22,15 @@ class SearchOptions:
     - ``n_splits``: window cut points (n_splits + 1 periodic windows before empty ones are
       dropped); ``packing``: ``"greedy"`` (Algorithm 1 first fit) or ``"uniform"`` (each model's
       layers spread evenly over the windows);
+    - ``sweep_splits``: also try the periodic boundaries of every n_splits' < n_splits (fewer,
+      longer windows) and keep the best whole schedule (SCAR's outer loop, §3.5 step 8);
+    - ``refine_passes``: passes of a local search over the best layout's window boundaries
+      (move one model's boundary between two windows by one layer, or merge two adjacent
+      windows; a move is kept when the schedule's score improves); 0 disables it;
+    - ``context_passes``: for EDP (and user) objectives, passes that re-solve each window of the
+      best layout with the key ``(L_rest + lat) * (E_rest + energy)``, where L_rest and E_rest
+      are the other windows' totals, i.e. the whole schedule's EDP (the first pass uses the
+      window's own EDP, as SCAR); 0 keeps SCAR's purely per-window greedy choice;
     - ``boundary_samples``: extra random boundary samplings (sorted uniform cut points in the
       horizon, seeded) tried besides the periodic one; the best whole schedule wins;
     - ``prov``: ``"uniform"`` (Eq. 2 with repair) or ``"exhaustive"`` (every chiplet-count
@@ -42,6 +51,9 @@ class SearchOptions:
     n_splits: int = 4
     packing: Literal["greedy", "uniform"] = "greedy"
     boundary_samples: int = 0
+    sweep_splits: bool = False
+    refine_passes: int = 0
+    context_passes: int = 1
     prov: Literal["uniform", "exhaustive"] = "uniform"
     node_cap: int | None = None
     top_k: int = 4
@@ -69,7 +81,9 @@ class SearchOptions:
         for name in ("top_k", "prefilter", "max_segmentations", "pop_size", "bnb_node_limit"):
             if getattr(self, name) < 1:
                 raise MCMSchedError("must be >= 1", field=name)
-        if self.generations < 0 or self.boundary_samples < 0:
+        if self.generations < 0 or self.boundary_samples < 0 or self.refine_passes < 0:
+            raise MCMSchedError("must be >= 0", field="generations")
+        if self.context_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
         if self.node_cap is not None and self.node_cap < 1:
             raise MCMSchedError("node_cap must be >= 1", field="node_cap")

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +87,7 @@ class ScarEngine:
         self.windows_solved = 0
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
-        self._win_cache: dict[WindowContent, WindowSolution] = {}
+        self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
         self._ga_cost_cache: dict[
             tuple[int, tuple[int, ...], tuple[int, ...]], tuple[float, float, int]
         ] = {}
@@ -170,17 +172,29 @@ class ScarEngine:
         return [uniform_prov(expected, self.package.n_chiplets, caps)]
 
     # ---- a window ----------------------------------------------------------------------------
-    def solve_window(self, content: WindowContent) -> WindowSolution:
-        hit = self._win_cache.get(content)
+    def solve_window(
+        self, content: WindowContent, context: tuple[float, float] | None = None
+    ) -> WindowSolution:
+        """Best plans of a window; ``context`` = (latency, energy) of the other windows makes the
+        key the whole schedule's EDP (only used for EDP-like objectives)."""
+        ck = (content, context)
+        hit = self._win_cache.get(ck)
         if hit is not None:
             return hit
+        key: Callable[[Any, Any], Any] = self.obj.window_key
+        if context is not None:
+            lr, er = context
+
+            def key(lat: Any, en: Any) -> Any:
+                return (lr + lat) * (er + en)
+
         best: WindowSolution | None = None
         alts: list[tuple[float, float]] = []
         for vec in self.prov_vectors(content):
             sol = (
-                self._solve_bnb(content, vec)
+                self._solve_bnb(content, vec, key)
                 if self.mode == "exhaustive"
-                else self._solve_ga(content, vec)
+                else self._solve_ga(content, vec, key)
             )
             if sol is None:
                 continue
@@ -192,15 +206,17 @@ class ScarEngine:
                 f"no placement found for window {content} on package '{self.package.name}'"
             )
         best.alternatives = alts
-        self._win_cache[content] = best
+        self._win_cache[ck] = best
         self.windows_solved += 1
         return best
 
-    def _solve_bnb(self, content: WindowContent, vec: list[int]) -> WindowSolution | None:
+    def _solve_bnb(
+        self, content: WindowContent, vec: list[int], key: Callable[[Any, Any], Any]
+    ) -> WindowSolution | None:
         cands = [
             self.model_candidates(m, s, e, n) for (m, s, e), n in zip(content, vec, strict=True)
         ]
-        asg = best_assignment(cands, self.obj.window_key, self.opts.bnb_node_limit)
+        asg = best_assignment(cands, key, self.opts.bnb_node_limit)
         if asg is None:
             return None
         plans = tuple(c.ref[q] for c, q in zip(cands, asg.choice, strict=True))
@@ -250,7 +266,9 @@ class ScarEngine:
             self.evaluations += 1
         return hit
 
-    def _solve_ga(self, content: WindowContent, vec: list[int]) -> WindowSolution | None:
+    def _solve_ga(
+        self, content: WindowContent, vec: list[int], key: Callable[[Any, Any], Any]
+    ) -> WindowSolution | None:
         pools = [self._ga_pool(m, s, e, n) for (m, s, e), n in zip(content, vec, strict=True)]
         models = [m for m, _, _ in content]
 
@@ -262,7 +280,7 @@ class ScarEngine:
             self.package,
             pools,
             cost,
-            self.obj.window_key,
+            key,
             self.opts.pop_size,
             self.opts.generations,
             self.rng,
@@ -282,7 +300,10 @@ class ScarEngine:
             out.append(pack_uniform(n_layers, self.opts.n_splits + 1))
         else:
             h = horizon(self.exp.latency_s)
-            bounds = [periodic_boundaries(h, self.opts.n_splits)]
+            splits = (
+                range(self.opts.n_splits + 1) if self.opts.sweep_splits else [self.opts.n_splits]
+            )
+            bounds = [periodic_boundaries(h, n) for n in splits]
             for _ in range(self.opts.boundary_samples):
                 bounds.append(random_boundaries(h, self.opts.n_splits, self.rng))
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
@@ -292,6 +313,65 @@ class ScarEngine:
             if lay not in uniq:
                 uniq.append(lay)
         return uniq
+
+
+def _cuts(layout: Layout, n_layers: list[int]) -> list[list[int]]:
+    """Per model, the cut positions c_0 = 0 <= c_1 <= ... <= c_W = L of a layout."""
+    n_w = len(layout)
+    cuts = [[0] * (n_w + 1) for _ in n_layers]
+    for m, n in enumerate(n_layers):
+        cuts[m][n_w] = n
+    for w, content in enumerate(layout):
+        for m, s, e in content:
+            cuts[m][w] = s
+            cuts[m][w + 1] = e
+    # models absent from a window: carry the previous cut forward
+    for m, n in enumerate(n_layers):
+        for w in range(1, n_w + 1):
+            present = any(mm == m for mm, _, _ in layout[w - 1])
+            if not present:
+                cuts[m][w] = cuts[m][w - 1] if w < n_w else n
+        for w in range(n_w - 1, 0, -1):
+            cuts[m][w] = min(cuts[m][w], cuts[m][w + 1])
+    return cuts
+
+
+def _layout(cuts: list[list[int]]) -> Layout:
+    n_w = len(cuts[0]) - 1
+    out = []
+    for w in range(n_w):
+        content = tuple((m, c[w], c[w + 1]) for m, c in enumerate(cuts) if c[w + 1] > c[w])
+        if content:
+            out.append(content)
+    return tuple(out)
+
+
+def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
+    """Layouts one move away: shift one model's cut by one layer, merge two adjacent windows, or
+    move the head or tail of one model's range in a window to a new window of its own."""
+    n_w = len(cuts[0]) - 1
+    out = []
+    for m, c in enumerate(cuts):
+        for k in range(1, n_w):
+            for d in (-1, 1):
+                v = c[k] + d
+                if c[k - 1] <= v <= c[k + 1]:
+                    nc = [list(x) for x in cuts]
+                    nc[m][k] = v
+                    out.append(nc)
+    for k in range(1, n_w):
+        out.append([[*c[:k], *c[k + 1 :]] for c in cuts])
+    # split: one model's head or tail of a window moves to a new window of its own
+    for w in range(n_w):
+        for m, c in enumerate(cuts):
+            s, e = c[w], c[w + 1]
+            for p in range(s + 1, e):
+                tail = [[*x[: w + 1], x[w + 1], *x[w + 1 :]] for x in cuts]
+                tail[m] = [*c[: w + 1], p, *c[w + 1 :]]
+                head = [[*x[: w + 1], x[w], *x[w + 1 :]] for x in cuts]
+                head[m] = [*c[: w + 1], p, *c[w + 1 :]]
+                out.extend((tail, head))
+    return out
 
 
 def run_scar(
@@ -326,6 +406,33 @@ def run_scar(
         "seed": str(opts.seed),
         **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
     }
+
+    def approx_score(lay: Layout) -> float:
+        sols = [eng.solve_window(c) for c in lay]
+        lat = sum(sol.latency_s for sol in sols)
+        en = sum(sol.energy_j for sol in sols)
+        return float(obj.window_key(lat, en))
+
+    if opts.refine_passes > 0:
+        n_layers = [len(e.model.layers) for e in scenario.entries]
+        scored = sorted(layouts, key=approx_score)
+        cur = scored[0]
+        cur_score = approx_score(cur)
+        for _ in range(opts.refine_passes):
+            improved = False
+            for nc in _neighbours(_cuts(cur, n_layers)):
+                lay = _layout(nc)
+                if any(len(w) > package.n_chiplets for w in lay):
+                    continue
+                sc_ = approx_score(lay)
+                if sc_ < cur_score * (1 - 1e-12):
+                    cur, cur_score, improved = lay, sc_, True
+            if not improved:
+                break
+        if cur not in layouts:
+            layouts.append(cur)
+        total = sum(len(lay) for lay in layouts)
+
     for lay in layouts:
         sols = []
         for content in lay:
@@ -333,6 +440,20 @@ def run_scar(
             done += 1
             if opts.progress is not None:
                 opts.progress(done, total)
+        if obj.window_metric == "edp" and len(sols) > 1:
+            for _ in range(opts.context_passes):
+                changed = False
+                for w, content in enumerate(lay):
+                    lr = sum(x.latency_s for i, x in enumerate(sols) if i != w)
+                    er = sum(x.energy_j for i, x in enumerate(sols) if i != w)
+                    cand = eng.solve_window(content, (lr, er))
+                    old_v = (lr + sols[w].latency_s) * (er + sols[w].energy_j)
+                    new_v = (lr + cand.latency_s) * (er + cand.energy_j)
+                    if new_v < old_v * (1 - 1e-12):
+                        sols[w] = cand
+                        changed = True
+                if not changed:
+                    break
         sched = Schedule(tuple(s.window for s in sols), scenario.name, package.name, dict(meta))
         metrics = evaluate(sched, costs, opts.eval_options, cost_models=eng.cm)
         eng.evaluations += 1
