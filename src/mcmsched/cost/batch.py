@@ -1,8 +1,10 @@
 """Batch evaluation of many layers on chiplet classes (what the CostTable and the bench call).
 
-:func:`evaluate_layers` deduplicates the layers by ``Layer.shape_key``, evaluates each distinct
-shape once per class with :func:`mcmsched.cost.analysis.analyse_layer` (whose per-problem results
-and per-level sub-analyses are memoised) and returns numpy arrays aligned with the input order.
+:func:`evaluate_layers` deduplicates the layers by ``Layer.shape_key``, groups the distinct
+shapes of each class by analysis structure (same directives, same kind, same cluster sizes) and
+analyses each group in one vectorised pass (:mod:`mcmsched.cost.vectorised`). Layers whose
+mapping yields no work as written fall back to the scalar analysis, which clamps the tiles
+(:func:`mcmsched.cost.analysis.analyse_layer`). Results are numpy arrays aligned with the input.
 """
 
 from __future__ import annotations
@@ -11,8 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mcmsched.cost.analysis import analyse_layer, cost_from_analysis
+from mcmsched.cost.analysis import (
+    _directives_of,
+    analyse_layer,
+    cost_from_analysis,
+    hardware_of,
+    to_problem,
+)
+from mcmsched.cost.directives_analysis import Problem
+from mcmsched.cost.vectorised import analyse_batch, structure_key
+from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.hardware.dataflow import Directive
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
@@ -58,23 +70,106 @@ def evaluate_layers(
             reps.append(ly)
         index[i] = j
     out: list[BatchCosts] = []
-    n = len(reps)
     for cls in classes:
-        vals = np.zeros((9, n))
-        for j, ly in enumerate(reps):
-            la = analyse_layer(ly, cls, use_layer_dataflow=use_layer_dataflow)
-            lc = cost_from_analysis(ly, cls, la, check_buffers=check_buffers)
-            vals[:, j] = (
-                lc.cycles,
-                lc.energy_pj,
-                lc.mac_energy_pj,
-                lc.l1_energy_pj,
-                lc.l2_energy_pj,
-                lc.macs,
-                lc.utilization,
-                lc.l1_bytes_needed,
-                lc.l2_bytes_needed,
-            )
+        vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers)
         v = vals[:, index]
         out.append(BatchCosts(*(v[k] for k in range(9))))
     return out
+
+
+def _evaluate_class(
+    reps: list[Layer], cls: ChipletClass, use_layer_dataflow: bool, check_buffers: bool
+) -> np.ndarray:
+    """``[9, len(reps)]``: the BatchCosts fields of every distinct layer on ``cls``."""
+    n = len(reps)
+    vals = np.zeros((9, n))
+    hw = hardware_of(cls)
+    groups: dict[tuple[tuple[Directive, ...], tuple[object, ...]], list[int]] = {}
+    probs: list[Problem | None] = []
+    reps_count = np.ones(n, dtype=np.int64)
+    dfs: list[tuple[Directive, ...]] = []
+    scalar: list[int] = []
+    for j, ly in enumerate(reps):
+        if use_layer_dataflow:
+            if ly.dataflow is None:
+                scalar.append(j)  # analyse_layer raises the error naming the layer
+                probs.append(None)
+                dfs.append(())
+                continue
+            try:
+                d = _directives_of(ly.dataflow)
+            except MCMSchedError:
+                scalar.append(j)
+                probs.append(None)
+                dfs.append(())
+                continue
+        else:
+            d = cls.dataflow.directives
+        p, r = to_problem(ly)
+        probs.append(p)
+        dfs.append(d)
+        reps_count[j] = r
+        groups.setdefault((d, structure_key(p, d)), []).append(j)
+    e = cls.energy
+    for (d, _), idx in groups.items():
+        ps = [p for p in (probs[j] for j in idx) if p is not None]
+        try:
+            res = analyse_batch(ps, d, hw)
+        except MCMSchedError:
+            scalar.extend(idx)  # the scalar path raises with the layer and class named
+            continue
+        ok = (res.runtime > 0) & (res.computations > 0)
+        scalar.extend(j for j, good in zip(idx, ok, strict=True) if not good)
+        sel = np.nonzero(ok)[0]
+        if sel.size == 0:
+            continue
+        cols = np.asarray(idx)[sel]
+        g = reps_count[cols]
+        bpe = np.array([reps[j].bytes_per_element for j in cols], dtype=np.int64)
+        macs = res.computations[sel] * g
+        l1_acc = (res.l1_read[:, sel].sum(axis=0) + res.l1_write[:, sel].sum(axis=0)) * g
+        l2_acc = (
+            res.l2_read[0, sel]
+            + res.l2_write[0, sel]
+            + res.l2_read[1, sel]
+            + res.l2_write[1, sel]
+            + res.l2_write[2, sel]
+        ) * g
+        l1_need = res.l1_size_first_leaf[sel] * bpe
+        l2_need = res.l2_size[:, sel].sum(axis=0) * bpe
+        if check_buffers:
+            bad = (l1_need > cls.l1_bytes) | (l2_need > cls.l2_bytes)
+            if bad.any():
+                j = int(cols[np.argmax(bad)])
+                layer_cost_check(reps[j], cls, use_layer_dataflow)
+        vals[0, cols] = res.runtime[sel] * g
+        vals[2, cols] = macs * e.mac_pj
+        vals[3, cols] = l1_acc * e.mac_pj * e.l1_factor
+        vals[4, cols] = l2_acc * e.mac_pj * e.l2_factor
+        vals[1, cols] = vals[2, cols] + vals[3, cols] + vals[4, cols]
+        vals[5, cols] = macs
+        vals[6, cols] = res.avg_active[sel] / cls.n_pes
+        vals[7, cols] = l1_need
+        vals[8, cols] = l2_need
+    for j in scalar:
+        ly = reps[j]
+        la = analyse_layer(ly, cls, use_layer_dataflow=use_layer_dataflow)
+        lc = cost_from_analysis(ly, cls, la, check_buffers=check_buffers)
+        vals[:, j] = (
+            lc.cycles,
+            lc.energy_pj,
+            lc.mac_energy_pj,
+            lc.l1_energy_pj,
+            lc.l2_energy_pj,
+            lc.macs,
+            lc.utilization,
+            lc.l1_bytes_needed,
+            lc.l2_bytes_needed,
+        )
+    return vals
+
+
+def layer_cost_check(layer: Layer, cls: ChipletClass, use_layer_dataflow: bool) -> None:
+    """Raise the buffer error of ``layer`` on ``cls`` (scalar path, same message)."""
+    la = analyse_layer(layer, cls, use_layer_dataflow=use_layer_dataflow)
+    cost_from_analysis(layer, cls, la, check_buffers=True)

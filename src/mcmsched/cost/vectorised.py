@@ -1,0 +1,746 @@
+"""The directive analysis of :mod:`mcmsched.cost.directives_analysis`, vectorised over layers.
+
+Many layers that share a dataflow (and a kind: depthwise or not) share the *structure* of the
+analysis: the same cluster levels, the same maps in the same order, the same iteration cases.
+Only the numbers differ (tile sizes after ``Sz()``/stride resolution, dimension sizes, which
+iteration states occur and how often). This module runs the analysis once per structure with
+numpy arrays over the layers: a case whose state does not occur for a layer gets occurrence 0.
+Sub-level analyses are batched too: every (layer, case, sub-tile variant) of a level becomes one
+row of a single recursive call, deduplicated.
+
+It computes the same numbers as the scalar analysis (``tests/test_cost_vectorised.py`` checks
+equality on the MAESTRO reference rows and on zoo layers); the scalar analysis is the reference
+and handles the rare mappings that need tile clamping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import product
+
+import numpy as np
+
+from mcmsched.cost.directives_analysis import (
+    EDGE,
+    INIT,
+    INPUT,
+    OUT_OF,
+    OUTPUT,
+    SLIDING,
+    SPATIAL,
+    STEADY,
+    TEMPORAL,
+    WEIGHT,
+    Hardware,
+    Problem,
+    build_levels,
+)
+from mcmsched.hardware.dataflow import Directive, DirectiveKind
+
+Arr = np.ndarray
+I64 = np.int64
+
+
+def _tdiv(a: Arr, b: Arr | int) -> Arr:
+    """C++ truncating division for positive ``b``."""
+    q = np.abs(a) // b
+    out: Arr = np.where(a >= 0, q, -q)
+    return out
+
+
+def _nz(u: Arr) -> Arr:
+    return np.where(u != 0, u, 1)
+
+
+@dataclass
+class _VMap:
+    cls: int
+    var: str
+    size: Arr
+    ofs: Arr
+
+
+@dataclass
+class _VLevel:
+    """Static data of one cluster level for every problem of the batch (arrays of length P)."""
+
+    maps: list[_VMap]
+    dims: dict[str, Arr]
+    n_units: int
+    n_edge: Arr = field(default_factory=lambda: np.zeros(0, dtype=I64))
+    index: dict[str, int] = field(default_factory=dict)
+    sp_idx: int = -1
+    mapped: dict[str, Arr] = field(default_factory=dict)
+    mapped_e: dict[str, Arr] = field(default_factory=dict)
+    unique: dict[str, Arr] = field(default_factory=dict)
+    unique_e: dict[str, Arr] = field(default_factory=dict)
+
+
+@dataclass
+class VResult:
+    """Level-0 results per problem (arrays of length P; counts in elements, time in cycles)."""
+
+    runtime: Arr
+    computations: Arr
+    l2_read: Arr  # [3, P]
+    l2_write: Arr
+    l1_read: Arr
+    l1_write: Arr
+    l2_size: Arr
+    l1_size_first_leaf: Arr
+    avg_active: Arr
+    ingress_delay: Arr  # [3 (min, max, avg), P]
+    egress_delay: Arr
+    compute_delay: Arr
+    offchip_bw_req: Arr
+    n_levels: int
+
+
+def _resolve(v: int | str, dims: dict[str, Arr], n: int) -> Arr:
+    if isinstance(v, int):
+        return np.full(n, v, dtype=I64)
+    return dims[v].copy()
+
+
+def structure_key(problem: Problem, directives: tuple[Directive, ...]) -> tuple[object, ...]:
+    """Problems with equal keys share the analysis structure (and can be batched)."""
+    dims = dict(problem.dims)
+    dims["Y'"] = dims["Y"] - dims["R"] + 1
+    dims["X'"] = dims["X"] - dims["S"] + 1
+    clusters = tuple(
+        (dims[d.size] if isinstance(d.size, str) else d.size)
+        for d in directives
+        if d.kind is DirectiveKind.CLUSTER
+    )
+    return (problem.depthwise, clusters)
+
+
+def _build(
+    problems: list[Problem], directives: tuple[Directive, ...], hw: Hardware
+) -> list[_VLevel]:
+    """Vectorised cluster levels; the structure comes from the scalar builder on the first
+    problem (all problems of a batch share it), the sizes are computed with arrays."""
+    ref_levels, n_used = build_levels(problems[0], directives, hw)
+    n = len(problems)
+    names = [k for k, _ in problems[0].dims]
+    full: dict[str, Arr] = {
+        k: np.array([dict(p.dims)[k] for p in problems], dtype=I64) for k in names
+    }
+    full["Y'"] = full["Y"] - full["R"] + 1
+    full["X'"] = full["X"] - full["S"] + 1
+    sy = np.array([p.stride_y for p in problems], dtype=I64)
+    sx = np.array([p.stride_x for p in problems], dtype=I64)
+    groups: list[list[_VMap]] = [[]]
+    for d in directives:
+        if d.kind is DirectiveKind.CLUSTER:
+            groups.append([])
+            continue
+        cls = SPATIAL if d.kind is DirectiveKind.SPATIAL else TEMPORAL
+        groups[-1].append(_VMap(cls, d.dim, _resolve(d.size, full, n), _resolve(d.offset, full, n)))
+    couple_in, couple_w, _ = problems[0].couplings()
+    input_vars = sorted({v for v in (*couple_in, *couple_w) if v in full})
+    levels: list[_VLevel] = []
+    dims = full
+    prev: list[_VMap] | None = None
+    for li, group in enumerate(groups):
+        maps = [_VMap(m.cls, m.var, m.size.copy(), m.ofs.copy()) for m in group]
+        vars_ = {m.var for m in maps}
+        for out, inp, kern in (("X'", "X", "S"), ("Y'", "Y", "R")):
+            if out in vars_ and inp not in vars_:
+                km = next((m for m in maps if m.var == kern), None)
+                k = km.size if km is not None else dims.get(kern, np.ones(n, dtype=I64))
+                for m in maps:
+                    if m.var == out:
+                        m.var = inp
+                        m.size = m.size + k - 1
+        if prev is not None:
+            present = {m.var for m in maps}
+            for up in prev:
+                if up.var not in present:
+                    maps.insert(0, _VMap(TEMPORAL, up.var, up.size.copy(), up.ofs.copy()))
+                    present.add(up.var)
+        present = {m.var for m in maps}
+        for v in input_vars:
+            if v not in present and v in dims:
+                maps.append(_VMap(TEMPORAL, v, dims[v].copy(), dims[v].copy()))
+        is_top = li == 0
+        for m in maps:
+            if m.var not in ("Y", "X"):
+                continue
+            s = sy if m.var == "Y" else sx
+            k = full[SLIDING[m.var]]
+            hit = (s != 1) & (m.size >= k)
+            if not hit.any():
+                continue
+            out = (m.size + s - k) // s
+            size = out * np.minimum(s, k) + np.maximum(k - s, 0)
+            ofs = out * s
+            if not is_top:
+                ofs = np.where(k < s, out * k, ofs)
+            m.size = np.where(hit, size, m.size)
+            m.ofs = np.where(hit, ofs, m.ofs)
+        ref = ref_levels[li]
+        assert [(m.cls, m.var) for m in maps] == [(m.cls, m.var) for m in ref.maps]
+        lvl = _VLevel(maps=maps, dims=dims, n_units=ref.n_units)
+        lvl.index = dict(ref.index)
+        lvl.sp_idx = ref.sp_idx
+        _static(lvl)
+        levels.append(lvl)
+        lower: dict[str, Arr] = {}
+        for v in [*input_vars, *(m.var for m in maps if m.var in full and m.var not in input_vars)]:
+            if v not in dims or v in lower:
+                continue
+            m = maps[lvl.index[v]]
+            lower[v] = np.minimum(m.size, dims[v])
+        dims = lower
+        prev = maps
+    del n_used
+    return levels
+
+
+def _static(lvl: _VLevel) -> None:
+    sp = lvl.maps[lvl.sp_idx]
+    sz = lvl.dims[sp.var]
+    cs = lvl.n_units
+    full_cov = sp.ofs * (cs - 1) + sp.size
+    steady = _tdiv(_tdiv(sz - sp.size, sp.ofs) + 1, cs) - 1
+    remaining = sz - (steady + 1) * sp.ofs * cs
+    ec_a = np.where(remaining < sp.size, 1, _tdiv(remaining - sp.size, sp.ofs) + 1)
+    ec_b = _tdiv(sz - sp.size, sp.ofs) + 1
+    ec_b = np.where(sp.ofs * (ec_b - 1) + sp.size < sz, ec_b + 1, ec_b)
+    ec = np.where(sz > full_cov, ec_a, np.where(sz > sp.size, ec_b, 1))
+    lvl.n_edge = np.where(sz <= sp.size, 1, ec).astype(I64)
+    for m in lvl.maps:
+        d = lvl.dims[m.var]
+        steady_n = np.maximum(_tdiv(d - m.size, m.ofs), 0)
+        has_edge = (steady_n * m.ofs + m.size < d) | (m.size > d)
+        lvl.mapped[m.var] = m.size
+        uniq = np.minimum(m.size, m.ofs)
+        if m.cls == TEMPORAL:
+            uniq = np.where(d <= m.size, 0, uniq)
+        lvl.unique[m.var] = uniq
+        em = d - (steady_n + 1) * m.ofs
+        em = np.where(em < 0, d, em)
+        lvl.mapped_e[m.var] = np.where(has_edge, em, m.size)
+        lvl.unique_e[m.var] = np.maximum(m.ofs - (m.size - em), 0)
+    for m in lvl.maps:
+        if m.var in OUT_OF:
+            o, k = OUT_OF[m.var], SLIDING[m.var]
+            zero = np.zeros_like(m.size)
+            lvl.mapped[o] = lvl.mapped[m.var] - lvl.mapped.get(k, zero) + 1
+            lvl.unique[o] = np.minimum(m.ofs, m.size)
+            lvl.mapped_e[o] = lvl.mapped_e[m.var] - lvl.mapped_e.get(k, zero) + 1
+            lvl.unique_e[o] = np.minimum(m.ofs, lvl.mapped_e[o])
+
+
+@dataclass
+class _G:
+    """Static level tables gathered for the rows of one call."""
+
+    mapped: dict[str, Arr]
+    mapped_e: dict[str, Arr]
+    unique: dict[str, Arr]
+    unique_e: dict[str, Arr]
+    nec: Arr
+
+
+@dataclass
+class _St:
+    """The state of every map in one case, over the rows."""
+
+    pos: list[int]
+    edge: list[Arr]
+    unrolled: list[Arr]
+    spee: list[Arr]
+
+
+class _VAnalyser:
+    def __init__(self, levels: list[_VLevel], problem: Problem, hw: Hardware) -> None:
+        self.levels = levels
+        self.couple = problem.couplings()
+        self.hw = hw
+
+    # -- per-unit volumes --------------------------------------------------------------------
+    def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
+        lvl = self.levels[li]
+        cpl = self.couple[t]
+        ret: Arr = np.ones_like(g.nec)
+        for i, m in enumerate(lvl.maps):
+            if m.var not in cpl:
+                continue
+            me, mm = g.mapped_e[m.var], g.mapped[m.var]
+            e = st.edge[i]
+            if m.cls == TEMPORAL:
+                ret = ret * np.where(e, me, mm)
+            else:
+                f_edge = np.where(g.nec == 1, np.where(first | spee, me, 1), np.where(spee, me, mm))
+                ret = ret * np.where(e, f_edge, mm)
+        return ret
+
+    def _pe_ingress(
+        self, li: int, g: _G, st: _St, t: int, changing: int, first: bool, spee: Arr
+    ) -> Arr:
+        lvl = self.levels[li]
+        cpl = self.couple[t]
+        if changing == -1:
+            return self._pe_mapped(li, g, st, t, first, spee)
+        if lvl.maps[changing].var not in cpl:
+            return np.zeros_like(g.nec)
+        inited = np.zeros(g.nec.shape, dtype=bool)
+        for i in range(changing + 1, len(lvl.maps)):
+            if st.pos[i] == INIT and lvl.maps[i].var in cpl:
+                inited = inited | ~st.unrolled[i]
+        ret: Arr = np.ones_like(g.nec)
+        for i, m in enumerate(lvl.maps):
+            v = m.var
+            if v not in cpl:
+                continue
+            pos = st.pos[i]
+            is_changing = i == changing
+            mm, me = g.mapped[v], g.mapped_e[v]
+            if m.cls == TEMPORAL:
+                if pos == INIT:
+                    ret = ret * np.where(st.edge[i], me, mm)
+                elif is_changing:
+                    ret = ret * np.where(inited, mm, np.maximum(g.unique[v], 1))
+                else:
+                    ret = ret * mm
+            else:
+                full = np.where(spee, me, mm)
+                uniq = np.where(spee, g.unique_e[v], g.unique[v])
+                if pos == INIT:
+                    ret = ret * (full if (first or i <= changing) else uniq)
+                elif first or not is_changing:
+                    ret = ret * full
+                else:
+                    ret = ret * np.where(inited, full, uniq)
+        return ret
+
+    def _pe_egress(
+        self, li: int, g: _G, st: _St, psum: bool, first: bool, spee: Arr, reuse: bool = True
+    ) -> Arr:
+        lvl = self.levels[li]
+        cpl = self.couple[OUTPUT]
+        nec1 = g.nec == 1
+        ret: Arr = np.ones_like(g.nec)
+        if psum:
+            for i, m in enumerate(lvl.maps):
+                v = m.var
+                if v in cpl:
+                    continue
+                mm, me, u = g.mapped[v], g.mapped_e[v], g.unique[v]
+                e = st.edge[i]
+                if m.cls == TEMPORAL:
+                    ret = ret * np.where(e, me, mm)
+                    continue
+                pos = st.pos[i]
+                base = mm if first else _nz(u)
+                if pos == INIT:
+                    ret = ret * np.where(e & spee, me, base)
+                elif pos == STEADY:
+                    ret = ret * base
+                else:
+                    ret = ret * np.where(
+                        nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
+                    )
+        for v in cpl:
+            ix = lvl.index.get(v)
+            if ix is None:
+                continue
+            m = lvl.maps[ix]
+            a = OUT_OF.get(v, v)
+            mm, me = g.mapped[a], g.mapped_e[a]
+            pos = st.pos[ix]
+            e = st.edge[ix]
+            if m.cls == TEMPORAL:
+                if pos == INIT:
+                    ret = ret * np.where(e, me, mm)
+                elif pos == STEADY:
+                    ret = ret * mm
+                else:
+                    ret = ret * me
+                continue
+            base = mm if first else _nz(g.unique[a])
+            if pos == INIT:
+                at_edge = np.where(nec1, me, g.unique_e[a] if reuse else me)
+                ret = ret * np.where(e & spee, at_edge, base)
+            elif pos == STEADY:
+                ret = ret * base
+            else:
+                ret = ret * np.where(
+                    nec1,
+                    np.where(first | spee, g.mapped_e[v], 1),
+                    np.where(spee, g.unique_e[a], base),
+                )
+        return ret
+
+    # -- spatial aggregation -----------------------------------------------------------------
+    def _sp_info(self, li: int, st: _St, t: int, n: int) -> tuple[bool, Arr, Arr]:
+        lvl = self.levels[li]
+        mapped = False
+        edge = np.zeros(n, dtype=bool)
+        spee = np.zeros(n, dtype=bool)
+        for v in self.couple[t]:
+            i = lvl.index.get(v)
+            if i is None or lvl.maps[i].cls != SPATIAL:
+                continue
+            mapped = True
+            spee = st.spee[i]
+            edge = edge | st.edge[i]
+        return mapped, edge, spee
+
+    def _aggregate(
+        self, li: int, g: _G, edge: Arr, spee: Arr, vol: Callable[[bool, Arr], Arr]
+    ) -> Arr:
+        nc = self.levels[li].n_units
+        false = np.zeros_like(edge)
+        plain: Arr = vol(True, false)
+        if nc > 1:
+            plain = plain + (nc - 1) * vol(False, false)
+        if not edge.any():
+            return plain
+        nec = g.nec
+        at: Arr = vol(True, (nec == 1) & spee)
+        n_spee = spee.astype(I64)
+        n_full = np.maximum(nec - n_spee - 1, 0)
+        extra = n_full * vol(False, false) + n_spee * vol(False, np.ones_like(edge))
+        at = at + np.where(nec > 1, extra, 0)
+        result: Arr = np.where(edge, at, plain)
+        return result
+
+    def _ingress(self, li: int, g: _G, st: _St, t: int, changing: int) -> Arr:
+        n = g.nec.shape[0]
+        mapped, edge, spee = self._sp_info(li, st, t, n)
+        if not mapped:
+            return self._pe_ingress(li, g, st, t, changing, True, np.zeros(n, dtype=bool))
+        return self._aggregate(
+            li, g, edge, spee, lambda f, s: self._pe_ingress(li, g, st, t, changing, f, s)
+        )
+
+    def _egress(self, li: int, g: _G, st: _St) -> Arr:
+        n = g.nec.shape[0]
+        mapped, edge, spee = self._sp_info(li, st, OUTPUT, n)
+        if not mapped:
+            return self._pe_egress(li, g, st, False, True, np.zeros(n, dtype=bool))
+        return self._aggregate(
+            li, g, edge, spee, lambda f, s: self._pe_egress(li, g, st, False, f, s)
+        )
+
+    def _critical_psums(self, li: int, g: _G, st: _St) -> Arr:
+        n = g.nec.shape[0]
+        mapped, edge, spee = self._sp_info(li, st, OUTPUT, n)
+        false = np.zeros(n, dtype=bool)
+        if not mapped:
+            return self._pe_egress(li, g, st, True, True, false)
+        return self._pe_egress(li, g, st, True, True, edge & (g.nec == 1) & spee)
+
+    def _psum_mapping(self, li: int, g: _G, st: _St) -> Arr:
+        lvl = self.levels[li]
+        n = g.nec.shape[0]
+        edge = np.zeros(n, dtype=bool)
+        spee = np.zeros(n, dtype=bool)
+        for i, m in enumerate(lvl.maps):
+            if m.cls == SPATIAL:
+                spee = st.spee[i]
+                edge = edge | st.edge[i]
+        false = np.zeros(n, dtype=bool)
+        plain = lvl.n_units * self._pe_egress(li, g, st, True, True, false)
+        if not edge.any():
+            return plain
+        nec = g.nec
+        at = self._pe_egress(li, g, st, True, True, (nec == 1) & spee)
+        n_spee = spee.astype(I64)
+        n_full = np.maximum(nec - n_spee - 1, 0)
+        extra = n_full * self._pe_egress(li, g, st, True, True, false) + n_spee * self._pe_egress(
+            li, g, st, True, False, np.ones(n, dtype=bool), False
+        )
+        at = at + np.where(nec > 1, extra, 0)
+        return np.where(edge, at, plain)
+
+    def _sub_dims(self, li: int, g: _G, st: _St, spee: bool) -> dict[str, Arr]:
+        lvl = self.levels[li]
+        out: dict[str, Arr] = {}
+        for i, m in enumerate(lvl.maps):
+            v = m.var
+            mm, me = g.mapped[v], g.mapped_e[v]
+            if m.cls == TEMPORAL:
+                out[v] = np.where(st.edge[i], me, mm)
+            elif st.pos[i] == STEADY:
+                out[v] = mm
+            else:
+                use_e = (g.nec == 1) | spee
+                full = np.where(use_e, me, mm)
+                out[v] = np.where(st.edge[i], full, mm) if st.pos[i] == INIT else full
+        for m in lvl.maps:
+            if m.var in OUT_OF:
+                k = SLIDING[m.var]
+                out[OUT_OF[m.var]] = out[m.var] - out.get(k, np.zeros_like(out[m.var])) + 1
+        return out
+
+    # -- the level ---------------------------------------------------------------------------
+    def analyse(self, li: int, pidx: Arr, dims: dict[str, Arr], top: bool) -> dict[str, Arr]:
+        lvl = self.levels[li]
+        hw = self.hw
+        n = pidx.shape[0]
+        last = li == len(self.levels) - 1
+        g = _G(
+            {k: v[pidx] for k, v in lvl.mapped.items()},
+            {k: v[pidx] for k, v in lvl.mapped_e.items()},
+            {k: v[pidx] for k, v in lvl.unique.items()},
+            {k: v[pidx] for k, v in lvl.unique_e.items()},
+            lvl.n_edge[pidx],
+        )
+        ns = lvl.n_units
+        # iteration states per map: (pos, occ[n], unrolled[n], init_edge[n], spee[n])
+        per_map: list[list[tuple[int, Arr, Arr, Arr, Arr]]] = []
+        false = np.zeros(n, dtype=bool)
+        for j, m in enumerate(lvl.maps):
+            d = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
+            size, ofs = m.size[pidx], m.ofs[pidx]
+            sts: list[tuple[int, Arr, Arr, Arr, Arr]] = []
+            if m.cls == TEMPORAL:
+                sts.append((INIT, np.ones(n, dtype=I64), d <= size, d < size, false))
+                n_steady = _tdiv(d - size, ofs)
+                occ_s = np.where((size < d) & (n_steady > 0), n_steady, 0)
+                if occ_s.any():
+                    sts.append((STEADY, occ_s, false, false, false))
+                occ_e = ((d >= size) & (n_steady * ofs + size < d)).astype(I64)
+                if occ_e.any():
+                    sts.append((EDGE, occ_e, false, false, false))
+            else:
+                cov = size + ofs * (ns - 1)
+                init_edge = d < cov
+                sts.append((INIT, np.ones(n, dtype=I64), d <= cov, init_edge, init_edge))
+                n_steady = _tdiv(_tdiv(d - size, ofs) + 1, ns) - 1
+                has_edge = (
+                    ~(d <= cov)
+                    & ((n_steady + 1) * (ofs * ns) + cov > d)
+                    & (n_steady * (ofs * ns) + cov != d)
+                )
+                occ_s = np.where((cov < d) & (n_steady > 0), n_steady, 0)
+                if occ_s.any():
+                    sts.append((STEADY, occ_s, false, false, false))
+                remaining = d - (n_steady + 1) * ofs * ns
+                active = np.where(remaining < size, 1, _tdiv(remaining - size, ofs) + 1)
+                spee = (active - 1) * ofs + size < remaining
+                occ_e = (~init_edge & has_edge).astype(I64)
+                if occ_e.any():
+                    sts.append((EDGE, occ_e, false, false, spee))
+            per_map.append(sts)
+            del j
+        n_maps = len(lvl.maps)
+        # results
+        runtime = np.zeros(n, dtype=I64)
+        active_sum = np.zeros(n, dtype=float)
+        total_occ = np.zeros(n, dtype=I64)
+        out: dict[str, Arr] = {}
+        if top:
+            comps = np.zeros(n, dtype=I64)
+            l2r = np.zeros((3, n), dtype=I64)
+            l2w = np.zeros((3, n), dtype=I64)
+            l1r = np.zeros((3, n), dtype=I64)
+            l1w = np.zeros((3, n), dtype=I64)
+            l2s = np.zeros((3, n), dtype=I64)
+            dmin = np.full((3, n), np.iinfo(I64).max, dtype=I64)
+            dmax = np.zeros((3, n), dtype=I64)
+            dsum = np.zeros((3, n), dtype=float)
+            offreq = np.zeros(n, dtype=I64)
+        cases = list(product(*per_map))
+        pending: list[tuple[Arr, ...]] = []
+        sub_req: list[tuple[int, Arr, dict[str, Arr], Arr]] = []  # case, rows, dims, weight
+        for ci, combo in enumerate(cases):
+            occ = np.ones(n, dtype=I64)
+            for s in combo:
+                occ = occ * s[1]
+            pos = [s[0] for s in combo]
+            st = _St(
+                pos,
+                [(s[3] if s[0] == INIT else (false | (s[0] == EDGE))) for s in combo],
+                [s[2] for s in combo],
+                [s[4] for s in combo],
+            )
+            changing = -1
+            for i in range(n_maps - 1, -1, -1):
+                if pos[i] != INIT:
+                    changing = i
+                    break
+            if ci == 0 and top:
+                for t in (INPUT, WEIGHT):
+                    l2s[t] = 2 * self._ingress(li, g, st, t, changing)
+                    size = np.ones(n, dtype=I64)
+                    for v in self.couple[t]:
+                        size = size * dims[v]
+                    l2w[t] = size
+                size = np.ones(n, dtype=I64)
+                for v in self.couple[OUTPUT]:
+                    size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
+                l2s[OUTPUT] = 2 * self._egress(li, g, st)
+                l2r[OUTPUT] = size
+            egress = self._egress(li, g, st)
+            psum_map = self._psum_mapping(li, g, st)
+            n_psums = self._critical_psums(li, g, st)
+            valid = (n_psums > 0) & (occ > 0)
+            vocc = np.where(valid, occ, 0)
+            if top:
+                l2w[OUTPUT] += occ * egress
+                l1w[OUTPUT] += occ * psum_map
+                l1r[OUTPUT] += occ * psum_map
+            ingress = np.zeros(n, dtype=I64)
+            for t in (INPUT, WEIGHT):
+                tin = self._ingress(li, g, st, t, changing)
+                ingress = ingress + tin
+                if top:
+                    l2r[t] += vocc * tin
+                    l1r[t] += vocc * psum_map
+            sp_state_edge = st.edge[lvl.sp_idx]
+            active = np.where(sp_state_edge, g.nec, ns)
+            if not last and valid.any():
+                rows = np.nonzero(valid)[0]
+                spee_sp = st.spee[lvl.sp_idx]
+                edge_r = sp_state_edge[rows]
+                spee_r = spee_sp[rows]
+                nec_r = g.nec[rows]
+                d_false = self._sub_dims(li, g, st, False)
+                d_true = self._sub_dims(li, g, st, True)
+                a = rows[edge_r & spee_r]
+                if a.size:
+                    sub_req.append((ci, a, {k: v[a] for k, v in d_true.items()}, np.ones_like(a)))
+                b = rows[edge_r & spee_r & (nec_r > 1)]
+                if b.size:
+                    sub_req.append((ci, b, {k: v[b] for k, v in d_false.items()}, g.nec[b] - 1))
+                c = rows[edge_r & ~spee_r]
+                if c.size:
+                    sub_req.append((ci, c, {k: v[c] for k, v in d_false.items()}, g.nec[c]))
+                d_ = rows[~edge_r]
+                if d_.size:
+                    sub_req.append(
+                        (ci, d_, {k: v[d_] for k, v in d_false.items()}, np.full(d_.size, ns))
+                    )
+            all_init = all(p == INIT for p in pos)
+            pending.append((occ, vocc, valid, ingress, egress, psum_map, n_psums, active))
+            del all_init
+        # batched sub-level analysis
+        comp_by_case: list[Arr] = []
+        act_by_case: list[Arr] = []
+        if not last:
+            comp_by_case = [np.zeros(n, dtype=I64) for _ in cases]
+            act_by_case = [np.zeros(n, dtype=float) for _ in cases]
+            if sub_req:
+                keys = sorted({k for _, _, dd, _ in sub_req for k in dd})
+                nxt = self.levels[li + 1]
+                del nxt
+                pid = np.concatenate([pidx[r] for _, r, _, _ in sub_req])
+                mat = np.stack(
+                    [pid] + [np.concatenate([dd[k] for _, _, dd, _ in sub_req]) for k in keys],
+                    axis=1,
+                )
+                uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+                inv = inv.reshape(-1)
+                sub = self.analyse(
+                    li + 1, uniq[:, 0], {k: uniq[:, 1 + i] for i, k in enumerate(keys)}, False
+                )
+                rt = sub["runtime"][inv]
+                aa = sub["avg_active"][inv]
+                off = 0
+                for ci, r, _, w in sub_req:
+                    k = r.size
+                    np.maximum.at(comp_by_case[ci], r, rt[off : off + k])
+                    np.add.at(act_by_case[ci], r, aa[off : off + k] * w)
+                    off += k
+        bw, lat = hw.noc_bw, hw.noc_latency
+        for ci, combo in enumerate(cases):
+            occ, vocc, valid, ingress, egress, psum_map, n_psums, active = pending[ci]
+            if not valid.any():
+                continue
+            if last:
+                comp = -(-n_psums // hw.simd_lanes)
+                act = active.astype(float)
+            else:
+                comp = comp_by_case[ci]
+                act = np.where(act_by_case[ci] == 0, active, act_by_case[ci])
+            d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
+            d_out = np.where(egress > 0, lat + (-(-egress // bw)) - 1, lat - 1)
+            if all(s[0] == INIT for s in combo):
+                step = comp + d_in
+            else:
+                step = np.maximum(np.maximum(d_out, comp), d_in)
+            if li == 0:
+                ob = l2s[OUTPUT] // hw.offchip_bw
+                ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
+                step = np.maximum(np.maximum(ib // 2, step), ob // 2)
+            runtime += vocc * step
+            active_sum += act * vocc
+            total_occ += vocc
+            if top:
+                comps += vocc * psum_map
+                c_eff = np.where(comp != 0, comp, 1)
+                req = np.maximum(l2s[OUTPUT] // c_eff, (l2s[INPUT] + l2s[WEIGHT]) // c_eff)
+                offreq = np.where(valid, np.maximum(offreq, req // 2), offreq)
+                for k, dv in enumerate((d_in, d_out, c_eff)):
+                    dsum[k] += vocc * dv
+                    dmin[k] = np.where(valid, np.minimum(dmin[k], dv), dmin[k])
+                    dmax[k] = np.where(valid, np.maximum(dmax[k], dv), dmax[k])
+        out["runtime"] = runtime
+        out["any_valid"] = total_occ > 0
+        safe = np.where(total_occ > 0, total_occ, 1)
+        out["avg_active"] = np.where(total_occ > 0, active_sum / safe, 0.0)
+        if top:
+            out["computations"] = comps
+            l1w[INPUT] = l2r[INPUT]
+            l1w[WEIGHT] = l2r[WEIGHT]
+            out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w
+            out["l2_size"] = l2s
+            avg = np.trunc(dsum / safe)
+            none = total_occ == 0
+            out["delays"] = np.stack(
+                [
+                    np.stack([np.where(none, 0, dmin[k]), np.where(none, 0, dmax[k]), avg[k]])
+                    for k in range(3)
+                ]
+            )
+            out["offchip"] = offreq
+        return out
+
+
+def analyse_batch(
+    problems: list[Problem], directives: tuple[Directive, ...], hw: Hardware
+) -> VResult:
+    """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass."""
+    levels = _build(problems, directives, hw)
+    va = _VAnalyser(levels, problems[0], hw)
+    p = len(problems)
+    pidx = np.arange(p, dtype=I64)
+    top = va.analyse(0, pidx, dict(levels[0].dims), True)
+
+    def l1_of(lvl: _VLevel) -> Arr:
+        tot = np.zeros(p, dtype=I64)
+        for t in (INPUT, WEIGHT, OUTPUT):
+            vol = np.ones(p, dtype=I64)
+            for v in va.couple[t]:
+                if v in lvl.mapped:
+                    vol = vol * lvl.mapped[v]
+            tot = tot + 2 * vol
+        return tot
+
+    # MAESTRO reports the L1 need of the first innermost analysis; without any sub-level
+    # analysis (no valid step at the top) it is the top level's own.
+    l1 = l1_of(levels[-1])
+    if len(levels) > 1:
+        l1 = np.where(top["any_valid"], l1, l1_of(levels[0]))
+    return VResult(
+        runtime=top["runtime"],
+        computations=top["computations"],
+        l2_read=top["l2_read"],
+        l2_write=top["l2_write"],
+        l1_read=top["l1_read"],
+        l1_write=top["l1_write"],
+        l2_size=top["l2_size"],
+        l1_size_first_leaf=l1,
+        avg_active=top["avg_active"],
+        ingress_delay=top["delays"][0],
+        egress_delay=top["delays"][1],
+        compute_delay=top["delays"][2],
+        offchip_bw_req=top["offchip"],
+        n_levels=len(levels),
+    )
