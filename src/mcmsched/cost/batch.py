@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcmsched.cost.analysis import (
+    _clamp_tiles,
     _directives_of,
     analyse_layer,
     cost_from_analysis,
@@ -21,7 +22,7 @@ from mcmsched.cost.analysis import (
     to_problem,
 )
 from mcmsched.cost.directives_analysis import Problem
-from mcmsched.cost.vectorised import analyse_batch, structure_key
+from mcmsched.cost.vectorised import VResult, analyse_batch, structure_key
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.dataflow import Directive
@@ -110,47 +111,28 @@ def _evaluate_class(
         dfs.append(d)
         reps_count[j] = r
         groups.setdefault((d, structure_key(p, d)), []).append(j)
-    e = cls.energy
-    for (d, _), idx in groups.items():
-        ps = [p for p in (probs[j] for j in idx) if p is not None]
-        try:
-            res = analyse_batch(ps, d, hw)
-        except MCMSchedError:
-            scalar.extend(idx)  # the scalar path raises with the layer and class named
-            continue
-        ok = (res.runtime > 0) & (res.computations > 0)
-        scalar.extend(j for j, good in zip(idx, ok, strict=True) if not good)
-        sel = np.nonzero(ok)[0]
-        if sel.size == 0:
-            continue
-        cols = np.asarray(idx)[sel]
-        g = reps_count[cols]
-        bpe = np.array([reps[j].bytes_per_element for j in cols], dtype=np.int64)
-        macs = res.computations[sel] * g
-        l1_acc = (res.l1_read[:, sel].sum(axis=0) + res.l1_write[:, sel].sum(axis=0)) * g
-        l2_acc = (
-            res.l2_read[0, sel]
-            + res.l2_write[0, sel]
-            + res.l2_read[1, sel]
-            + res.l2_write[1, sel]
-            + res.l2_write[2, sel]
-        ) * g
-        l1_need = res.l1_size_first_leaf[sel] * bpe
-        l2_need = res.l2_size[:, sel].sum(axis=0) * bpe
-        if check_buffers:
-            bad = (l1_need > cls.l1_bytes) | (l2_need > cls.l2_bytes)
-            if bad.any():
-                j = int(cols[np.argmax(bad)])
-                layer_cost_check(reps[j], cls, use_layer_dataflow)
-        vals[0, cols] = res.runtime[sel] * g
-        vals[2, cols] = macs * e.mac_pj
-        vals[3, cols] = l1_acc * e.mac_pj * e.l1_factor
-        vals[4, cols] = l2_acc * e.mac_pj * e.l2_factor
-        vals[1, cols] = vals[2, cols] + vals[3, cols] + vals[4, cols]
-        vals[5, cols] = macs
-        vals[6, cols] = res.avg_active[sel] / cls.n_pes
-        vals[7, cols] = l1_need
-        vals[8, cols] = l2_need
+    no_work: list[int] = []
+    for clamped_pass in (False, True):
+        if clamped_pass:
+            # mappings with no work as written: clamp every tile to its dimension (as the
+            # scalar path does) and analyse those groups again
+            groups = {}
+            for j in no_work:
+                pj = probs[j]
+                assert pj is not None
+                d = _clamp_tiles(dfs[j], pj)
+                groups.setdefault((d, structure_key(pj, d)), []).append(j)
+        for (d, _), idx in groups.items():
+            ps = [p for p in (probs[j] for j in idx) if p is not None]
+            try:
+                res = analyse_batch(ps, d, hw)
+            except MCMSchedError:
+                scalar.extend(idx)  # the scalar path raises with the layer and class named
+                continue
+            ok = (res.runtime > 0) & (res.computations > 0)
+            failed = [j for j, good in zip(idx, ok, strict=True) if not good]
+            (scalar if clamped_pass else no_work).extend(failed)
+            _fill(vals, res, ok, idx, reps, reps_count, cls, use_layer_dataflow, check_buffers)
     for j in scalar:
         ly = reps[j]
         la = analyse_layer(ly, cls, use_layer_dataflow=use_layer_dataflow)
@@ -167,6 +149,52 @@ def _evaluate_class(
             lc.l2_bytes_needed,
         )
     return vals
+
+
+def _fill(
+    vals: np.ndarray,
+    res: VResult,
+    ok: np.ndarray,
+    idx: list[int],
+    reps: list[Layer],
+    reps_count: np.ndarray,
+    cls: ChipletClass,
+    use_layer_dataflow: bool,
+    check_buffers: bool,
+) -> None:
+    """Write the costs of the rows of ``res`` that did work into ``vals`` (columns ``idx``)."""
+    e = cls.energy
+    sel = np.nonzero(ok)[0]
+    if sel.size == 0:
+        return
+    cols = np.asarray(idx)[sel]
+    g = reps_count[cols]
+    bpe = np.array([reps[j].bytes_per_element for j in cols], dtype=np.int64)
+    macs = res.computations[sel] * g
+    l1_acc = (res.l1_read[:, sel].sum(axis=0) + res.l1_write[:, sel].sum(axis=0)) * g
+    l2_acc = (
+        res.l2_read[0, sel]
+        + res.l2_write[0, sel]
+        + res.l2_read[1, sel]
+        + res.l2_write[1, sel]
+        + res.l2_write[2, sel]
+    ) * g
+    l1_need = res.l1_size_first_leaf[sel] * bpe
+    l2_need = res.l2_size[:, sel].sum(axis=0) * bpe
+    if check_buffers:
+        bad = (l1_need > cls.l1_bytes) | (l2_need > cls.l2_bytes)
+        if bad.any():
+            j = int(cols[np.argmax(bad)])
+            layer_cost_check(reps[j], cls, use_layer_dataflow)
+    vals[0, cols] = res.runtime[sel] * g
+    vals[2, cols] = macs * e.mac_pj
+    vals[3, cols] = l1_acc * e.mac_pj * e.l1_factor
+    vals[4, cols] = l2_acc * e.mac_pj * e.l2_factor
+    vals[1, cols] = vals[2, cols] + vals[3, cols] + vals[4, cols]
+    vals[5, cols] = macs
+    vals[6, cols] = res.avg_active[sel] / cls.n_pes
+    vals[7, cols] = l1_need
+    vals[8, cols] = l2_need
 
 
 def layer_cost_check(layer: Layer, cls: ChipletClass, use_layer_dataflow: bool) -> None:

@@ -49,6 +49,21 @@ def _tdiv(a: Arr, b: Arr | int) -> Arr:
     return out
 
 
+def _unique_rows(mat: Arr) -> tuple[Arr, Arr]:
+    """Distinct rows of a non-negative int matrix and the inverse index (rows packed into one
+    int64 key when the column ranges allow, which is much faster than ``np.unique(axis=0)``)."""
+    if mat.size and mat.min() >= 0:
+        widths = [max(int(c).bit_length(), 1) for c in mat.max(axis=0)]
+        if sum(widths) <= 62:
+            key = np.zeros(mat.shape[0], dtype=I64)
+            for col, w in zip(mat.T, widths, strict=True):
+                key = (key << w) | col
+            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            return mat[first], inv.reshape(-1)
+    uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+    return uniq, inv.reshape(-1)
+
+
 def _nz(u: Arr) -> Arr:
     return np.where(u != 0, u, 1)
 
@@ -628,15 +643,12 @@ class _VAnalyser:
             act_by_case = [np.zeros(n, dtype=float) for _ in cases]
             if sub_req:
                 keys = sorted({k for _, _, dd, _ in sub_req for k in dd})
-                nxt = self.levels[li + 1]
-                del nxt
                 pid = np.concatenate([pidx[r] for _, r, _, _ in sub_req])
                 mat = np.stack(
                     [pid] + [np.concatenate([dd[k] for _, _, dd, _ in sub_req]) for k in keys],
                     axis=1,
                 )
-                uniq, inv = np.unique(mat, axis=0, return_inverse=True)
-                inv = inv.reshape(-1)
+                uniq, inv = _unique_rows(mat)
                 sub = self.analyse(
                     li + 1, uniq[:, 0], {k: uniq[:, 1 + i] for i, k in enumerate(keys)}, False
                 )
