@@ -1,0 +1,249 @@
+"""SCAR's engines one by one: expected costs, windows and packing, PROV, SEG top-k, placement."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from mcmsched.errors import MCMSchedError
+from mcmsched.schedule import ModelPlan, Schedule, Segment, Window, evaluate
+from mcmsched.search.evolutionary import evolve_window, random_path
+from mcmsched.search.expected import expected_costs
+from mcmsched.search.objective import make_objective
+from mcmsched.search.options import SearchOptions
+from mcmsched.search.place import (
+    Candidates,
+    best_assignment,
+    enumerate_trees,
+    path_mask,
+    simple_paths,
+)
+from mcmsched.search.provision import exhaustive_prov, uniform_prov
+from mcmsched.search.scar import ScarEngine
+from mcmsched.search.segment import balanced_boundaries, count_segmentations, segmentations
+from mcmsched.search.windows import (
+    horizon,
+    pack_greedy,
+    pack_uniform,
+    periodic_boundaries,
+    split_crowded,
+)
+from mcmsched.workload import Scenario
+from sched_helpers import StubCosts, StubModel, as_table, gemm_chain, grid_package, random_instance
+
+
+def test_expected_costs_eq1() -> None:
+    pkg = grid_package([["nvd", "nvd"], ["nvd", "shi"]])  # 3 NVD + 1 Shi
+    sc = Scenario.of("s", (gemm_chain("a", 2), 3))
+    stub = StubCosts(
+        sc,
+        pkg,
+        [
+            StubModel(
+                compute_s=np.array([[1.0, 5.0], [2.0, 2.0]]),
+                energy_j=np.array([[4.0, 0.0], [1.0, 3.0]]),
+                weight_bytes=np.zeros(2),
+                input_bytes=np.ones(2),
+                output_bytes=np.ones(2),
+            )
+        ],
+    )
+    exp = expected_costs(as_table(stub))
+    # full batch b = 3; weights 3/4 (nvd) and 1/4 (shi)
+    assert exp.latency_s[0] == pytest.approx([3 * (0.75 * 1 + 0.25 * 5), 3 * 2.0])
+    assert exp.energy_j[0] == pytest.approx([3 * 0.75 * 4, 3 * (0.75 + 0.25 * 3)])
+    assert exp.edp[0] == pytest.approx([9 * 0.75 * 4, 9 * (0.75 * 2 + 0.25 * 6)])
+    assert (0, 3) in stub.calls
+
+
+def test_horizon_and_periodic_boundaries() -> None:
+    assert horizon([np.array([1.0, 2.0]), np.array([4.0])]) == 4.0
+    assert periodic_boundaries(10.0, 4) == pytest.approx([2.0, 4.0, 6.0, 8.0])
+    assert periodic_boundaries(10.0, 0) == []
+
+
+def test_greedy_first_fit_packing_hand_example() -> None:
+    lat = [np.ones(6), np.array([4.0, 0.5, 0.5])]
+    bounds = periodic_boundaries(horizon(lat), 2)  # H = 6 -> T = [2, 4]
+    assert bounds == pytest.approx([2.0, 4.0])
+    layout = pack_greedy(lat, bounds)
+    # model 0: two unit layers per window; model 1's first layer (4) fits no bounded window, so
+    # all of model 1 lands in the last (unbounded) window
+    assert layout == (((0, 0, 2),), ((0, 2, 4),), ((0, 4, 6), (1, 0, 3)))
+
+
+def test_greedy_packing_drops_empty_windows_and_short_layers_go_early() -> None:
+    lat = [np.array([0.1, 0.1, 5.0]), np.array([5.0])]
+    layout = pack_greedy(lat, periodic_boundaries(horizon(lat), 4))  # T = 1, 2, 3, 4
+    assert layout == (((0, 0, 2),), ((0, 2, 3), (1, 0, 1)))
+
+
+def test_uniform_packing_and_crowded_split() -> None:
+    assert pack_uniform([5, 2], 2) == (((0, 0, 3), (1, 0, 1)), ((0, 3, 5), (1, 1, 2)))
+    crowded = (((0, 0, 1), (1, 0, 1), (2, 0, 1)),)
+    assert split_crowded(crowded, 2) == (((0, 0, 1), (1, 0, 1)), ((2, 0, 1),))
+
+
+def test_uniform_prov_rounding_and_repair() -> None:
+    assert uniform_prov([3.0, 1.0], 4, [9, 9]) == [3, 1]
+    assert uniform_prov([1.0, 1.0, 1.0], 4, [9, 9, 9]) == [1, 1, 1]  # 1.33 rounds to 1
+    # 1.5 rounds half up to 2 each; repair takes one from the first largest
+    assert uniform_prov([1.0, 1.0], 3, [9, 9]) == [1, 2]
+    # 3.28 -> 3, 0.66 -> 1, 0.07 -> 0 -> at least 1: sum 5 > 4, the largest loses one
+    assert uniform_prov([5.0, 1.0, 0.1], 4, [9, 9, 9]) == [2, 1, 1]
+    # caps: layer count / node cap
+    assert uniform_prov([3.0, 1.0], 4, [1, 9]) == [1, 1]
+
+
+def test_exhaustive_prov_vectors() -> None:
+    vecs = list(exhaustive_prov(4, [3, 3]))
+    assert sorted(map(tuple, vecs)) == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (3, 1)]
+
+
+def test_segmentation_enumeration_and_sampling() -> None:
+    rng = np.random.default_rng(0)
+    rows = segmentations(2, 7, 3, 100, rng)
+    assert len(rows) == count_segmentations(5, 3) == math.comb(4, 2)
+    assert all(r[0] == 2 and r[-1] == 7 and all(np.diff(r) > 0) for r in rows)
+    assert len({tuple(r) for r in rows}) == len(rows)
+    w = np.ones(12)
+    sampled = segmentations(0, 12, 4, 20, rng, w)
+    assert len(sampled) == 20 and len({tuple(r) for r in sampled}) == 20
+    assert (0, 3, 6, 9, 12) in {tuple(int(x) for x in r) for r in sampled}  # the balanced row
+    assert balanced_boundaries(np.array([1.0, 1.0, 6.0, 1.0, 1.0]), 0, 5, 2) == (0, 3, 5)
+
+
+def test_simple_path_counts() -> None:
+    p22 = grid_package([["nvd", "shi"], ["shi", "nvd"]])
+    assert [len(simple_paths(p22, n)) for n in (1, 2, 3, 4)] == [4, 8, 8, 8]
+    p33 = grid_package([["nvd"] * 3] * 3)
+    assert len(simple_paths(p33, 2)) == 24  # 12 links, two directions
+    assert len(simple_paths(p33, 9)) == 40  # 20 Hamiltonian paths of the 3x3 grid, both ways
+    for n in (2, 3, 5):
+        for path in simple_paths(p33, n):
+            assert len(set(path.tolist())) == n
+            assert all(p33.hop_matrix[a, b] == 1 for a, b in itertools.pairwise(path.tolist()))
+
+
+def test_trees_enumerate_exactly_the_disjoint_path_tuples() -> None:
+    pkg = grid_package([["nvd", "shi", "nvd"], ["shi", "nvd", "shi"]])
+    lengths = (2, 1, 2)
+    trees = set(enumerate_trees(pkg, lengths))
+    brute = set()
+    pools = [[tuple(p.tolist()) for p in simple_paths(pkg, n)] for n in lengths]
+    for combo in itertools.product(*pools):
+        flat = [c for p in combo for c in p]
+        if len(set(flat)) == len(flat):
+            brute.add(combo)
+    assert trees == brute and len(trees) > 0
+
+
+@pytest.mark.parametrize("metric", ["latency", "energy", "edp"])
+def test_branch_and_bound_equals_naive_tree_enumeration(metric: str) -> None:
+    pkg = grid_package([["nvd", "shi", "nvd"], ["shi", "nvd", "shi"], ["nvd", "shi", "nvd"]])
+    rng = np.random.default_rng(3)
+    obj = make_objective(metric)
+    lengths = (3, 1, 2)
+    costs = []
+    cands = []
+    for n in lengths:
+        paths = simple_paths(pkg, n)
+        lat = rng.uniform(1, 10, len(paths))
+        en = rng.uniform(1, 10, len(paths))
+        costs.append({tuple(p.tolist()): (lat[i], en[i]) for i, p in enumerate(paths)})
+        cands.append(Candidates(lat, en, path_mask(paths), list(range(len(paths)))))
+    naive = min(
+        obj.window_key(
+            max(costs[i][p][0] for i, p in enumerate(t)),
+            sum(costs[i][p][1] for i, p in enumerate(t)),
+        )
+        for t in enumerate_trees(pkg, lengths)
+    )
+    asg = best_assignment(cands, obj.window_key)
+    assert asg is not None
+    assert asg.key == pytest.approx(naive, rel=1e-12)
+    masks = [int(cands[i].mask[q]) for i, q in enumerate(asg.choice)]
+    assert sum(bin(m).count("1") for m in masks) == bin(np.bitwise_or.reduce(masks)).count("1")
+
+
+def test_branch_and_bound_reports_infeasible() -> None:
+    one = Candidates(np.array([1.0]), np.array([1.0]), np.array([1]), [0])
+    assert best_assignment([one, one], lambda a, b: a) is None
+
+
+def test_seg_top_k_is_the_k_best_by_best_placement() -> None:
+    pkg = grid_package([["nvd", "shi"], ["shi", "nvd"]], name="p")
+    rng = np.random.default_rng(5)
+    sc, stub = random_instance(rng, 1, 6, pkg)
+    obj = make_objective("edp")
+    eng = ScarEngine(sc, pkg, as_table(stub), obj, SearchOptions(top_k=3))
+    n_layers = len(sc.models[0].layers)
+    n = 2
+    top = eng.seg_evals(0, 0, n_layers, n)
+    # naive: every segmentation into 2 segments on every 2-chiplet path, scored with evaluate()
+    scores = {}
+    for cut in range(1, n_layers):
+        best = math.inf
+        for path in simple_paths(pkg, n):
+            segs = (Segment((0, cut), int(path[0])), Segment((cut, n_layers), int(path[1])))
+            mcm = eng.cm[0]
+            mb = mcm.choose_minibatch([(0, cut), (cut, n_layers)], mcm.l2[path])
+            sched = Schedule((Window((ModelPlan(0, segs, mb),)),), sc.name, pkg.name)
+            m = evaluate(sched, as_table(stub))
+            best = min(best, m.edp)
+        scores[(0, cut, n_layers)] = best
+    expect = sorted(scores.items(), key=lambda kv: kv[1])[:3]
+    assert [tuple(e.bounds) for e in top] == [k for k, _ in expect]
+    assert [e.score for e in top] == pytest.approx([v for _, v in expect], rel=1e-9)
+
+
+def test_random_path_and_evolutionary_window_are_valid() -> None:
+    pkg = grid_package([["nvd"] * 4] * 4)
+    rng = np.random.default_rng(0)
+    p = random_path(pkg, 5, 0, rng)
+    assert p is not None and len(set(p)) == 5
+    assert all(pkg.hop_matrix[a, b] == 1 for a, b in itertools.pairwise(p))
+    pools = [[(0, 2, 4), (0, 4)], [(0, 1, 2, 3), (0, 3)], [(0, 2)]]
+
+    def cost(i: int, bounds: tuple[int, ...], path: tuple[int, ...]) -> tuple[float, float]:
+        return 1.0 / len(path) + 0.1 * i, float(len(path) + sum(path) * 0.01)
+
+    res = evolve_window(pkg, pools, cost, lambda a, b: a * b, 10, 4, np.random.default_rng(1))
+    used = [c for _, path in res.genes for c in path]
+    assert len(used) == len(set(used))
+    for (bounds, path), pool in zip(res.genes, pools, strict=True):
+        assert len(path) == len(bounds) - 1
+        assert bounds[0] == pool[0][0] and bounds[-1] == pool[0][-1]
+    lat = max(cost(i, b, p)[0] for i, (b, p) in enumerate(res.genes))
+    en = sum(cost(i, b, p)[1] for i, (b, p) in enumerate(res.genes))
+    assert res.key == pytest.approx(lat * en)
+    again = evolve_window(pkg, pools, cost, lambda a, b: a * b, 10, 4, np.random.default_rng(1))
+    assert again.genes == res.genes  # same seed, same result
+
+
+def test_objectives() -> None:
+    from mcmsched.schedule.metrics import EnergyBreakdown, Metrics
+
+    m = Metrics(
+        2.0, 3.0, 6.0, 5.0, 10, EnergyBreakdown(1, 1, 1), (), (2.0,), (3.0,), (), (), (), (), ()
+    )
+    assert make_objective("latency").score(m) == 2.0
+    assert make_objective("energy").score(m) == 3.0
+    assert make_objective("EDP").score(m) == 6.0
+    assert make_objective("throughput").score(m) == -5.0
+    assert make_objective(lambda x: x.latency_s + x.energy_j).score(m) == 5.0
+    assert make_objective("edp").window_key(2.0, 3.0) == 6.0
+    with pytest.raises(MCMSchedError, match="objective"):
+        make_objective("speed")
+
+
+def test_search_options_validation() -> None:
+    with pytest.raises(MCMSchedError):
+        SearchOptions(top_k=0)
+    with pytest.raises(MCMSchedError):
+        SearchOptions(prov="rules")  # type: ignore[arg-type]
+    assert SearchOptions().placement_mode(9) == "exhaustive"
+    assert SearchOptions().placement_mode(36) == "evolutionary"
