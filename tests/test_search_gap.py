@@ -1,0 +1,56 @@
+"""Quality: SCAR's heuristic against the exact optimum on 20 random small instances.
+
+Instances: 2-3 chain models of 2-5 layers (random per-layer costs with different class
+affinities), batches in {1, 2, 4}, on a 2x2 or 3x1 heterogeneous mesh; objectives cycle through
+EDP, latency and energy. SCAR runs with its outer loop enabled (every n_splits' <= 4 and three
+passes of the layout local search); the exact search covers every window partition, segmentation
+and placement. The exact value is a lower bound (checked), and the mean relative gap must stay
+within 5%. The table (and the worst case) is printed; run with ``-s`` to see it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mcmsched.schedule import validate
+from mcmsched.search import SearchOptions, get_strategy, make_objective
+from sched_helpers import as_table, grid_package, random_instance
+
+SCAR_OPTIONS = SearchOptions(sweep_splits=True, refine_passes=3)
+
+
+def test_scar_gap_to_exact_optimum() -> None:
+    pk22 = grid_package([["nvd", "shi"], ["shi", "nvd"]], name="2x2")
+    pk31 = grid_package([["nvd", "shi", "nvd"]], name="3x1")
+    rng = np.random.default_rng(0)
+    gaps = []
+    default_gaps = []
+    rows = []
+    for i in range(20):
+        pkg = pk22 if i % 2 == 0 else pk31
+        n_models = (2 + i % 2) if i < 10 else (3 - i % 2)
+        sc, stub = random_instance(rng, n_models, 5, pkg)
+        obj = make_objective(["edp", "latency", "energy"][i % 3])
+        table = as_table(stub)
+        exact = get_strategy("exhaustive")(sc, pkg, table, obj, None)
+        scar = get_strategy("scar")(sc, pkg, table, obj, SCAR_OPTIONS)
+        plain = get_strategy("scar")(sc, pkg, table, obj, None)
+        for r in (exact, scar, plain):
+            validate(r.schedule, sc, pkg)
+        best = obj.score(exact.metrics)
+        gap = obj.score(scar.metrics) / best - 1
+        assert gap >= -1e-9, f"instance {i}: the heuristic beat the exact optimum ({gap})"
+        assert obj.score(plain.metrics) / best - 1 >= -1e-9
+        gaps.append(gap)
+        default_gaps.append(obj.score(plain.metrics) / best - 1)
+        rows.append(
+            f"{i:2d} {pkg.name} {[len(m.layers) for m in sc.models]!s:10} {obj.name:8} "
+            f"gap {gap:6.3f}  (defaults {default_gaps[-1]:6.3f})"
+        )
+    worst = int(np.argmax(gaps))
+    print("\n".join(rows))
+    print(
+        f"mean gap {np.mean(gaps):.4f}, worst {gaps[worst]:.4f} (instance {worst}); "
+        f"with default options: mean {np.mean(default_gaps):.4f}, worst {max(default_gaps):.4f}"
+    )
+    assert np.mean(gaps) <= 0.05
