@@ -1,0 +1,552 @@
+"""Scenario files: the YAML a user writes to run models on a package (format in
+docs/SCENARIO_FILES.md).
+
+::
+
+    name: paper1
+    models:
+      - {zoo: gpt2-small, options: {seq_len: 128}, batch: 1}
+      - {zoo: resnet50, batch: 1, latency_target_s: 0.05}
+      - {onnx: models/net.onnx, batch: 4}
+      - {maestro: ../xr/AR_gaming.m, network: DE_midas_v21_small, batch: 1}
+      - {hf: gpt2, options: {seq_len: 64}}          # needs the torch extra
+    package: mcm-2x2                  # preset, hardware YAML path, or a mapping (see below)
+    strategy: scar
+    objective: edp
+    options: {n_splits: 4, top_k: 4}  # mcmsched.search.SearchOptions fields
+    eval: {window_boundary: dram}     # mcmsched.schedule.EvalOptions fields
+    seed: 0
+
+Relative paths are relative to the scenario file's directory. :func:`load_scenario_file` checks
+everything (keys, types, model files, presets, strategy, objective, package size) and raises one
+:class:`MCMSchedError` naming the file, the key path (``models[1].batch``) and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.package import Package
+from mcmsched.schedule.options import EvalOptions
+from mcmsched.search.objective import NAMED as OBJECTIVES
+from mcmsched.search.options import SearchOptions
+from mcmsched.search.registry import list_strategies
+from mcmsched.workload.model import Model
+from mcmsched.workload.scenario import Scenario, ScenarioModel
+
+PosInt = Annotated[int, Field(gt=0, strict=True)]
+NonNegInt = Annotated[int, Field(ge=0, strict=True)]
+PosFloat = Annotated[float, Field(gt=0)]
+
+_FORBID = ConfigDict(extra="forbid")
+
+#: Keys that say where a model comes from (exactly one per model entry).
+MODEL_SOURCES = ("zoo", "onnx", "maestro", "hf")
+
+#: Strategies that give every model its own chiplet at the same time.
+ONE_CHIPLET_PER_MODEL = ("standalone",)
+
+
+# ---- pydantic models ------------------------------------------------------------------------
+
+
+class _ModelCommon(BaseModel):
+    model_config = _FORBID
+    batch: PosInt = 1
+    latency_target_s: PosFloat | None = None
+    name: str | None = Field(default=None, min_length=1)
+
+
+class ZooModelSpec(_ModelCommon):
+    """A built-in model: ``zoo`` name and its ``options`` (see ``mcmsched models``)."""
+
+    zoo: str
+    options: dict[str, int | bool | str] = Field(default_factory=dict)
+
+
+class OnnxModelSpec(_ModelCommon):
+    """An ONNX file (path relative to the scenario file)."""
+
+    onnx: str
+
+
+class MaestroModelSpec(_ModelCommon):
+    """A MAESTRO / XRBench ``.m`` file; ``network`` picks one ``Network`` block. Without it a
+    file with one network gives that network, and a file with several gives all of them (each
+    with this entry's batch; ``name`` is then not allowed)."""
+
+    maestro: str
+    network: str | None = None
+
+
+class HFOptions(BaseModel):
+    model_config = _FORBID
+    seq_len: PosInt = 128
+    image_size: PosInt | None = None
+
+
+class HFModelSpec(_ModelCommon):
+    """A Hugging Face architecture built from its default configuration (``"gpt2"``, ``"bert"``,
+    ...) or a local ``config.json`` path; never downloads. Needs the torch extra."""
+
+    hf: str
+    options: HFOptions = Field(default_factory=HFOptions)
+
+
+_SPEC_OF: dict[str, type[_ModelCommon]] = {
+    "zoo": ZooModelSpec,
+    "onnx": OnnxModelSpec,
+    "maestro": MaestroModelSpec,
+    "hf": HFModelSpec,
+}
+
+
+class SearchOptionsModel(BaseModel):
+    """The :class:`mcmsched.search.SearchOptions` fields a file may set (``seed`` is top level)."""
+
+    model_config = _FORBID
+    n_splits: NonNegInt = 4
+    packing: Literal["greedy", "uniform"] = "greedy"
+    boundary_samples: NonNegInt = 0
+    prov: Literal["uniform", "exhaustive"] = "uniform"
+    node_cap: PosInt | None = None
+    top_k: PosInt = 4
+    prefilter: PosInt = 48
+    max_segmentations: PosInt = 20000
+    search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
+    pop_size: PosInt = 10
+    generations: NonNegInt = 4
+    bnb_node_limit: PosInt = 200_000
+
+
+class EvalOptionsModel(BaseModel):
+    """The :class:`mcmsched.schedule.EvalOptions` fields."""
+
+    model_config = _FORBID
+    minibatch_rule: Literal["divisor-fit", "fit", "full", "single"] = "divisor-fit"
+    window_boundary: Literal["dram", "nop"] = "dram"
+    weight_reload: Literal["once", "per-minibatch"] = "once"
+    contention: Literal["none", "link-sharing"] = "none"
+    memory: Literal["spill", "strict"] = "spill"
+    skip: Literal["transfer", "ignore"] = "transfer"
+
+
+class CompareModel(BaseModel):
+    """Packages for ``mcmsched compare`` when none are given on the command line."""
+
+    model_config = _FORBID
+    packages: list[str | dict[str, Any]] = Field(min_length=1)
+    baseline: str | None = None
+
+
+class ScenarioFileModel(BaseModel):
+    """The top level of a scenario file."""
+
+    model_config = _FORBID
+    name: str | None = Field(default=None, min_length=1)
+    description: str = ""
+    models: list[Any] = Field(min_length=1)
+    package: str | dict[str, Any]
+    strategy: str = "scar"
+    objective: str = "edp"
+    options: SearchOptionsModel = Field(default_factory=SearchOptionsModel)
+    eval: EvalOptionsModel = Field(default_factory=EvalOptionsModel)
+    seed: Annotated[int, Field(strict=True)] = 0
+    baselines: bool = True
+    compare: CompareModel | None = None
+
+
+# ---- resolved configuration -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A checked scenario file: everything :func:`mcmsched.runner.run.run` needs.
+
+    ``source`` is the scenario file (None for a dict); ``package_label`` is how the package was
+    named (preset name or file); ``compare_packages`` / ``compare_baseline`` come from the
+    file's ``compare`` section; ``base_dir`` resolves relative paths."""
+
+    name: str
+    scenario: Scenario
+    package: Package
+    package_label: str
+    strategy: str = "scar"
+    objective: str = "edp"
+    options: SearchOptions = field(default_factory=SearchOptions)
+    baselines: bool = True
+    description: str = ""
+    source: str | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    compare_packages: tuple[str | dict[str, Any], ...] = ()
+    compare_baseline: str | None = None
+
+    def with_package(self, package: Package, label: str | None = None) -> RunConfig:
+        """This configuration on another package (checked like the original)."""
+        cfg = replace(self, package=package, package_label=label or package.name)
+        check_strategy_fits(cfg)
+        return cfg
+
+
+# ---- error translation ----------------------------------------------------------------------
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _join(prefix: str, rest: str | None) -> str:
+    if not rest:
+        return prefix
+    if not prefix:
+        return rest
+    return prefix + rest if rest.startswith("[") else f"{prefix}.{rest}"
+
+
+def _validation_error(
+    err: ValidationError, model: type[BaseModel], source: str | None, prefix: str = ""
+) -> MCMSchedError:
+    e = err.errors()[0]
+    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    # pydantic names union members in locations (``package.str``); drop those tags
+    loc = tuple(p for p in loc if p not in ("str", "dict[str,any]", "int", "bool"))
+    fld = _join(prefix, _path(loc))
+    if e["type"] == "extra_forbidden":
+        parent: Any = model
+        for part in loc[:-1]:
+            ann = getattr(parent, "model_fields", {}).get(part)
+            parent = ann.annotation if ann is not None else None
+        keys = list(getattr(parent, "model_fields", {}))
+        valid = f" (valid keys: {', '.join(keys)})" if keys else ""
+        reason = f"unknown key '{loc[-1]}'{valid}"
+    elif e["type"] == "missing":
+        reason = "required key is missing"
+    else:
+        msg = str(e["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        reason = f"{msg}, got {e['input']!r}"
+    n = len(err.errors())
+    if n > 1:
+        reason += f" (and {n - 1} more problem{'s' if n > 2 else ''})"
+    return MCMSchedError(reason, file=source, field=fld or None)
+
+
+def _err(reason: str, source: str | None, fld: str) -> MCMSchedError:
+    return MCMSchedError(reason, file=source, field=fld)
+
+
+def _rewrap(err: MCMSchedError, source: str | None, fld: str) -> MCMSchedError:
+    """An error from a lower layer re-labelled with the scenario file and key path; an error
+    about another file (model or hardware file) keeps that file in the reason."""
+    inner = str(err) if err.file and err.file != source else err.reason
+    if err.field and not (err.file and err.file != source):
+        inner = f"{err.field}: {inner}"
+    return MCMSchedError(inner, file=source, field=fld)
+
+
+# ---- models ---------------------------------------------------------------------------------
+
+
+def _resolve_path(base_dir: Path, text: str, source: str | None, fld: str) -> Path:
+    p = Path(text).expanduser()
+    if not p.is_absolute():
+        p = base_dir / p
+    if not p.is_file():
+        where = "" if Path(text).is_absolute() else f" (relative to {base_dir})"
+        raise _err(f"file not found: {text}{where}", source, fld)
+    return p
+
+
+def _build_models(
+    raw: Any, i: int, base_dir: Path, source: str | None
+) -> list[tuple[Model, _ModelCommon]]:
+    fld = f"models[{i}]"
+    if not isinstance(raw, Mapping):
+        raise _err(
+            f"a model entry must be a mapping with one of {', '.join(MODEL_SOURCES)}, got {raw!r}",
+            source,
+            fld,
+        )
+    kinds = [k for k in MODEL_SOURCES if k in raw]
+    if len(kinds) != 1:
+        what = "none" if not kinds else ", ".join(kinds)
+        raise _err(
+            f"a model entry needs exactly one of {', '.join(MODEL_SOURCES)} (found {what})",
+            source,
+            fld,
+        )
+    kind = kinds[0]
+    try:
+        spec = _SPEC_OF[kind].model_validate(dict(raw))
+    except ValidationError as err:
+        raise _validation_error(err, _SPEC_OF[kind], source, fld) from None
+    try:
+        models = _load_models(kind, spec, base_dir, source, fld)
+    except MCMSchedError as err:
+        raise _rewrap(err, source, f"{fld}.{_sub_key(kind, err)}") from None
+    if spec.name is not None:
+        if len(models) != 1:
+            raise _err(
+                f"'name' needs a single model but this entry gives {len(models)} "
+                "(pick one with 'network')",
+                source,
+                f"{fld}.name",
+            )
+        models = [models[0].renamed(spec.name)]
+    return [(m, spec) for m in models]
+
+
+def _sub_key(kind: str, err: MCMSchedError) -> str:
+    if kind in ("zoo", "hf") and err.field and err.field not in ("model",):
+        return f"options.{err.field}" if err.field != kind else kind
+    return kind
+
+
+def _load_models(
+    kind: str, spec: _ModelCommon, base_dir: Path, source: str | None, fld: str
+) -> list[Model]:
+    if isinstance(spec, ZooModelSpec):
+        from mcmsched.workload.zoo import get_model
+
+        try:
+            return [get_model(spec.zoo, **spec.options)]
+        except MCMSchedError as err:
+            if err.field == "model":
+                raise _err(err.reason, source, f"{fld}.zoo") from None
+            raise
+    if isinstance(spec, OnnxModelSpec):
+        from mcmsched.workload.importers.onnx_import import load_onnx
+
+        return [load_onnx(_resolve_path(base_dir, spec.onnx, source, f"{fld}.onnx"))]
+    if isinstance(spec, MaestroModelSpec):
+        from mcmsched.workload.importers.maestro import load_maestro
+
+        path = _resolve_path(base_dir, spec.maestro, source, f"{fld}.maestro")
+        models = load_maestro(path)
+        if not models:
+            raise _err(f"no Network in {spec.maestro}", source, f"{fld}.maestro")
+        if spec.network is None:
+            return models
+        hit = [m for m in models if m.name == spec.network]
+        if not hit:
+            names = ", ".join(m.name for m in models)
+            raise _err(
+                f"no network '{spec.network}' in {spec.maestro} (networks: {names})",
+                source,
+                f"{fld}.network",
+            )
+        return hit
+    assert isinstance(spec, HFModelSpec)
+    try:
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        raise _err(
+            "Hugging Face models need the torch extra: pip install 'mcmsched[torch]'",
+            source,
+            f"{fld}.hf",
+        ) from None
+    from mcmsched.workload.importers.torch_import import load_hf_config
+
+    target: str = spec.hf
+    local = Path(spec.hf).expanduser()
+    if not local.is_absolute():
+        local = base_dir / local
+    if local.exists():
+        target = str(local)
+    return [
+        load_hf_config(target, seq_len=spec.options.seq_len, image_size=spec.options.image_size)
+    ]
+
+
+# ---- package --------------------------------------------------------------------------------
+
+
+def resolve_package(
+    spec: str | Mapping[str, Any] | Package,
+    base_dir: Path,
+    source: str | None = None,
+    fld: str = "package",
+) -> tuple[Package, str]:
+    """A package from a scenario file's ``package`` value: a preset name, a hardware YAML path
+    (relative to ``base_dir``), a mapping ``{file: PATH, <preset overrides>}``, a mapping
+    ``{preset: NAME, <overrides>}`` or a full inline package description. Returns the package
+    and a label (preset name or file name)."""
+    from mcmsched.hardware.presets import apply_overrides, preset_names
+    from mcmsched.hardware.yaml_io import load_package, package_from_dict
+
+    if isinstance(spec, Package):
+        return spec, spec.name
+    if isinstance(spec, str):
+        looks_like_file = spec.lower().endswith((".yaml", ".yml")) or "/" in spec
+        if looks_like_file:
+            path = _resolve_path(base_dir, spec, source, fld)
+            try:
+                return load_package(path), spec
+            except MCMSchedError as err:
+                raise _rewrap(err, source, fld) from None
+        if spec not in preset_names():
+            raise _err(
+                f"unknown preset '{spec}' and not a .yaml file (presets: "
+                f"{', '.join(preset_names())})",
+                source,
+                fld,
+            )
+        from mcmsched.hardware.presets import get_preset
+
+        return get_preset(spec), spec
+    if not isinstance(spec, Mapping):
+        raise _err(f"must be a preset name, a file path or a mapping, got {spec!r}", source, fld)
+    data = dict(spec)
+    if "file" in data:
+        file_value = data.pop("file")
+        if not isinstance(file_value, str):
+            raise _err(f"must be a path, got {file_value!r}", source, f"{fld}.file")
+        path = _resolve_path(base_dir, file_value, source, f"{fld}.file")
+        try:
+            pkg = load_package(path)
+        except MCMSchedError as err:
+            raise _rewrap(err, source, f"{fld}.file") from None
+        try:
+            return (apply_overrides(pkg, **data) if data else pkg), file_value
+        except MCMSchedError as err:
+            raise _rewrap(err, source, _join(fld, err.field)) from None
+    try:
+        pkg = package_from_dict(data)
+    except MCMSchedError as err:
+        raise _rewrap(
+            MCMSchedError(err.reason, file=None, field=None), source, _join(fld, err.field)
+        ) from None
+    label = str(data.get("preset", pkg.name))
+    return pkg, label
+
+
+def check_strategy_fits(cfg: RunConfig) -> None:
+    """Errors for a strategy that cannot run on the package (before any search)."""
+    n_models = len(cfg.scenario.entries)
+    pkg = cfg.package
+    if cfg.strategy in ONE_CHIPLET_PER_MODEL and pkg.n_chiplets < n_models:
+        raise MCMSchedError(
+            f"strategy '{cfg.strategy}' gives every model its own chiplet, but package "
+            f"'{pkg.name}' has {pkg.n_chiplets} chiplet(s) for {n_models} models",
+            file=cfg.source,
+            field="package",
+        )
+    if cfg.strategy == "simba" and not pkg.is_homogeneous:
+        raise MCMSchedError(
+            f"strategy 'simba' needs a homogeneous package; '{pkg.name}' mixes chiplet "
+            "classes (use strategy 'scar')",
+            file=cfg.source,
+            field="strategy",
+        )
+
+
+# ---- loading --------------------------------------------------------------------------------
+
+
+def config_from_dict(
+    data: Any, *, source: str | None = None, base_dir: str | Path | None = None
+) -> RunConfig:
+    """Check a parsed scenario file and build its :class:`RunConfig`. ``source`` names the file
+    in errors; relative paths resolve against ``base_dir`` (default: the current directory)."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    if not isinstance(data, Mapping):
+        raise MCMSchedError(
+            f"a scenario file must be a mapping of keys, got {type(data).__name__}", file=source
+        )
+    try:
+        top = ScenarioFileModel.model_validate(dict(data))
+    except ValidationError as err:
+        raise _validation_error(err, ScenarioFileModel, source) from None
+
+    strategies = [n for n, _ in list_strategies()]
+    if top.strategy.lower() not in strategies:
+        raise _err(
+            f"unknown strategy '{top.strategy}' (valid: {', '.join(strategies)})",
+            source,
+            "strategy",
+        )
+    if top.objective.lower() not in OBJECTIVES:
+        raise _err(
+            f"unknown objective '{top.objective}' (valid: {', '.join(OBJECTIVES)})",
+            source,
+            "objective",
+        )
+
+    entries: list[ScenarioModel] = []
+    for i, raw in enumerate(top.models):
+        for model, spec in _build_models(raw, i, base, source):
+            entries.append(ScenarioModel(model, spec.batch, spec.latency_target_s))
+    name = top.name or (Path(source).stem if source else "scenario")
+    try:
+        scenario = Scenario(name, tuple(entries))
+    except MCMSchedError as err:
+        raise _rewrap(err, source, "models") from None
+
+    package, label = resolve_package(top.package, base, source)
+    try:
+        options = SearchOptions(
+            **top.options.model_dump(),
+            seed=top.seed,
+            eval_options=EvalOptions(**top.eval.model_dump()),
+        )
+    except MCMSchedError as err:
+        raise _rewrap(err, source, _join("options", err.field)) from None
+
+    compare_packages: tuple[str | dict[str, Any], ...] = ()
+    compare_baseline = None
+    if top.compare is not None:
+        for j, pk in enumerate(top.compare.packages):
+            resolve_package(pk, base, source, f"compare.packages[{j}]")
+        compare_packages = tuple(top.compare.packages)
+        compare_baseline = top.compare.baseline
+
+    cfg = RunConfig(
+        name=name,
+        scenario=scenario,
+        package=package,
+        package_label=label,
+        strategy=top.strategy.lower(),
+        objective=top.objective.lower(),
+        options=options,
+        baselines=top.baselines,
+        description=top.description,
+        source=source,
+        base_dir=base,
+        compare_packages=compare_packages,
+        compare_baseline=compare_baseline,
+    )
+    check_strategy_fits(cfg)
+    return cfg
+
+
+def load_scenario_file(path: str | Path) -> RunConfig:
+    """Read and check a scenario YAML file (see the module docstring)."""
+    from mcmsched.hardware.yaml_io import parse_yaml
+
+    p = Path(path)
+    source = str(path)
+    if not p.is_file():
+        raise MCMSchedError("scenario file not found", file=source)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise MCMSchedError(f"cannot read file: {err}", file=source) from None
+    try:
+        data = parse_yaml(text, source)
+    except yaml.YAMLError as err:  # pragma: no cover - parse_yaml converts these
+        raise MCMSchedError(f"YAML error: {err}", file=source) from None
+    if data is None:
+        raise MCMSchedError("the file is empty", file=source)
+    return config_from_dict(data, source=source, base_dir=p.resolve().parent)

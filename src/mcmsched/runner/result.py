@@ -1,0 +1,472 @@
+"""What :func:`mcmsched.runner.run.run` and :func:`~mcmsched.runner.run.compare` return.
+
+:class:`Result`: the chosen schedule, its metrics, the package and scenario, the baselines, and
+everything to look at it (tables, Gantt and energy figures, an HTML report, files on disk).
+:class:`ComparisonResult`: one :class:`Result` per package plus the comparison table, normalised
+bars and the Pareto plot of every explored schedule.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from mcmsched.cost.table import CostTable
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.package import Package
+from mcmsched.report import html as H
+from mcmsched.report.compare import comparison_table, normalised_figure
+from mcmsched.report.energy import energy_figure
+from mcmsched.report.gantt import timeline_figure
+from mcmsched.report.pareto import ParetoSeries, pareto_figure, pareto_front
+from mcmsched.report.tables import (
+    LAYER_COLUMNS,
+    BaselineEntry,
+    Cell,
+    Table,
+    baseline_table,
+    chiplet_table,
+    jsonable,
+    layer_rows,
+    layer_table,
+    model_table,
+    summary_table,
+    window_table,
+)
+from mcmsched.runner.config import RunConfig
+from mcmsched.schedule.metrics import Metrics
+from mcmsched.schedule.model import Schedule
+from mcmsched.search.options import SearchResult
+from mcmsched.workload.scenario import Scenario
+
+#: Files :meth:`Result.write` creates.
+RUN_FILES = (
+    "schedule.json",
+    "metrics.json",
+    "layers.csv",
+    "timeline.png",
+    "energy.png",
+    "report.html",
+)
+
+#: Files :meth:`ComparisonResult.write` creates.
+COMPARE_FILES = (
+    "compare.md",
+    "compare.csv",
+    "compare.json",
+    "normalised.png",
+    "pareto.png",
+    "compare.html",
+)
+
+PNG_DPI = 110
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    """A baseline design: ``key`` (``monolithic``, ``homogeneous-nvd``, ``homogeneous-shi``), a
+    human label, the strategy used, the package it ran on and its metrics."""
+
+    key: str
+    label: str
+    strategy: str
+    package: Package
+    metrics: Metrics
+
+    def ratios(self, ours: Metrics) -> dict[str, float | None]:
+        """Baseline / ours for latency, energy and EDP (> 1: ours is better)."""
+
+        def r(a: float, b: float) -> float | None:
+            return a / b if b > 0 else None
+
+        return {
+            "latency": r(self.metrics.latency_s, ours.latency_s),
+            "energy": r(self.metrics.energy_j, ours.energy_j),
+            "edp": r(self.metrics.edp, ours.edp),
+        }
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=PNG_DPI)
+
+
+def _model_summary(metrics: Metrics, scenario: Scenario) -> list[dict[str, Any]]:
+    out = []
+    for i, e in enumerate(scenario.entries):
+        me = metrics.model_energy[i]
+        out.append(
+            {
+                "name": e.model.name,
+                "batch": e.batch,
+                "layers": len(e.model.layers),
+                "macs": e.model.macs * e.batch,
+                "completion_s": metrics.model_completion_s[i],
+                "energy_j": me.total_j,
+                "compute_j": me.compute_j,
+                "nop_j": me.nop_j,
+                "dram_j": me.dram_j,
+                "latency_target_s": e.latency_target_s,
+                "target_met": (
+                    None
+                    if e.latency_target_s is None
+                    else metrics.model_completion_s[i] <= e.latency_target_s
+                ),
+            }
+        )
+    return out
+
+
+@dataclass
+class Result:
+    """One run of a scenario file. ``search`` is the strategy's :class:`SearchResult`;
+    ``costs`` the cost table it used; ``baselines`` by key (empty when disabled)."""
+
+    config: RunConfig
+    search: SearchResult
+    costs: CostTable
+    baselines: dict[str, BaselineResult] = field(default_factory=dict)
+
+    # ---- the data ----------------------------------------------------------------------------
+    @property
+    def metrics(self) -> Metrics:
+        """Latency (s), energy (J), EDP (J·s), throughput, per model / window / chiplet."""
+        return self.search.metrics
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.search.schedule
+
+    @property
+    def package(self) -> Package:
+        """The package the schedule runs on."""
+        return self.search.package
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.config.scenario
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def candidates(self) -> list[tuple[float, float]]:
+        """(latency s, energy J) of every whole schedule the search scored."""
+        return list(self.search.candidates)
+
+    @cached_property
+    def layers(self) -> list[dict[str, Cell]]:
+        """One row per layer (columns :data:`mcmsched.report.tables.LAYER_COLUMNS`)."""
+        return layer_rows(self.schedule, self.scenario, self.package, self.costs)
+
+    # ---- tables ------------------------------------------------------------------------------
+    def summary_table(self) -> Table:
+        return summary_table(self.metrics, self.scenario, self.package, self.config.strategy)
+
+    def baseline_table(self) -> Table:
+        entries = [
+            BaselineEntry(b.key, b.label, b.package.name, b.metrics)
+            for b in self.baselines.values()
+        ]
+        return baseline_table(self.metrics, f"this schedule ({self.config.strategy})", entries)
+
+    def model_table(self) -> Table:
+        return model_table(self.metrics, self.scenario)
+
+    def chiplet_table(self) -> Table:
+        return chiplet_table(self.metrics, self.package)
+
+    def window_table(self) -> Table:
+        return window_table(self.metrics, self.schedule, self.scenario)
+
+    def layer_table(self) -> Table:
+        return layer_table(self.layers)
+
+    # ---- figures -----------------------------------------------------------------------------
+    def timeline_figure(self) -> Figure:
+        """Gantt chart: one row per chiplet, bars coloured by model, windows shaded."""
+        return timeline_figure(self.metrics, self.scenario, self.package, schedule=self.schedule)
+
+    def energy_figure(self) -> Figure:
+        """Energy by component (compute / NoP / DRAM) and by model."""
+        return energy_figure(self.metrics, self.scenario)
+
+    def pareto_figure(self) -> Figure:
+        """The explored (latency, energy) points with the chosen schedule highlighted."""
+        m = self.metrics
+        return pareto_figure(
+            [ParetoSeries(self.package.name, tuple(self.candidates), (m.latency_s, m.energy_j))],
+            title=f"{self.name}: explored schedules",
+        )
+
+    # ---- machine-readable --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Everything of ``metrics.json``: the run's settings, metrics, per-model summary,
+        baselines with ratios, and search statistics."""
+        m = self.metrics
+        out: dict[str, Any] = jsonable(
+            {
+                "scenario": self.name,
+                "source": self.config.source,
+                "package": self.package.name,
+                "package_spec": self.config.package_label,
+                "n_chiplets": self.package.n_chiplets,
+                "strategy": self.config.strategy,
+                "objective": self.config.objective,
+                "seed": self.config.options.seed,
+                "latency_s": m.latency_s,
+                "throughput_ips": m.throughput_ips,
+                "energy_j": m.energy_j,
+                "edp": m.edp,
+                "energy_breakdown": {
+                    "compute_j": m.energy.compute_j,
+                    "nop_j": m.energy.nop_j,
+                    "dram_j": m.energy.dram_j,
+                },
+                "models": _model_summary(m, self.scenario),
+                "baselines": {
+                    k: {
+                        "label": b.label,
+                        "strategy": b.strategy,
+                        "package": b.package.name,
+                        "latency_s": b.metrics.latency_s,
+                        "energy_j": b.metrics.energy_j,
+                        "edp": b.metrics.edp,
+                        "throughput_ips": b.metrics.throughput_ips,
+                        "ratio": b.ratios(m),
+                    }
+                    for k, b in self.baselines.items()
+                },
+                "search": {
+                    "evaluations": self.search.stats.evaluations,
+                    "wall_s": self.search.stats.wall_s,
+                    "windows_solved": self.search.stats.windows_solved,
+                    "candidates": len(self.search.candidates),
+                },
+                "metrics": m.to_dict(),
+            }
+        )
+        return out
+
+    # ---- HTML --------------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """A self-contained HTML report (tables + inline SVG figures; no network, no scripts)."""
+        m = self.metrics
+        src = self.config.source or "(dict)"
+        subtitle = (
+            f"{src} · package {self.package.name} ({self.package.n_chiplets} chiplets) · "
+            f"strategy {self.config.strategy} · objective {self.config.objective} · "
+            f"seed {self.config.options.seed}"
+        )
+        results: list[H.Block] = [self.summary_table()]
+        if self.baselines:
+            results.append(self.baseline_table())
+        sections: list[tuple[str, list[H.Block]]] = [
+            ("Results", results),
+            (
+                "Timeline",
+                [
+                    H.FigureBlock(
+                        "gantt",
+                        "One row per chiplet; bars coloured by model (solid: first mini-batch, "
+                        "hatched: steady state); shaded bands are the windows (barriers).",
+                        self.timeline_figure(),
+                    ),
+                    self.window_table(),
+                ],
+            ),
+            (
+                "Energy",
+                [
+                    H.FigureBlock(
+                        "energy",
+                        f"Total {m.energy_j:.4g} J by component and by model.",
+                        self.energy_figure(),
+                    ),
+                ],
+            ),
+            ("Models and chiplets", [self.model_table(), self.chiplet_table()]),
+        ]
+        if len(self.candidates) > 1:
+            sections.append(
+                (
+                    "Explored schedules",
+                    [
+                        H.FigureBlock(
+                            "pareto",
+                            f"{len(self.candidates)} whole schedules scored by the search; "
+                            "the star is the chosen one.",
+                            self.pareto_figure(),
+                        )
+                    ],
+                )
+            )
+        sections.append(
+            (
+                "Layers",
+                [H.collapsible(f"{len(self.layers)} layers (click to open)", self.layer_table())],
+            )
+        )
+        return H.page(f"mcmsched report: {self.name}", subtitle, sections)
+
+    # ---- files -------------------------------------------------------------------------------
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write :data:`RUN_FILES` into ``out_dir`` (created if needed); returns name -> path."""
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            paths = {name: out / name for name in RUN_FILES}
+            paths["schedule.json"].write_text(self.schedule.to_json() + "\n", encoding="utf-8")
+            paths["metrics.json"].write_text(
+                json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+            )
+            with open(paths["layers.csv"], "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=list(LAYER_COLUMNS), lineterminator="\n")
+                w.writeheader()
+                for row in self.layers:
+                    w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            _save_png(self.timeline_figure(), paths["timeline.png"])
+            _save_png(self.energy_figure(), paths["energy.png"])
+            paths["report.html"].write_text(self.to_html(), encoding="utf-8")
+        except OSError as err:
+            raise MCMSchedError(f"cannot write results: {err}", file=str(out)) from None
+        return paths
+
+
+@dataclass
+class ComparisonResult:
+    """One :class:`Result` per compared package (``labels`` in order) and the ``baseline``
+    label the normalised figures refer to."""
+
+    config: RunConfig
+    labels: tuple[str, ...]
+    results: tuple[Result, ...]
+    baseline: str
+
+    def __getitem__(self, label: str) -> Result:
+        return self.results[self.labels.index(label)]
+
+    def table(self) -> Table:
+        return comparison_table(
+            self.labels,
+            [r.metrics for r in self.results],
+            self.baseline,
+            [r.package.n_chiplets for r in self.results],
+            [len(r.schedule.windows) for r in self.results],
+        )
+
+    def normalised_figure(self) -> Figure:
+        """Latency, energy and EDP of each package divided by the baseline's."""
+        return normalised_figure(self.labels, [r.metrics for r in self.results], self.baseline)
+
+    def pareto_figure(self) -> Figure:
+        """Every candidate schedule explored on every package, each package's choice starred."""
+        series = [
+            ParetoSeries(
+                label,
+                tuple(r.candidates),
+                (r.metrics.latency_s, r.metrics.energy_j),
+            )
+            for label, r in zip(self.labels, self.results, strict=True)
+        ]
+        return pareto_figure(series, title=f"{self.config.name}: latency vs energy, all packages")
+
+    def to_dict(self) -> dict[str, Any]:
+        b = self[self.baseline].metrics
+        out: dict[str, Any] = jsonable(
+            {
+                "scenario": self.config.name,
+                "baseline": self.baseline,
+                "strategy": self.config.strategy,
+                "objective": self.config.objective,
+                "packages": [
+                    {
+                        "label": label,
+                        "package": r.package.name,
+                        "n_chiplets": r.package.n_chiplets,
+                        "latency_s": r.metrics.latency_s,
+                        "throughput_ips": r.metrics.throughput_ips,
+                        "energy_j": r.metrics.energy_j,
+                        "edp": r.metrics.edp,
+                        "normalised": {
+                            "latency": r.metrics.latency_s / b.latency_s,
+                            "energy": r.metrics.energy_j / b.energy_j,
+                            "edp": r.metrics.edp / b.edp,
+                        },
+                        "candidates": [list(p) for p in r.candidates],
+                        "pareto_front": [list(p) for p in pareto_front(r.candidates)],
+                    }
+                    for label, r in zip(self.labels, self.results, strict=True)
+                ],
+            }
+        )
+        return out
+
+    def to_html(self) -> str:
+        subtitle = (
+            f"{self.config.source or '(dict)'} · strategy {self.config.strategy} · objective "
+            f"{self.config.objective} · baseline {self.baseline}"
+        )
+        sections: list[tuple[str, list[H.Block]]] = [
+            ("Comparison", [self.table()]),
+            (
+                "Normalised",
+                [
+                    H.FigureBlock(
+                        "normalised",
+                        f"Latency, energy and EDP divided by {self.baseline}'s (lower is better).",
+                        self.normalised_figure(),
+                    )
+                ],
+            ),
+            (
+                "Pareto",
+                [
+                    H.FigureBlock(
+                        "pareto",
+                        "Every whole schedule the searches scored (dots), each package's Pareto "
+                        "front (line) and chosen schedule (star).",
+                        self.pareto_figure(),
+                    )
+                ],
+            ),
+        ]
+        for label, r in zip(self.labels, self.results, strict=True):
+            sections.append(
+                (
+                    f"Timeline on {label}",
+                    [
+                        H.FigureBlock(
+                            f"gantt-{label}",
+                            f"{r.package.name}: one row per chiplet, bars coloured by model.",
+                            r.timeline_figure(),
+                        )
+                    ],
+                )
+            )
+        return H.page(f"mcmsched comparison: {self.config.name}", subtitle, sections)
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write :data:`COMPARE_FILES` into ``out_dir``; returns name -> path."""
+        out = Path(out_dir)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            paths = {name: out / name for name in COMPARE_FILES}
+            t = self.table()
+            paths["compare.md"].write_text(t.to_markdown(), encoding="utf-8")
+            paths["compare.csv"].write_text(t.to_csv(), encoding="utf-8")
+            paths["compare.json"].write_text(
+                json.dumps(self.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+            )
+            _save_png(self.normalised_figure(), paths["normalised.png"])
+            _save_png(self.pareto_figure(), paths["pareto.png"])
+            paths["compare.html"].write_text(self.to_html(), encoding="utf-8")
+        except OSError as err:
+            raise MCMSchedError(f"cannot write results: {err}", file=str(out)) from None
+        return paths
