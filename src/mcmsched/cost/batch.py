@@ -85,7 +85,10 @@ def _evaluate_class(
     n = len(reps)
     vals = np.zeros((9, n))
     hw = hardware_of(cls)
-    groups: dict[tuple[tuple[Directive, ...], tuple[object, ...]], list[int]] = {}
+    # directive tuples are keyed by identity (hashing them per layer is slow); ``known`` keeps
+    # them alive so the ids stay valid
+    groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
+    known: dict[int, tuple[Directive, ...]] = {}
     probs: list[Problem | None] = []
     reps_count = np.ones(n, dtype=np.int64)
     dfs: list[tuple[Directive, ...]] = []
@@ -110,19 +113,25 @@ def _evaluate_class(
         probs.append(p)
         dfs.append(d)
         reps_count[j] = r
-        groups.setdefault((d, structure_key(p, d)), []).append(j)
+        dkey = id(d)
+        known.setdefault(dkey, d)
+        groups.setdefault((dkey, structure_key(p, d)), []).append(j)
     no_work: list[int] = []
     for clamped_pass in (False, True):
         if clamped_pass:
             # mappings with no work as written: clamp every tile to its dimension (as the
             # scalar path does) and analyse those groups again
             groups = {}
+            canon: dict[tuple[Directive, ...], tuple[Directive, ...]] = {}
             for j in no_work:
                 pj = probs[j]
                 assert pj is not None
                 d = _clamp_tiles(dfs[j], pj)
-                groups.setdefault((d, structure_key(pj, d)), []).append(j)
-        for (d, _), idx in groups.items():
+                d = canon.setdefault(d, d)  # equal clamped lists share one object (and group)
+                known[id(d)] = d
+                groups.setdefault((id(d), structure_key(pj, d)), []).append(j)
+        for (dkey, _), idx in groups.items():
+            d = known[dkey]
             ps = [p for p in (probs[j] for j in idx) if p is not None]
             try:
                 res = analyse_batch(ps, d, hw)

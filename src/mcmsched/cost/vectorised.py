@@ -119,16 +119,15 @@ def _resolve(v: int | str, dims: dict[str, Arr], n: int) -> Arr:
 
 
 def structure_key(problem: Problem, directives: tuple[Directive, ...]) -> tuple[object, ...]:
-    """Problems with equal keys share the analysis structure (and can be batched)."""
+    """Problems with equal keys share the analysis structure (and can be batched): the same
+    kind and the same cluster sizes (which only differ when a ``Cluster`` uses ``Sz()``)."""
+    sized = [d.size for d in directives if d.kind is DirectiveKind.CLUSTER]
+    if all(isinstance(c, int) for c in sized):
+        return (problem.depthwise,)
     dims = dict(problem.dims)
     dims["Y'"] = dims["Y"] - dims["R"] + 1
     dims["X'"] = dims["X"] - dims["S"] + 1
-    clusters = tuple(
-        (dims[d.size] if isinstance(d.size, str) else d.size)
-        for d in directives
-        if d.kind is DirectiveKind.CLUSTER
-    )
-    return (problem.depthwise, clusters)
+    return (problem.depthwise, tuple(dims[c] if isinstance(c, str) else c for c in sized))
 
 
 def _build(
@@ -139,9 +138,8 @@ def _build(
     ref_levels, n_used = build_levels(problems[0], directives, hw)
     n = len(problems)
     names = [k for k, _ in problems[0].dims]
-    full: dict[str, Arr] = {
-        k: np.array([dict(p.dims)[k] for p in problems], dtype=I64) for k in names
-    }
+    table = np.array([[v for _, v in p.dims] for p in problems], dtype=I64)
+    full: dict[str, Arr] = {k: table[:, i].copy() for i, k in enumerate(names)}
     full["Y'"] = full["Y"] - full["R"] + 1
     full["X'"] = full["X"] - full["S"] + 1
     sy = np.array([p.stride_y for p in problems], dtype=I64)
@@ -268,6 +266,7 @@ class _St:
     edge: list[Arr]
     unrolled: list[Arr]
     spee: list[Arr]
+    memo: dict[tuple[object, ...], Arr] = field(default_factory=dict)
 
 
 class _VAnalyser:
@@ -294,6 +293,16 @@ class _VAnalyser:
         return ret
 
     def _pe_ingress(
+        self, li: int, g: _G, st: _St, t: int, changing: int, first: bool, spee: Arr
+    ) -> Arr:
+        key = ("i", t, first, spee.tobytes())
+        hit = st.memo.get(key)
+        if hit is None:
+            hit = self._pe_ingress_raw(li, g, st, t, changing, first, spee)
+            st.memo[key] = hit
+        return hit
+
+    def _pe_ingress_raw(
         self, li: int, g: _G, st: _St, t: int, changing: int, first: bool, spee: Arr
     ) -> Arr:
         lvl = self.levels[li]
@@ -335,6 +344,36 @@ class _VAnalyser:
     def _pe_egress(
         self, li: int, g: _G, st: _St, psum: bool, first: bool, spee: Arr, reuse: bool = True
     ) -> Arr:
+        sk = spee.tobytes()
+        key = ("e", psum, first, reuse, sk)
+        hit = st.memo.get(key)
+        if hit is None:
+            okey = ("o", first, reuse, sk)
+            outp = st.memo.get(okey)
+            if outp is None:
+                outp = self._pe_egress_raw(li, g, st, False, first, spee, reuse)
+                st.memo[okey] = outp
+            hit = (
+                outp * self._pe_egress_raw(li, g, st, True, first, spee, reuse, False)
+                if psum
+                else outp
+            )
+            st.memo[key] = hit
+        return hit
+
+    def _pe_egress_raw(
+        self,
+        li: int,
+        g: _G,
+        st: _St,
+        psum: bool,
+        first: bool,
+        spee: Arr,
+        reuse: bool = True,
+        out_part: bool = True,
+    ) -> Arr:
+        """Per-unit egress volume: the output-coupled factors (``out_part``) and, with ``psum``,
+        the factors of the reduced (not output-coupled) dimensions."""
         lvl = self.levels[li]
         cpl = self.couple[OUTPUT]
         nec1 = g.nec == 1
@@ -359,6 +398,8 @@ class _VAnalyser:
                     ret = ret * np.where(
                         nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
                     )
+        if not out_part:
+            return ret
         for v in cpl:
             ix = lvl.index.get(v)
             if ix is None:
@@ -545,41 +586,41 @@ class _VAnalyser:
             per_map.append(sts)
             del j
         n_maps = len(lvl.maps)
-        # results
-        runtime = np.zeros(n, dtype=I64)
-        active_sum = np.zeros(n, dtype=float)
-        total_occ = np.zeros(n, dtype=I64)
+        cases = list(product(*per_map))
+        nc_ = len(cases)
+        occ_m = np.empty((nc_, n), dtype=I64)
+        eg_m = np.empty((nc_, n), dtype=I64)
+        ps_m = np.empty((nc_, n), dtype=I64)
+        np_m = np.empty((nc_, n), dtype=I64)
+        in_m = np.empty((2, nc_, n), dtype=I64)
+        act_m = np.empty((nc_, n), dtype=I64)
+        all_init = np.zeros(nc_, dtype=bool)
         out: dict[str, Arr] = {}
         if top:
-            comps = np.zeros(n, dtype=I64)
             l2r = np.zeros((3, n), dtype=I64)
             l2w = np.zeros((3, n), dtype=I64)
             l1r = np.zeros((3, n), dtype=I64)
             l1w = np.zeros((3, n), dtype=I64)
             l2s = np.zeros((3, n), dtype=I64)
-            dmin = np.full((3, n), np.iinfo(I64).max, dtype=I64)
-            dmax = np.zeros((3, n), dtype=I64)
-            dsum = np.zeros((3, n), dtype=float)
-            offreq = np.zeros(n, dtype=I64)
-        cases = list(product(*per_map))
-        pending: list[tuple[Arr, ...]] = []
-        sub_req: list[tuple[int, Arr, dict[str, Arr], Arr]] = []  # case, rows, dims, weight
+        sub_keys: list[str] = []
+        sub_req: list[tuple[int, Arr, Arr, Arr]] = []  # case, rows, dims matrix, weight
         for ci, combo in enumerate(cases):
-            occ = np.ones(n, dtype=I64)
-            for s in combo:
-                occ = occ * s[1]
-            pos = [s[0] for s in combo]
+            occ = combo[0][1]
+            for sx in combo[1:]:
+                occ = occ * sx[1]
+            pos = [sx[0] for sx in combo]
             st = _St(
                 pos,
-                [(s[3] if s[0] == INIT else (false | (s[0] == EDGE))) for s in combo],
-                [s[2] for s in combo],
-                [s[4] for s in combo],
+                [(sx[3] if sx[0] == INIT else (false | (sx[0] == EDGE))) for sx in combo],
+                [sx[2] for sx in combo],
+                [sx[4] for sx in combo],
             )
             changing = -1
             for i in range(n_maps - 1, -1, -1):
                 if pos[i] != INIT:
                     changing = i
                     break
+            all_init[ci] = changing == -1
             if ci == 0 and top:
                 for t in (INPUT, WEIGHT):
                     l2s[t] = 2 * self._ingress(li, g, st, t, changing)
@@ -592,126 +633,112 @@ class _VAnalyser:
                     size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
                 l2s[OUTPUT] = 2 * self._egress(li, g, st)
                 l2r[OUTPUT] = size
-            egress = self._egress(li, g, st)
-            psum_map = self._psum_mapping(li, g, st)
+            occ_m[ci] = occ
+            eg_m[ci] = self._egress(li, g, st)
+            ps_m[ci] = self._psum_mapping(li, g, st)
             n_psums = self._critical_psums(li, g, st)
-            valid = (n_psums > 0) & (occ > 0)
-            vocc = np.where(valid, occ, 0)
-            if top:
-                l2w[OUTPUT] += occ * egress
-                l1w[OUTPUT] += occ * psum_map
-                l1r[OUTPUT] += occ * psum_map
-            ingress = np.zeros(n, dtype=I64)
+            np_m[ci] = n_psums
             for t in (INPUT, WEIGHT):
-                tin = self._ingress(li, g, st, t, changing)
-                ingress = ingress + tin
-                if top:
-                    l2r[t] += vocc * tin
-                    l1r[t] += vocc * psum_map
+                in_m[t, ci] = self._ingress(li, g, st, t, changing)
             sp_state_edge = st.edge[lvl.sp_idx]
-            active = np.where(sp_state_edge, g.nec, ns)
-            if not last and valid.any():
+            act_m[ci] = np.where(sp_state_edge, g.nec, ns)
+            if not last:
+                valid = (n_psums > 0) & (occ > 0)
+                if not valid.any():
+                    continue
                 rows = np.nonzero(valid)[0]
                 spee_sp = st.spee[lvl.sp_idx]
                 edge_r = sp_state_edge[rows]
                 spee_r = spee_sp[rows]
                 nec_r = g.nec[rows]
                 d_false = self._sub_dims(li, g, st, False)
-                d_true = self._sub_dims(li, g, st, True)
-                a = rows[edge_r & spee_r]
-                if a.size:
-                    sub_req.append((ci, a, {k: v[a] for k, v in d_true.items()}, np.ones_like(a)))
-                b = rows[edge_r & spee_r & (nec_r > 1)]
-                if b.size:
-                    sub_req.append((ci, b, {k: v[b] for k, v in d_false.items()}, g.nec[b] - 1))
+                if not sub_keys:
+                    sub_keys = sorted(d_false)
+                m_false = np.stack([d_false[k] for k in sub_keys])
+                a_sel = edge_r & spee_r
+                if a_sel.any():
+                    d_true = self._sub_dims(li, g, st, True)
+                    m_true = np.stack([d_true[k] for k in sub_keys])
+                    a = rows[a_sel]
+                    sub_req.append((ci, a, m_true[:, a], np.ones_like(a)))
+                    b = rows[a_sel & (nec_r > 1)]
+                    if b.size:
+                        sub_req.append((ci, b, m_false[:, b], g.nec[b] - 1))
                 c = rows[edge_r & ~spee_r]
                 if c.size:
-                    sub_req.append((ci, c, {k: v[c] for k, v in d_false.items()}, g.nec[c]))
+                    sub_req.append((ci, c, m_false[:, c], g.nec[c]))
                 d_ = rows[~edge_r]
                 if d_.size:
-                    sub_req.append(
-                        (ci, d_, {k: v[d_] for k, v in d_false.items()}, np.full(d_.size, ns))
-                    )
-            all_init = all(p == INIT for p in pos)
-            pending.append((occ, vocc, valid, ingress, egress, psum_map, n_psums, active))
-            del all_init
-        # batched sub-level analysis
-        comp_by_case: list[Arr] = []
-        act_by_case: list[Arr] = []
-        if not last:
-            comp_by_case = [np.zeros(n, dtype=I64) for _ in cases]
-            act_by_case = [np.zeros(n, dtype=float) for _ in cases]
+                    sub_req.append((ci, d_, m_false[:, d_], np.full(d_.size, ns, dtype=I64)))
+        valid_m = (np_m > 0) & (occ_m > 0)
+        vocc = np.where(valid_m, occ_m, 0)
+        if last:
+            comp = -(-np_m // hw.simd_lanes)
+            act = act_m.astype(float)
+        else:
+            comp = np.zeros((nc_, n), dtype=I64)
+            act_sub = np.zeros((nc_, n), dtype=float)
             if sub_req:
-                keys = sorted({k for _, _, dd, _ in sub_req for k in dd})
                 pid = np.concatenate([pidx[r] for _, r, _, _ in sub_req])
-                mat = np.stack(
-                    [pid] + [np.concatenate([dd[k] for _, _, dd, _ in sub_req]) for k in keys],
-                    axis=1,
+                mat = np.concatenate(
+                    [pid[None, :], np.concatenate([m for _, _, m, _ in sub_req], axis=1)]
                 )
-                uniq, inv = _unique_rows(mat)
+                uniq, inv = _unique_rows(mat.T)
                 sub = self.analyse(
-                    li + 1, uniq[:, 0], {k: uniq[:, 1 + i] for i, k in enumerate(keys)}, False
+                    li + 1, uniq[:, 0], {k: uniq[:, 1 + i] for i, k in enumerate(sub_keys)}, False
                 )
                 rt = sub["runtime"][inv]
                 aa = sub["avg_active"][inv]
-                off = 0
-                for ci, r, _, w in sub_req:
-                    k = r.size
-                    np.maximum.at(comp_by_case[ci], r, rt[off : off + k])
-                    np.add.at(act_by_case[ci], r, aa[off : off + k] * w)
-                    off += k
+                case_of = np.concatenate(
+                    [np.full(r.size, ci, dtype=I64) for ci, r, _, _ in sub_req]
+                )
+                row_of = np.concatenate([r for _, r, _, _ in sub_req])
+                wt = np.concatenate([w for _, _, _, w in sub_req])
+                np.maximum.at(comp, (case_of, row_of), rt)
+                np.add.at(act_sub, (case_of, row_of), aa * wt)
+            act = np.where(act_sub == 0, act_m, act_sub)
         bw, lat = hw.noc_bw, hw.noc_latency
-        for ci, combo in enumerate(cases):
-            occ, vocc, valid, ingress, egress, psum_map, n_psums, active = pending[ci]
-            if not valid.any():
-                continue
-            if last:
-                comp = -(-n_psums // hw.simd_lanes)
-                act = active.astype(float)
-            else:
-                comp = comp_by_case[ci]
-                act = np.where(act_by_case[ci] == 0, active, act_by_case[ci])
-            d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
-            d_out = np.where(egress > 0, lat + (-(-egress // bw)) - 1, lat - 1)
-            if all(s[0] == INIT for s in combo):
-                step = comp + d_in
-            else:
-                step = np.maximum(np.maximum(d_out, comp), d_in)
-            if li == 0:
-                ob = l2s[OUTPUT] // hw.offchip_bw
-                ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
-                step = np.maximum(np.maximum(ib // 2, step), ob // 2)
-            runtime += vocc * step
-            active_sum += act * vocc
-            total_occ += vocc
-            if top:
-                comps += vocc * psum_map
-                c_eff = np.where(comp != 0, comp, 1)
-                req = np.maximum(l2s[OUTPUT] // c_eff, (l2s[INPUT] + l2s[WEIGHT]) // c_eff)
-                offreq = np.where(valid, np.maximum(offreq, req // 2), offreq)
-                for k, dv in enumerate((d_in, d_out, c_eff)):
-                    dsum[k] += vocc * dv
-                    dmin[k] = np.where(valid, np.minimum(dmin[k], dv), dmin[k])
-                    dmax[k] = np.where(valid, np.maximum(dmax[k], dv), dmax[k])
+        ingress = in_m[0] + in_m[1]
+        d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
+        d_out = np.where(eg_m > 0, lat + (-(-eg_m // bw)) - 1, lat - 1)
+        step = np.where(all_init[:, None], comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
+        if li == 0:
+            ob = l2s[OUTPUT] // hw.offchip_bw
+            ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
+            step = np.maximum(np.maximum((ib // 2)[None, :], step), (ob // 2)[None, :])
+        runtime = (vocc * step).sum(axis=0)
+        total_occ = vocc.sum(axis=0)
+        active_sum = (act * vocc).sum(axis=0)
         out["runtime"] = runtime
         out["any_valid"] = total_occ > 0
         safe = np.where(total_occ > 0, total_occ, 1)
         out["avg_active"] = np.where(total_occ > 0, active_sum / safe, 0.0)
         if top:
-            out["computations"] = comps
+            out["computations"] = (vocc * ps_m).sum(axis=0)
+            l2w[OUTPUT] = (occ_m * eg_m).sum(axis=0)
+            l1w[OUTPUT] = (occ_m * ps_m).sum(axis=0)
+            l1r[OUTPUT] = l1w[OUTPUT]
+            for t in (INPUT, WEIGHT):
+                l2r[t] = (vocc * in_m[t]).sum(axis=0)
+                l1r[t] = (vocc * ps_m).sum(axis=0)
             l1w[INPUT] = l2r[INPUT]
             l1w[WEIGHT] = l2r[WEIGHT]
             out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w
             out["l2_size"] = l2s
-            avg = np.trunc(dsum / safe)
+            c_eff = np.where(comp != 0, comp, 1)
             none = total_occ == 0
-            out["delays"] = np.stack(
-                [
-                    np.stack([np.where(none, 0, dmin[k]), np.where(none, 0, dmax[k]), avg[k]])
-                    for k in range(3)
-                ]
+            big = np.iinfo(I64).max
+            rows_d = []
+            for dv in (d_in, d_out, c_eff):
+                mn = np.where(valid_m, dv, big).min(axis=0)
+                mx = np.where(valid_m, dv, 0).max(axis=0)
+                avg = np.trunc((vocc * dv).sum(axis=0) / safe)
+                rows_d.append(np.stack([np.where(none, 0, mn), np.where(none, 0, mx), avg]))
+            out["delays"] = np.stack(rows_d)
+            req = np.maximum(
+                l2s[OUTPUT][None, :] // c_eff, (l2s[INPUT] + l2s[WEIGHT])[None, :] // c_eff
             )
-            out["offchip"] = offreq
+            out["offchip"] = np.where(valid_m, req // 2, 0).max(axis=0)
         return out
 
 
