@@ -62,14 +62,32 @@ def segmentations(
             (start, *cuts, stop) for cuts in itertools.combinations(range(start + 1, stop), n - 1)
         ]
         return np.array(rows, dtype=np.int64).reshape(len(rows), n + 1)
-    seen: set[tuple[int, ...]] = set()
+    rows_out: list[np.ndarray] = []
     if weights is not None:
-        seen.add(balanced_boundaries(weights, start, stop, n))
-    inner = np.arange(start + 1, stop)
-    while len(seen) < cap:
-        cuts = np.sort(rng.choice(inner, size=n - 1, replace=False))
-        seen.add((start, *(int(c) for c in cuts), stop))
-    return np.array(sorted(seen), dtype=np.int64)
+        rows_out.append(np.array([balanced_boundaries(weights, start, stop, n)], dtype=np.int64))
+    have = 0
+    for _ in range(20):
+        # cap random (n - 1)-subsets of the L - 1 gaps: the n - 1 smallest of uniform keys
+        keys = rng.random((cap, n_layers - 1))
+        cuts = np.sort(np.argpartition(keys, n - 2, axis=1)[:, : n - 1], axis=1) + start + 1
+        block = np.concatenate(
+            [np.full((cap, 1), start), cuts, np.full((cap, 1), stop)], axis=1
+        ).astype(np.int64)
+        rows_out.append(block)
+        allr = np.unique(np.concatenate(rows_out), axis=0)
+        have = len(allr)
+        if have >= cap:
+            break
+    allr = np.unique(np.concatenate(rows_out), axis=0)
+    if len(allr) > cap:
+        keep = rng.choice(len(allr), size=cap, replace=False)
+        if weights is not None:  # keep the balanced row
+            bal = rows_out[0][0]
+            idx = int(np.flatnonzero((allr == bal).all(axis=1))[0])
+            if idx not in set(keep.tolist()):
+                keep[0] = idx
+        allr = allr[np.sort(keep)]
+    return allr
 
 
 def minibatch_many(mcm: ModelCostModel, bounds: np.ndarray, l2: float) -> np.ndarray:
