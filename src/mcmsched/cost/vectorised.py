@@ -279,17 +279,20 @@ class _VAnalyser:
     def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
         lvl = self.levels[li]
         cpl = self.couple[t]
-        ret: Arr = np.ones_like(g.nec)
+        key = ("mT", t)
+        ret = st.memo.get(key)
+        if ret is None:  # temporal factors: the same for every unit of the case
+            ret = np.ones_like(g.nec)
+            for i, m in enumerate(lvl.maps):
+                if m.var in cpl and m.cls == TEMPORAL:
+                    ret = ret * np.where(st.edge[i], g.mapped_e[m.var], g.mapped[m.var])
+            st.memo[key] = ret
         for i, m in enumerate(lvl.maps):
-            if m.var not in cpl:
+            if m.var not in cpl or m.cls == TEMPORAL:
                 continue
             me, mm = g.mapped_e[m.var], g.mapped[m.var]
-            e = st.edge[i]
-            if m.cls == TEMPORAL:
-                ret = ret * np.where(e, me, mm)
-            else:
-                f_edge = np.where(g.nec == 1, np.where(first | spee, me, 1), np.where(spee, me, mm))
-                ret = ret * np.where(e, f_edge, mm)
+            f_edge = np.where(g.nec == 1, np.where(first | spee, me, 1), np.where(spee, me, mm))
+            ret = ret * np.where(st.edge[i], f_edge, mm)
         return ret
 
     def _pe_ingress(
@@ -311,34 +314,46 @@ class _VAnalyser:
             return self._pe_mapped(li, g, st, t, first, spee)
         if lvl.maps[changing].var not in cpl:
             return np.zeros_like(g.nec)
-        inited = np.zeros(g.nec.shape, dtype=bool)
-        for i in range(changing + 1, len(lvl.maps)):
-            if st.pos[i] == INIT and lvl.maps[i].var in cpl:
-                inited = inited | ~st.unrolled[i]
-        ret: Arr = np.ones_like(g.nec)
+        ikey = ("inited", t)
+        inited = st.memo.get(ikey)
+        if inited is None:
+            inited = np.zeros(g.nec.shape, dtype=bool)
+            for i in range(changing + 1, len(lvl.maps)):
+                if st.pos[i] == INIT and lvl.maps[i].var in cpl:
+                    inited = inited | ~st.unrolled[i]
+            st.memo[ikey] = inited
+        tkey = ("iT", t)
+        ret = st.memo.get(tkey)
+        if ret is None:  # temporal factors: the same for every unit of the case
+            ret = np.ones_like(g.nec)
+            for i, m in enumerate(lvl.maps):
+                v = m.var
+                if v not in cpl or m.cls != TEMPORAL:
+                    continue
+                pos = st.pos[i]
+                mm, me = g.mapped[v], g.mapped_e[v]
+                if pos == INIT:
+                    ret = ret * np.where(st.edge[i], me, mm)
+                elif i == changing:
+                    ret = ret * np.where(inited, mm, np.maximum(g.unique[v], 1))
+                else:
+                    ret = ret * mm
+            st.memo[tkey] = ret
         for i, m in enumerate(lvl.maps):
             v = m.var
-            if v not in cpl:
+            if v not in cpl or m.cls == TEMPORAL:
                 continue
             pos = st.pos[i]
             is_changing = i == changing
             mm, me = g.mapped[v], g.mapped_e[v]
-            if m.cls == TEMPORAL:
-                if pos == INIT:
-                    ret = ret * np.where(st.edge[i], me, mm)
-                elif is_changing:
-                    ret = ret * np.where(inited, mm, np.maximum(g.unique[v], 1))
-                else:
-                    ret = ret * mm
+            full = np.where(spee, me, mm)
+            uniq = np.where(spee, g.unique_e[v], g.unique[v])
+            if pos == INIT:
+                ret = ret * (full if (first or i <= changing) else uniq)
+            elif first or not is_changing:
+                ret = ret * full
             else:
-                full = np.where(spee, me, mm)
-                uniq = np.where(spee, g.unique_e[v], g.unique[v])
-                if pos == INIT:
-                    ret = ret * (full if (first or i <= changing) else uniq)
-                elif first or not is_changing:
-                    ret = ret * full
-                else:
-                    ret = ret * np.where(inited, full, uniq)
+                ret = ret * np.where(inited, full, uniq)
         return ret
 
     def _pe_egress(
@@ -361,6 +376,36 @@ class _VAnalyser:
             st.memo[key] = hit
         return hit
 
+    def _egress_temporal(self, li: int, g: _G, st: _St, reduced: bool) -> Arr:
+        """Product of the temporal factors of the reduced (``reduced``) or the output-coupled
+        dimensions: the same for every unit of the case."""
+        key = ("eT", reduced)
+        ret = st.memo.get(key)
+        if ret is not None:
+            return ret
+        lvl = self.levels[li]
+        cpl = self.couple[OUTPUT]
+        ret = np.ones_like(g.nec)
+        if reduced:
+            for i, m in enumerate(lvl.maps):
+                if m.var not in cpl and m.cls == TEMPORAL:
+                    ret = ret * np.where(st.edge[i], g.mapped_e[m.var], g.mapped[m.var])
+        else:
+            for v in cpl:
+                ix = lvl.index.get(v)
+                if ix is None or lvl.maps[ix].cls != TEMPORAL:
+                    continue
+                a = OUT_OF.get(v, v)
+                pos = st.pos[ix]
+                if pos == INIT:
+                    ret = ret * np.where(st.edge[ix], g.mapped_e[a], g.mapped[a])
+                elif pos == STEADY:
+                    ret = ret * g.mapped[a]
+                else:
+                    ret = ret * g.mapped_e[a]
+        st.memo[key] = ret
+        return ret
+
     def _pe_egress_raw(
         self,
         li: int,
@@ -379,15 +424,13 @@ class _VAnalyser:
         nec1 = g.nec == 1
         ret: Arr = np.ones_like(g.nec)
         if psum:
+            ret = self._egress_temporal(li, g, st, True)
             for i, m in enumerate(lvl.maps):
                 v = m.var
-                if v in cpl:
+                if v in cpl or m.cls == TEMPORAL:
                     continue
                 mm, me, u = g.mapped[v], g.mapped_e[v], g.unique[v]
                 e = st.edge[i]
-                if m.cls == TEMPORAL:
-                    ret = ret * np.where(e, me, mm)
-                    continue
                 pos = st.pos[i]
                 base = mm if first else _nz(u)
                 if pos == INIT:
@@ -400,23 +443,18 @@ class _VAnalyser:
                     )
         if not out_part:
             return ret
+        ret = ret * self._egress_temporal(li, g, st, False)
         for v in cpl:
             ix = lvl.index.get(v)
             if ix is None:
                 continue
             m = lvl.maps[ix]
+            if m.cls == TEMPORAL:
+                continue
             a = OUT_OF.get(v, v)
             mm, me = g.mapped[a], g.mapped_e[a]
             pos = st.pos[ix]
             e = st.edge[ix]
-            if m.cls == TEMPORAL:
-                if pos == INIT:
-                    ret = ret * np.where(e, me, mm)
-                elif pos == STEADY:
-                    ret = ret * mm
-                else:
-                    ret = ret * me
-                continue
             base = mm if first else _nz(g.unique[a])
             if pos == INIT:
                 at_edge = np.where(nec1, me, g.unique_e[a] if reuse else me)
