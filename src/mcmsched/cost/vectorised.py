@@ -552,20 +552,29 @@ class _VAnalyser:
         at = at + np.where(nec > 1, extra, 0)
         return np.where(edge, at, plain)
 
-    def _sub_dims(self, li: int, g: _G, st: _St, spee: bool) -> dict[str, Arr]:
+    def _sub_dims(
+        self, li: int, g: _G, st: _St, spee: bool, cache: dict[tuple[int, int, bool], Arr]
+    ) -> dict[str, Arr]:
+        """Sub-cluster dimensions of the case (``spee``: for the partial last unit); the
+        per-(map, state) sizes are cached for the level call."""
         lvl = self.levels[li]
         out: dict[str, Arr] = {}
         for i, m in enumerate(lvl.maps):
-            v = m.var
-            mm, me = g.mapped[v], g.mapped_e[v]
-            if m.cls == TEMPORAL:
-                out[v] = np.where(st.edge[i], me, mm)
-            elif st.pos[i] == STEADY:
-                out[v] = mm
-            else:
-                use_e = (g.nec == 1) | spee
-                full = np.where(use_e, me, mm)
-                out[v] = np.where(st.edge[i], full, mm) if st.pos[i] == INIT else full
+            pos = st.pos[i]
+            key = (i, pos, spee if m.cls == SPATIAL else False)
+            val = cache.get(key)
+            if val is None:
+                v = m.var
+                mm, me = g.mapped[v], g.mapped_e[v]
+                if m.cls == TEMPORAL:
+                    val = np.where(st.edge[i], me, mm)
+                elif pos == STEADY:
+                    val = mm
+                else:
+                    full = np.where((g.nec == 1) | spee, me, mm)
+                    val = np.where(st.edge[i], full, mm) if pos == INIT else full
+                cache[key] = val
+            out[m.var] = val
         for m in lvl.maps:
             if m.var in OUT_OF:
                 k = SLIDING[m.var]
@@ -641,6 +650,7 @@ class _VAnalyser:
             l1w = np.zeros((3, n), dtype=I64)
             l2s = np.zeros((3, n), dtype=I64)
         sub_keys: list[str] = []
+        sd_cache: dict[tuple[int, int, bool], Arr] = {}
         sub_req: list[tuple[int, Arr, Arr, Arr]] = []  # case, rows, dims matrix, weight
         for ci, combo in enumerate(cases):
             occ = combo[0][1]
@@ -689,13 +699,13 @@ class _VAnalyser:
                 edge_r = sp_state_edge[rows]
                 spee_r = spee_sp[rows]
                 nec_r = g.nec[rows]
-                d_false = self._sub_dims(li, g, st, False)
+                d_false = self._sub_dims(li, g, st, False, sd_cache)
                 if not sub_keys:
                     sub_keys = sorted(d_false)
                 m_false = np.stack([d_false[k] for k in sub_keys])
                 a_sel = edge_r & spee_r
                 if a_sel.any():
-                    d_true = self._sub_dims(li, g, st, True)
+                    d_true = self._sub_dims(li, g, st, True, sd_cache)
                     m_true = np.stack([d_true[k] for k in sub_keys])
                     a = rows[a_sel]
                     sub_req.append((ci, a, m_true[:, a], np.ones_like(a)))
