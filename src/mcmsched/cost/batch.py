@@ -25,7 +25,7 @@ from mcmsched.cost.directives_analysis import Problem
 from mcmsched.cost.vectorised import VResult, analyse_batch, structure_key
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
-from mcmsched.hardware.dataflow import Directive
+from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
@@ -64,10 +64,11 @@ def evaluate_layers(
     index = np.empty(len(layers), dtype=np.int64)
     reps: list[Layer] = []
     for i, ly in enumerate(layers):
-        j = uniq.get(ly.shape_key)
+        sk = ly.shape_key
+        j = uniq.get(sk)
         if j is None:
             j = len(reps)
-            uniq[ly.shape_key] = j
+            uniq[sk] = j
             reps.append(ly)
         index[i] = j
     out: list[BatchCosts] = []
@@ -89,6 +90,7 @@ def _evaluate_class(
     # them alive so the ids stay valid
     groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
     known: dict[int, tuple[Directive, ...]] = {}
+    static: dict[int, bool] = {}  # directives whose cluster sizes do not depend on the layer
     probs: list[Problem | None] = []
     reps_count = np.ones(n, dtype=np.int64)
     dfs: list[tuple[Directive, ...]] = []
@@ -114,8 +116,13 @@ def _evaluate_class(
         dfs.append(d)
         reps_count[j] = r
         dkey = id(d)
-        known.setdefault(dkey, d)
-        groups.setdefault((dkey, structure_key(p, d)), []).append(j)
+        if dkey not in known:
+            known[dkey] = d
+            static[dkey] = all(
+                isinstance(x.size, int) for x in d if x.kind is DirectiveKind.CLUSTER
+            )
+        skey = (p.depthwise,) if static[dkey] else structure_key(p, d)
+        groups.setdefault((dkey, skey), []).append(j)
     no_work: list[int] = []
     for clamped_pass in (False, True):
         if clamped_pass:

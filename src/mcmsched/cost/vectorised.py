@@ -595,9 +595,11 @@ class _VAnalyser:
             lvl.n_edge[pidx],
         )
         ns = lvl.n_units
-        # iteration states per map: (pos, occ[n], unrolled[n], init_edge[n], spee[n])
+        # iteration states per map: (pos, occ[n], unrolled[n], edge[n], spee[n]); ``edge`` is
+        # the init-edge flag for Init, all False for Steady and all True for Edge
         per_map: list[list[tuple[int, Arr, Arr, Arr, Arr]]] = []
         false = np.zeros(n, dtype=bool)
+        true = np.ones(n, dtype=bool)
         for j, m in enumerate(lvl.maps):
             d = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
             size, ofs = m.size[pidx], m.ofs[pidx]
@@ -610,7 +612,7 @@ class _VAnalyser:
                     sts.append((STEADY, occ_s, false, false, false))
                 occ_e = ((d >= size) & (n_steady * ofs + size < d)).astype(I64)
                 if occ_e.any():
-                    sts.append((EDGE, occ_e, false, false, false))
+                    sts.append((EDGE, occ_e, false, true, false))
             else:
                 cov = size + ofs * (ns - 1)
                 init_edge = d < cov
@@ -629,7 +631,7 @@ class _VAnalyser:
                 spee = (active - 1) * ofs + size < remaining
                 occ_e = (~init_edge & has_edge).astype(I64)
                 if occ_e.any():
-                    sts.append((EDGE, occ_e, false, false, spee))
+                    sts.append((EDGE, occ_e, false, true, spee))
             per_map.append(sts)
             del j
         n_maps = len(lvl.maps)
@@ -659,7 +661,7 @@ class _VAnalyser:
             pos = [sx[0] for sx in combo]
             st = _St(
                 pos,
-                [(sx[3] if sx[0] == INIT else (false | (sx[0] == EDGE))) for sx in combo],
+                [sx[3] for sx in combo],  # the state's edge flag (Init: init-edge)
                 [sx[2] for sx in combo],
                 [sx[4] for sx in combo],
             )
