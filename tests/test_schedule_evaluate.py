@@ -276,3 +276,35 @@ def test_bad_option_is_a_user_error() -> None:
 
     with pytest.raises(MCMSchedError, match="contention"):
         EvalOptions(contention="huge")  # type: ignore[arg-type]
+
+
+def test_branches_and_shared_producers_move_data_once() -> None:
+    """Layer 0 feeds layers 1 and 2 (two branches, no edge 1 -> 2) and layer 3 joins them.
+    Segments [0,1) [1,2) [2,4) on chiplets 0, 1, 2 of a 1x3 mesh."""
+    pkg = grid_package([["nvd", "shi", "nvd"]], name="p3")
+    model = Model("dag", tuple(_layers(4)), edges=((0, 1), (0, 2), (1, 3), (2, 3)))
+    sc = Scenario.of("s", (model, 1))
+    out = np.array([1e5, 2e5, 3e5, 1e4])
+    stub = StubCosts(
+        sc,
+        pkg,
+        [
+            StubModel(
+                compute_s=np.full((4, 2), 1e-3),
+                energy_j=np.zeros((4, 2)),
+                weight_bytes=np.zeros(4),
+                input_bytes=np.full(4, 1e4),
+                output_bytes=out,
+            )
+        ],
+    )
+    segs = (Segment((0, 1), 0), Segment((1, 2), 1), Segment((2, 4), 2))
+    sched = Schedule((Window((ModelPlan(0, segs, 1),)),), "s", "p3")
+    m = evaluate(sched, as_table(stub))
+    # 0 -> 1 (chain, 1 hop), 0 -> 2 (skip, 2 hops), 1 -> 3 (skip to segment 2, 1 hop);
+    # no transfer of layer 1's output as "chain" input of layer 2 (edge 1 -> 2 does not exist)
+    expect = (1e5 * 1 + 1e5 * 2 + 2e5 * 1) * 8 * E_NOP
+    assert m.nop_j == pytest.approx(expect, rel=1e-12)
+    ignore = evaluate(sched, as_table(stub), EvalOptions(skip="ignore"))
+    # ignoring skips treats the model as a sequence: 0 -> 1 and 1 -> 2 only
+    assert ignore.nop_j == pytest.approx((1e5 + 2e5) * 8 * E_NOP, rel=1e-12)

@@ -73,10 +73,15 @@ class ModelCostModel:
         self.out1: FloatArray = np.asarray(base.output_bytes, dtype=float)
         self.act1: FloatArray = self.in1 + self.out1  # live activation bytes per sample
         self.w_prefix: FloatArray = np.concatenate([[0.0], np.cumsum(self.w)])
-        self.skips: tuple[tuple[int, int], ...] = (
-            tuple((u, v) for u, v in model.edges if v != u + 1)
-            if options.skip == "transfer"
-            else ()
+        edges = set(model.edges)
+        transfer = options.skip == "transfer"
+        skips = sorted((u, v) for u, v in edges if v != u + 1) if transfer else []
+        self.skip_u: IntArray = np.array([u for u, _ in skips], dtype=np.int64)
+        self.skip_v: IntArray = np.array([v for _, v in skips], dtype=np.int64)
+        # chain[u]: layer u + 1 consumes layer u's output (always true when skips are ignored:
+        # the model is then treated as a pure sequence)
+        self.chain: np.ndarray = np.array(
+            [(not transfer) or (u, u + 1) in edges for u in range(self.n_layers)], dtype=bool
         )
         # package constants
         self.cls_idx: IntArray = np.asarray(pkg.class_index, dtype=np.int64)
@@ -244,31 +249,16 @@ class ModelCostModel:
             in_s[:, 0] = self.nop_s(src, c0, in0)
             nop_j += self.nop_j(src, c0, in0)
         for k in range(n - 1):
-            size = outb[b[k] - 1]
+            # the chain edge (last layer -> next layer); a branch start that does not consume the
+            # previous layer gets its inputs through the other (skip) edges instead
+            size = outb[b[k] - 1] if self.chain[b[k] - 1] else 0.0
             out_s[:, k] = self.nop_s(ch[:, k], ch[:, k + 1], size)
             nop_j += self.nop_j(ch[:, k], ch[:, k + 1], size)
         if out_to_dram:
             out_s[:, n - 1] = self.dram_s(ch[:, n - 1], outb[stop - 1])
             dram_j += self.dram_j(ch[:, n - 1], outb[stop - 1])
-        if self.skips:
-            seg_of = np.searchsorted(b, np.arange(start, stop), side="right")
-            for u, v in self.skips:
-                u_in = start <= u < stop
-                v_in = start <= v < stop
-                if u_in and v_in:
-                    ku, kv = int(seg_of[u - start]), int(seg_of[v - start])
-                    if ku != kv:
-                        out_s[:, ku] += self.nop_s(ch[:, ku], ch[:, kv], outb[u])
-                        nop_j += self.nop_j(ch[:, ku], ch[:, kv], outb[u])
-                elif u_in and v >= stop:
-                    if u != stop - 1 or not out_to_dram:
-                        ku = int(seg_of[u - start])
-                        out_s[:, ku] += self.dram_s(ch[:, ku], outb[u])
-                        dram_j += self.dram_j(ch[:, ku], outb[u])
-                elif v_in and u < start and v != start:
-                    kv = int(seg_of[v - start])
-                    in_s[:, kv] += self.dram_s(ch[:, kv], outb[u])
-                    dram_j += self.dram_j(ch[:, kv], outb[u])
+        if len(self.skip_u):
+            self._skip_costs(a, b, ch, outb, out_to_dram, out_s, in_s, nop_j, dram_j)
         if self.options.memory == "spill":
             # a layer (not last of its segment) whose activations do not fit beside the resident
             # weights writes its output to DRAM and reads it back
@@ -302,6 +292,61 @@ class ModelCostModel:
             dram_j=n_mb * dram_j + (wl_j * w_times).sum(axis=1),
             n_minibatches=n_mb,
         )
+
+    def _skip_costs(
+        self,
+        a: IntArray,
+        b: IntArray,
+        ch: IntArray,
+        outb: FloatArray,
+        out_to_dram: bool,
+        out_s: FloatArray,
+        in_s: FloatArray,
+        nop_j: FloatArray,
+        dram_j: FloatArray,
+    ) -> None:
+        """Add the transfers of non-chain edges (in place). Each producer's output moves once per
+        consuming segment (same window: NoP; later window: one DRAM write, one read per consuming
+        segment), and not at all if the chain transfer already brings it there."""
+        start, stop = int(a[0]), int(b[-1])
+        u, v = self.skip_u, self.skip_v
+        u_in = (u >= start) & (u < stop)
+        v_in = (v >= start) & (v < stop)
+        ku = np.searchsorted(b, u, side="right")
+        kv = np.searchsorted(b, v, side="right")
+        # same window, different segments
+        sel = u_in & v_in & (ku != kv)
+        if sel.any():
+            pairs = np.unique(np.stack([u[sel], kv[sel]], axis=1), axis=0)
+            pu, pk = pairs[:, 0], pairs[:, 1]
+            pku = np.searchsorted(b, pu, side="right")
+            chained = (pu == b[pku] - 1) & (pk == pku + 1) & self.chain[pu]
+            pu, pk, pku = pu[~chained], pk[~chained], pku[~chained]
+            if len(pu):
+                src, dst = ch[:, pku], ch[:, pk]
+                t = self.nop_s(src, dst, outb[pu][None, :])
+                np.add.at(out_s.T, pku, t.T)
+                nop_j += self.nop_j(src, dst, outb[pu][None, :]).sum(axis=1)
+        # produced here, consumed in a later window: written to DRAM once
+        sel = u_in & (v >= stop)
+        if sel.any():
+            pu = np.unique(u[sel])
+            if out_to_dram:
+                pu = pu[pu != stop - 1]
+            if len(pu):
+                pku = np.searchsorted(b, pu, side="right")
+                t = self.dram_s(ch[:, pku], outb[pu][None, :])
+                np.add.at(out_s.T, pku, t.T)
+                dram_j += self.dram_j(ch[:, pku], outb[pu][None, :]).sum(axis=1)
+        # produced in an earlier window, consumed here (not by the window's first layer, whose
+        # input load covers it): read from DRAM once per consuming segment
+        sel = v_in & (u < start) & (v != start)
+        if sel.any():
+            pairs = np.unique(np.stack([u[sel], kv[sel]], axis=1), axis=0)
+            pu, pk = pairs[:, 0], pairs[:, 1]
+            t = self.dram_s(ch[:, pk], outb[pu][None, :])
+            np.add.at(in_s.T, pk, t.T)
+            dram_j += self.dram_j(ch[:, pk], outb[pu][None, :]).sum(axis=1)
 
 
 class CostModels:
