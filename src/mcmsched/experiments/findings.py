@@ -5,8 +5,8 @@ Every finding is computed from the numbers of the rows; nothing is asserted. Thr
 - :func:`qualitative`: a boolean condition (e.g. "Het-Sides has the best EDP of the six");
 - :func:`factor`: a claimed ratio ``a / b`` (e.g. "Het-Sides EDP 0.58x of Standalone(NVD)").
   ``held`` is the *direction* of the claim (ratio below 1 when the paper's is below 1, above 1
-  when above); ``close`` says whether our ratio is within ``tolerance`` (relative, default 25%) of
-  the paper's;
+  when above, by more than :data:`DEADBAND` so that a tie does not count); ``close`` says
+  whether our ratio is within ``tolerance`` (relative, default 25%) of the paper's;
 - :func:`percent`: a claimed reduction ``1 - a / b`` in percent; ``held`` = the reduction has the
   paper's sign, ``close`` = within ``tolerance_pp`` percentage points.
 
@@ -22,6 +22,8 @@ from mcmsched.experiments.base import Finding
 
 #: Relative tolerance for ``close`` on ratios.
 TOLERANCE = 0.25
+#: A ratio within this of 1 is a tie: it does not hold a "faster" / "lower" claim.
+DEADBAND = 0.01
 #: Tolerance for ``close`` on percentages (percentage points).
 TOLERANCE_PP = 10.0
 
@@ -56,17 +58,17 @@ def factor(
 ) -> Finding:
     """A claimed ratio ``paper`` (e.g. 0.58 = "0.58x of") against ``ours``."""
     if paper > 1:
-        crit = f"ours > 1 (paper {paper:g}{label}); close if within {tolerance:.0%}"
+        crit = f"ours > {1 + DEADBAND:g} (paper {paper:g}{label}); close if within {tolerance:.0%}"
     elif paper < 1:
-        crit = f"ours < 1 (paper {paper:g}{label}); close if within {tolerance:.0%}"
+        crit = f"ours < {1 - DEADBAND:g} (paper {paper:g}{label}); close if within {tolerance:.0%}"
     else:
         crit = f"ours within {tolerance:.0%} of 1"
     if ours is None or not math.isfinite(ours) or ours <= 0:
         return not_run(key, claim, f"{paper:g}{label}", crit)
     if paper > 1:
-        held = ours > 1
+        held = ours > 1 + DEADBAND
     elif paper < 1:
-        held = ours < 1
+        held = ours < 1 - DEADBAND
     else:
         held = abs(ours - 1) <= tolerance
     close = abs(ours / paper - 1) <= tolerance
@@ -82,11 +84,12 @@ def percent(
     tolerance_pp: float = TOLERANCE_PP,
 ) -> Finding:
     """A claimed reduction in percent (positive = ours lower) against ``ours_pct``."""
-    sign = "> 0" if paper_pct > 0 else "< 0"
+    sign = f"> {100 * DEADBAND:g}" if paper_pct > 0 else f"< -{100 * DEADBAND:g}"
     crit = f"ours {sign} (paper {paper_pct:g}%); close if within {tolerance_pp:g} pp"
     if ours_pct is None or not math.isfinite(ours_pct):
         return not_run(key, claim, f"{paper_pct:g}%", crit)
-    held = ours_pct > 0 if paper_pct > 0 else ours_pct < 0
+    dead = 100 * DEADBAND
+    held = ours_pct > dead if paper_pct > 0 else ours_pct < -dead
     close = abs(ours_pct - paper_pct) <= tolerance_pp
     return Finding(key, claim, f"{paper_pct:g}%", f"{ours_pct:.1f}%", held, crit, close)
 
