@@ -306,12 +306,29 @@ def compare_cmd(
         data["files"] = {k: str(v) for k, v in (paths or {}).items()}
         _emit_json(data)
         return
-    table = cmp.table()
-    t = Table(title=escape(table.title), box=box.SIMPLE_HEAVY, title_justify="left")
-    for i, h in enumerate(table.headers):
-        t.add_column(escape(h), justify="left" if i == 0 else "right")
-    for row in table.formatted():
-        t.add_row(*(escape(c) for c in row))
+    base = cmp[cmp.baseline].metrics
+    t = Table(
+        title=f"{escape(cmp.config.name)}: normalised to {escape(cmp.baseline)} (< 1 is better)",
+        box=box.SIMPLE_HEAVY,
+        title_justify="left",
+        pad_edge=False,
+    )
+    for i, h in enumerate(
+        ("package", "chiplets", "lat. (s)", "energy (J)", "EDP (J·s)", "lat", "energy", "EDP")
+    ):
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for label, r in zip(cmp.labels, cmp.results, strict=True):
+        m = r.metrics
+        t.add_row(
+            escape(label),
+            str(r.package.n_chiplets),
+            _f(m.latency_s),
+            _f(m.energy_j),
+            _f(m.edp),
+            _r(m.latency_s / base.latency_s if base.latency_s > 0 else None),
+            _r(m.energy_j / base.energy_j if base.energy_j > 0 else None),
+            _r(m.edp / base.edp if base.edp > 0 else None),
+        )
     console.print(t)
     if paths:
         folder = next(iter(paths.values())).parent

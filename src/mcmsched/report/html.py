@@ -29,7 +29,7 @@ table.data th, table.data td { border: 1px solid #e2e8f0; padding: 3px 8px; vert
 table.data th { background: #f7fafc; text-align: left; }
 table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 8px 0 20px; }
-figure svg, figure img { max-width: 100%; height: auto; }
+figure svg, figure img { width: 100%; max-width: 1150px; height: auto; }
 figcaption { color: #4a5568; font-size: 0.86em; }
 details summary { cursor: pointer; color: #2b6cb0; }
 code { background: #f7fafc; padding: 1px 4px; }

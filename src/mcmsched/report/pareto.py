@@ -48,7 +48,7 @@ def pareto_figure(
         all_l += [*ls, s.chosen[0]]
         all_e += [*es, s.chosen[1]]
         ax.scatter(
-            ls, es, s=12, color=c, alpha=0.35, lw=0, label=f"{s.label}: explored ({len(pts)})"
+            ls, es, s=30, color=c, alpha=0.55, lw=0, label=f"{s.label}: explored ({len(pts)})"
         )
         front = pareto_front(pts)
         if len(front) > 1:

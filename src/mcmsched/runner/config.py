@@ -246,11 +246,14 @@ def _err(reason: str, source: str | None, fld: str) -> MCMSchedError:
     return MCMSchedError(reason, file=source, field=fld)
 
 
-def _rewrap(err: MCMSchedError, source: str | None, fld: str) -> MCMSchedError:
+def _rewrap(
+    err: MCMSchedError, source: str | None, fld: str, *, keep_field: bool = True
+) -> MCMSchedError:
     """An error from a lower layer re-labelled with the scenario file and key path; an error
-    about another file (model or hardware file) keeps that file in the reason."""
+    about another file (model or hardware file) keeps that file in the reason. ``keep_field``
+    puts the lower layer's field name in the reason (when ``fld`` does not already hold it)."""
     inner = str(err) if err.file and err.file != source else err.reason
-    if err.field and not (err.file and err.file != source):
+    if keep_field and err.field and not (err.file and err.file != source):
         inner = f"{err.field}: {inner}"
     return MCMSchedError(inner, file=source, field=fld)
 
@@ -294,7 +297,10 @@ def _build_models(
     try:
         models = _load_models(kind, spec, base_dir, source, fld)
     except MCMSchedError as err:
-        raise _rewrap(err, source, f"{fld}.{_sub_key(kind, err)}") from None
+        if source is not None and err.file == source:
+            raise  # already names the scenario file and its key
+        sub = _sub_key(kind, err)
+        raise _rewrap(err, source, f"{fld}.{sub}", keep_field=sub == kind) from None
     if spec.name is not None:
         if len(models) != 1:
             raise _err(
