@@ -35,6 +35,7 @@ from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
 from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.place import simple_paths
 from mcmsched.search.segment import map_segmentation
 from mcmsched.workload.scenario import Scenario
 
@@ -68,8 +69,11 @@ def exact_search(
     options: SearchOptions | None = None,
     *,
     max_contents: int = 2_000_000,
+    placements: str = "any",
 ) -> SearchResult:
-    """The optimum schedule over the whole space (see module docstring)."""
+    """The optimum schedule over the whole space (see module docstring). ``placements="paths"``
+    restricts segment placements to simple mesh paths (SCAR's scheduling-tree space) instead of
+    any injective assignment."""
     t0 = time.perf_counter()
     opts = options or SearchOptions()
     obj = make_objective(objective)
@@ -96,8 +100,14 @@ def exact_search(
     single = {"latency": "latency", "energy": "energy"}.get(obj.window_metric)
     cm = CostModels(costs, ev)
     n_c = package.n_chiplets
+    if placements not in ("any", "paths"):
+        raise MCMSchedError("placements must be 'any' or 'paths'", field="placements")
     seqs = {
-        n: np.array(list(itertools.permutations(range(n_c), n)), dtype=np.int64)
+        n: (
+            np.array(list(itertools.permutations(range(n_c), n)), dtype=np.int64)
+            if placements == "any"
+            else np.asarray(simple_paths(package, n))
+        )
         for n in range(1, n_c + 1)
     }
     seq_masks = {
@@ -116,6 +126,8 @@ def exact_search(
         per: dict[int, list[Point]] = defaultdict(list)
         for n in range(1, min(e - s, n_c) + 1):
             pl, pm = seqs[n], seq_masks[n]
+            if len(pl) == 0:
+                continue
             for cuts in itertools.combinations(range(s + 1, e), n - 1):
                 bounds = (s, *cuts, e)
                 sev = map_segmentation(mcm, bounds, pl, obj)
