@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import product
 
 import numpy as np
 
@@ -260,13 +259,23 @@ class _G:
 
 @dataclass
 class _St:
-    """The state of every map in one case, over the rows."""
+    """The states of every map for a chunk of cases, over the rows: ``pos[i]`` is the position
+    of map ``i`` per case (``[K]``), ``edge``/``unrolled``/``spee`` are ``[K, n]``, ``changing``
+    the innermost non-Init map per case (``-1``: every map at its first step)."""
 
-    pos: list[int]
+    pos: list[Arr]
     edge: list[Arr]
     unrolled: list[Arr]
     spee: list[Arr]
+    changing: Arr
+    false: Arr
+    true: Arr
     memo: dict[tuple[object, ...], Arr] = field(default_factory=dict)
+
+
+def _col(mask: Arr) -> Arr:
+    """A per-case mask as a column to broadcast over rows."""
+    return mask[:, None]
 
 
 class _VAnalyser:
@@ -281,8 +290,8 @@ class _VAnalyser:
         cpl = self.couple[t]
         key = ("mT", t)
         ret = st.memo.get(key)
-        if ret is None:  # temporal factors: the same for every unit of the case
-            ret = np.ones_like(g.nec)
+        if ret is None:  # temporal factors: the same for every unit of a case
+            ret = st.true.astype(I64)
             for i, m in enumerate(lvl.maps):
                 if m.var in cpl and m.cls == TEMPORAL:
                     ret = ret * np.where(st.edge[i], g.mapped_e[m.var], g.mapped[m.var])
@@ -295,65 +304,66 @@ class _VAnalyser:
             ret = ret * np.where(st.edge[i], f_edge, mm)
         return ret
 
-    def _pe_ingress(
-        self, li: int, g: _G, st: _St, t: int, changing: int, first: bool, spee: Arr
-    ) -> Arr:
+    def _pe_ingress(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
         key = ("i", t, first, spee.tobytes())
         hit = st.memo.get(key)
         if hit is None:
-            hit = self._pe_ingress_raw(li, g, st, t, changing, first, spee)
+            hit = self._pe_ingress_raw(li, g, st, t, first, spee)
             st.memo[key] = hit
         return hit
 
-    def _pe_ingress_raw(
-        self, li: int, g: _G, st: _St, t: int, changing: int, first: bool, spee: Arr
-    ) -> Arr:
+    def _ingress_case_terms(self, li: int, g: _G, st: _St, t: int) -> tuple[Arr, Arr, Arr]:
+        """(tensor changes per case ``[K]``, ``inited`` ``[K, n]``, temporal factors ``[K, n]``)
+        of the ingress volume: the same for every unit of a case."""
+        key = ("iT", t)
+        hit = st.memo.get(key)
+        if hit is not None:
+            return st.memo[("itc", t)], st.memo[("inited", t)], hit
         lvl = self.levels[li]
         cpl = self.couple[t]
-        if changing == -1:
-            return self._pe_mapped(li, g, st, t, first, spee)
-        if lvl.maps[changing].var not in cpl:
-            return np.zeros_like(g.nec)
-        ikey = ("inited", t)
-        inited = st.memo.get(ikey)
-        if inited is None:
-            inited = np.zeros(g.nec.shape, dtype=bool)
-            for i in range(changing + 1, len(lvl.maps)):
-                if st.pos[i] == INIT and lvl.maps[i].var in cpl:
-                    inited = inited | ~st.unrolled[i]
-            st.memo[ikey] = inited
-        tkey = ("iT", t)
-        ret = st.memo.get(tkey)
-        if ret is None:  # temporal factors: the same for every unit of the case
-            ret = np.ones_like(g.nec)
-            for i, m in enumerate(lvl.maps):
-                v = m.var
-                if v not in cpl or m.cls != TEMPORAL:
-                    continue
-                pos = st.pos[i]
-                mm, me = g.mapped[v], g.mapped_e[v]
-                if pos == INIT:
-                    ret = ret * np.where(st.edge[i], me, mm)
-                elif i == changing:
-                    ret = ret * np.where(inited, mm, np.maximum(g.unique[v], 1))
-                else:
-                    ret = ret * mm
-            st.memo[tkey] = ret
+        ch = st.changing
+        tc = np.array([(c < 0) or (lvl.maps[c].var in cpl) for c in ch.tolist()], dtype=bool)
+        inited = st.false
+        for i, m in enumerate(lvl.maps):
+            if m.var in cpl:
+                cond = (ch < i) & (st.pos[i] == INIT)
+                if cond.any():
+                    inited = inited | (_col(cond) & ~st.unrolled[i])
+        ret = st.true.astype(I64)
+        for i, m in enumerate(lvl.maps):
+            v = m.var
+            if v not in cpl or m.cls != TEMPORAL:
+                continue
+            mm, me = g.mapped[v], g.mapped_e[v]
+            is_init = _col(st.pos[i] == INIT)
+            is_ch = _col(ch == i)
+            other = np.where(is_ch, np.where(inited, mm, np.maximum(g.unique[v], 1)), mm)
+            ret = ret * np.where(is_init, np.where(st.edge[i], me, mm), other)
+        st.memo[("itc", t)] = tc
+        st.memo[("inited", t)] = inited
+        st.memo[key] = ret
+        return tc, inited, ret
+
+    def _pe_ingress_raw(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
+        lvl = self.levels[li]
+        cpl = self.couple[t]
+        ch = st.changing
+        tc, inited, ret = self._ingress_case_terms(li, g, st, t)
         for i, m in enumerate(lvl.maps):
             v = m.var
             if v not in cpl or m.cls == TEMPORAL:
                 continue
-            pos = st.pos[i]
-            is_changing = i == changing
             mm, me = g.mapped[v], g.mapped_e[v]
             full = np.where(spee, me, mm)
             uniq = np.where(spee, g.unique_e[v], g.unique[v])
-            if pos == INIT:
-                ret = ret * (full if (first or i <= changing) else uniq)
-            elif first or not is_changing:
-                ret = ret * full
-            else:
-                ret = ret * np.where(inited, full, uniq)
+            is_init = _col(st.pos[i] == INIT)
+            f_init = full if first else np.where(_col(ch >= i), full, uniq)
+            f_other = full if first else np.where(_col(ch == i), np.where(inited, full, uniq), full)
+            ret = ret * np.where(is_init, f_init, f_other)
+        ret = np.where(_col(tc), ret, 0)
+        all_init = ch < 0
+        if all_init.any():
+            ret = np.where(_col(all_init), self._pe_mapped(li, g, st, t, first, spee), ret)
         return ret
 
     def _pe_egress(
@@ -378,14 +388,14 @@ class _VAnalyser:
 
     def _egress_temporal(self, li: int, g: _G, st: _St, reduced: bool) -> Arr:
         """Product of the temporal factors of the reduced (``reduced``) or the output-coupled
-        dimensions: the same for every unit of the case."""
+        dimensions: the same for every unit of a case."""
         key = ("eT", reduced)
         ret = st.memo.get(key)
         if ret is not None:
             return ret
         lvl = self.levels[li]
         cpl = self.couple[OUTPUT]
-        ret = np.ones_like(g.nec)
+        ret = st.true.astype(I64)
         if reduced:
             for i, m in enumerate(lvl.maps):
                 if m.var not in cpl and m.cls == TEMPORAL:
@@ -397,12 +407,9 @@ class _VAnalyser:
                     continue
                 a = OUT_OF.get(v, v)
                 pos = st.pos[ix]
-                if pos == INIT:
-                    ret = ret * np.where(st.edge[ix], g.mapped_e[a], g.mapped[a])
-                elif pos == STEADY:
-                    ret = ret * g.mapped[a]
-                else:
-                    ret = ret * g.mapped_e[a]
+                init_f = np.where(st.edge[ix], g.mapped_e[a], g.mapped[a])
+                other = np.where(_col(pos == STEADY), g.mapped[a], g.mapped_e[a])
+                ret = ret * np.where(_col(pos == INIT), init_f, other)
         st.memo[key] = ret
         return ret
 
@@ -422,7 +429,7 @@ class _VAnalyser:
         lvl = self.levels[li]
         cpl = self.couple[OUTPUT]
         nec1 = g.nec == 1
-        ret: Arr = np.ones_like(g.nec)
+        ret: Arr = st.true.astype(I64)
         if psum:
             ret = self._egress_temporal(li, g, st, True)
             for i, m in enumerate(lvl.maps):
@@ -433,14 +440,12 @@ class _VAnalyser:
                 e = st.edge[i]
                 pos = st.pos[i]
                 base = mm if first else _nz(u)
-                if pos == INIT:
-                    ret = ret * np.where(e & spee, me, base)
-                elif pos == STEADY:
-                    ret = ret * base
-                else:
-                    ret = ret * np.where(
-                        nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
-                    )
+                f_init = np.where(e & spee, me, base)
+                f_edge = np.where(
+                    nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
+                )
+                f_other = np.where(_col(pos == STEADY), base, f_edge)
+                ret = ret * np.where(_col(pos == INIT), f_init, f_other)
         if not out_part:
             return ret
         ret = ret * self._egress_temporal(li, g, st, False)
@@ -456,25 +461,23 @@ class _VAnalyser:
             pos = st.pos[ix]
             e = st.edge[ix]
             base = mm if first else _nz(g.unique[a])
-            if pos == INIT:
-                at_edge = np.where(nec1, me, g.unique_e[a] if reuse else me)
-                ret = ret * np.where(e & spee, at_edge, base)
-            elif pos == STEADY:
-                ret = ret * base
-            else:
-                ret = ret * np.where(
-                    nec1,
-                    np.where(first | spee, g.mapped_e[v], 1),
-                    np.where(spee, g.unique_e[a], base),
-                )
+            at_edge = np.where(nec1, me, g.unique_e[a] if reuse else me)
+            f_init = np.where(e & spee, at_edge, base)
+            f_edge = np.where(
+                nec1,
+                np.where(first | spee, g.mapped_e[v], 1),
+                np.where(spee, g.unique_e[a], base),
+            )
+            f_other = np.where(_col(pos == STEADY), base, f_edge)
+            ret = ret * np.where(_col(pos == INIT), f_init, f_other)
         return ret
 
     # -- spatial aggregation -----------------------------------------------------------------
-    def _sp_info(self, li: int, st: _St, t: int, n: int) -> tuple[bool, Arr, Arr]:
+    def _sp_info(self, li: int, st: _St, t: int) -> tuple[bool, Arr, Arr]:
         lvl = self.levels[li]
         mapped = False
-        edge = np.zeros(n, dtype=bool)
-        spee = np.zeros(n, dtype=bool)
+        edge = st.false
+        spee = st.false
         for v in self.couple[t]:
             i = lvl.index.get(v)
             if i is None or lvl.maps[i].cls != SPATIAL:
@@ -485,96 +488,82 @@ class _VAnalyser:
         return mapped, edge, spee
 
     def _aggregate(
-        self, li: int, g: _G, edge: Arr, spee: Arr, vol: Callable[[bool, Arr], Arr]
+        self, li: int, g: _G, st: _St, edge: Arr, spee: Arr, vol: Callable[[bool, Arr], Arr]
     ) -> Arr:
         nc = self.levels[li].n_units
-        false = np.zeros_like(edge)
-        plain: Arr = vol(True, false)
+        plain: Arr = vol(True, st.false)
         if nc > 1:
-            plain = plain + (nc - 1) * vol(False, false)
+            plain = plain + (nc - 1) * vol(False, st.false)
         if not edge.any():
             return plain
         nec = g.nec
         at: Arr = vol(True, (nec == 1) & spee)
         n_spee = spee.astype(I64)
         n_full = np.maximum(nec - n_spee - 1, 0)
-        extra = n_full * vol(False, false) + n_spee * vol(False, np.ones_like(edge))
+        extra = n_full * vol(False, st.false) + n_spee * vol(False, st.true)
         at = at + np.where(nec > 1, extra, 0)
         result: Arr = np.where(edge, at, plain)
         return result
 
-    def _ingress(self, li: int, g: _G, st: _St, t: int, changing: int) -> Arr:
-        n = g.nec.shape[0]
-        mapped, edge, spee = self._sp_info(li, st, t, n)
+    def _ingress(self, li: int, g: _G, st: _St, t: int) -> Arr:
+        mapped, edge, spee = self._sp_info(li, st, t)
         if not mapped:
-            return self._pe_ingress(li, g, st, t, changing, True, np.zeros(n, dtype=bool))
+            return self._pe_ingress(li, g, st, t, True, st.false)
         return self._aggregate(
-            li, g, edge, spee, lambda f, s: self._pe_ingress(li, g, st, t, changing, f, s)
+            li, g, st, edge, spee, lambda f, s: self._pe_ingress(li, g, st, t, f, s)
         )
 
     def _egress(self, li: int, g: _G, st: _St) -> Arr:
-        n = g.nec.shape[0]
-        mapped, edge, spee = self._sp_info(li, st, OUTPUT, n)
+        mapped, edge, spee = self._sp_info(li, st, OUTPUT)
         if not mapped:
-            return self._pe_egress(li, g, st, False, True, np.zeros(n, dtype=bool))
+            return self._pe_egress(li, g, st, False, True, st.false)
         return self._aggregate(
-            li, g, edge, spee, lambda f, s: self._pe_egress(li, g, st, False, f, s)
+            li, g, st, edge, spee, lambda f, s: self._pe_egress(li, g, st, False, f, s)
         )
 
     def _critical_psums(self, li: int, g: _G, st: _St) -> Arr:
-        n = g.nec.shape[0]
-        mapped, edge, spee = self._sp_info(li, st, OUTPUT, n)
-        false = np.zeros(n, dtype=bool)
+        mapped, edge, spee = self._sp_info(li, st, OUTPUT)
         if not mapped:
-            return self._pe_egress(li, g, st, True, True, false)
+            return self._pe_egress(li, g, st, True, True, st.false)
         return self._pe_egress(li, g, st, True, True, edge & (g.nec == 1) & spee)
 
     def _psum_mapping(self, li: int, g: _G, st: _St) -> Arr:
         lvl = self.levels[li]
-        n = g.nec.shape[0]
-        edge = np.zeros(n, dtype=bool)
-        spee = np.zeros(n, dtype=bool)
+        edge = st.false
+        spee = st.false
         for i, m in enumerate(lvl.maps):
             if m.cls == SPATIAL:
                 spee = st.spee[i]
                 edge = edge | st.edge[i]
-        false = np.zeros(n, dtype=bool)
-        plain = lvl.n_units * self._pe_egress(li, g, st, True, True, false)
+        plain = lvl.n_units * self._pe_egress(li, g, st, True, True, st.false)
         if not edge.any():
             return plain
         nec = g.nec
         at = self._pe_egress(li, g, st, True, True, (nec == 1) & spee)
         n_spee = spee.astype(I64)
         n_full = np.maximum(nec - n_spee - 1, 0)
-        extra = n_full * self._pe_egress(li, g, st, True, True, false) + n_spee * self._pe_egress(
-            li, g, st, True, False, np.ones(n, dtype=bool), False
-        )
+        extra = n_full * self._pe_egress(
+            li, g, st, True, True, st.false
+        ) + n_spee * self._pe_egress(li, g, st, True, False, st.true, False)
         at = at + np.where(nec > 1, extra, 0)
-        return np.where(edge, at, plain)
+        result: Arr = np.where(edge, at, plain)
+        return result
 
-    def _sub_dims(
-        self, li: int, g: _G, st: _St, spee: bool, cache: dict[tuple[int, int, bool], Arr]
-    ) -> dict[str, Arr]:
-        """Sub-cluster dimensions of the case (``spee``: for the partial last unit); the
-        per-(map, state) sizes are cached for the level call."""
+    def _sub_dims(self, li: int, g: _G, st: _St, spee: bool) -> dict[str, Arr]:
+        """Sub-cluster dimensions per case and row (``spee``: for the partial last unit)."""
         lvl = self.levels[li]
         out: dict[str, Arr] = {}
         for i, m in enumerate(lvl.maps):
+            v = m.var
+            mm, me = g.mapped[v], g.mapped_e[v]
+            if m.cls == TEMPORAL:
+                out[v] = np.where(st.edge[i], me, mm)
+                continue
             pos = st.pos[i]
-            key = (i, pos, spee if m.cls == SPATIAL else False)
-            val = cache.get(key)
-            if val is None:
-                v = m.var
-                mm, me = g.mapped[v], g.mapped_e[v]
-                if m.cls == TEMPORAL:
-                    val = np.where(st.edge[i], me, mm)
-                elif pos == STEADY:
-                    val = mm
-                else:
-                    full = np.where((g.nec == 1) | spee, me, mm)
-                    val = np.where(st.edge[i], full, mm) if pos == INIT else full
-                cache[key] = val
-            out[m.var] = val
+            full = np.where((g.nec == 1) | spee, me, mm)
+            f_init = np.where(st.edge[i], full, mm)
+            f_other = np.where(_col(pos == STEADY), mm, full)
+            out[v] = np.broadcast_to(np.where(_col(pos == INIT), f_init, f_other), st.false.shape)
         for m in lvl.maps:
             if m.var in OUT_OF:
                 k = SLIDING[m.var]
@@ -595,17 +584,18 @@ class _VAnalyser:
             lvl.n_edge[pidx],
         )
         ns = lvl.n_units
-        # iteration states per map: (pos, occ[n], unrolled[n], edge[n], spee[n]); ``edge`` is
+        # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
         # the init-edge flag for Init, all False for Steady and all True for Edge
-        per_map: list[list[tuple[int, Arr, Arr, Arr, Arr]]] = []
         false = np.zeros(n, dtype=bool)
         true = np.ones(n, dtype=bool)
-        for j, m in enumerate(lvl.maps):
+        one = np.ones(n, dtype=I64)
+        stacks: list[tuple[Arr, Arr, Arr, Arr, Arr]] = []
+        for m in lvl.maps:
             d = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
             size, ofs = m.size[pidx], m.ofs[pidx]
             sts: list[tuple[int, Arr, Arr, Arr, Arr]] = []
             if m.cls == TEMPORAL:
-                sts.append((INIT, np.ones(n, dtype=I64), d <= size, d < size, false))
+                sts.append((INIT, one, d <= size, d < size, false))
                 n_steady = _tdiv(d - size, ofs)
                 occ_s = np.where((size < d) & (n_steady > 0), n_steady, 0)
                 if occ_s.any():
@@ -616,7 +606,7 @@ class _VAnalyser:
             else:
                 cov = size + ofs * (ns - 1)
                 init_edge = d < cov
-                sts.append((INIT, np.ones(n, dtype=I64), d <= cov, init_edge, init_edge))
+                sts.append((INIT, one, d <= cov, init_edge, init_edge))
                 n_steady = _tdiv(_tdiv(d - size, ofs) + 1, ns) - 1
                 has_edge = (
                     ~(d <= cov)
@@ -632,48 +622,74 @@ class _VAnalyser:
                 occ_e = (~init_edge & has_edge).astype(I64)
                 if occ_e.any():
                     sts.append((EDGE, occ_e, false, true, spee))
-            per_map.append(sts)
-            del j
+            stacks.append(
+                (
+                    np.array([x[0] for x in sts], dtype=I64),
+                    np.stack([x[1] for x in sts]),
+                    np.stack([x[2] for x in sts]),
+                    np.stack([x[3] for x in sts]),
+                    np.stack([x[4] for x in sts]),
+                )
+            )
         n_maps = len(lvl.maps)
-        cases = list(product(*per_map))
-        nc_ = len(cases)
-        occ_m = np.empty((nc_, n), dtype=I64)
-        eg_m = np.empty((nc_, n), dtype=I64)
-        ps_m = np.empty((nc_, n), dtype=I64)
-        np_m = np.empty((nc_, n), dtype=I64)
-        in_m = np.empty((2, nc_, n), dtype=I64)
-        act_m = np.empty((nc_, n), dtype=I64)
-        all_init = np.zeros(nc_, dtype=bool)
+        # every combination of states (first: all at Init), as per-map state indices [C]
+        grids = np.meshgrid(*[np.arange(x[0].shape[0]) for x in stacks], indexing="ij")
+        sidx = [gr.reshape(-1) for gr in grids]
+        n_cases = sidx[0].shape[0] if sidx else 1
+        chunk = max(1, 65536 // max(n, 1))
+        occ_m = np.empty((n_cases, n), dtype=I64)
+        eg_m = np.empty((n_cases, n), dtype=I64)
+        ps_m = np.empty((n_cases, n), dtype=I64)
+        np_m = np.empty((n_cases, n), dtype=I64)
+        in_m = np.empty((2, n_cases, n), dtype=I64)
+        act_m = np.empty((n_cases, n), dtype=I64)
+        all_init = np.zeros(n_cases, dtype=bool)
         out: dict[str, Arr] = {}
-        if top:
-            l2r = np.zeros((3, n), dtype=I64)
-            l2w = np.zeros((3, n), dtype=I64)
-            l1r = np.zeros((3, n), dtype=I64)
-            l1w = np.zeros((3, n), dtype=I64)
-            l2s = np.zeros((3, n), dtype=I64)
+        l2r = np.zeros((3, n), dtype=I64)
+        l2w = np.zeros((3, n), dtype=I64)
+        l1r = np.zeros((3, n), dtype=I64)
+        l1w = np.zeros((3, n), dtype=I64)
+        l2s = np.zeros((3, n), dtype=I64)
         sub_keys: list[str] = []
-        sd_cache: dict[tuple[int, int, bool], Arr] = {}
-        sub_req: list[tuple[int, Arr, Arr, Arr]] = []  # case, rows, dims matrix, weight
-        for ci, combo in enumerate(cases):
-            occ = combo[0][1]
-            for sx in combo[1:]:
-                occ = occ * sx[1]
-            pos = [sx[0] for sx in combo]
+        sub_false: list[Arr] = []  # per chunk [keys, K, n]
+        sub_true: list[Arr] = []
+        edge_sp_m = np.empty((n_cases, n), dtype=bool)
+        spee_sp_m = np.empty((n_cases, n), dtype=bool)
+        for c0 in range(0, n_cases, chunk):
+            c1 = min(n_cases, c0 + chunk)
+            k = c1 - c0
+            idx = [sx[c0:c1] for sx in sidx]
+            pos = [stacks[j][0][idx[j]] for j in range(n_maps)]
+            occ = stacks[0][1][idx[0]]
+            for j in range(1, n_maps):
+                occ = occ * stacks[j][1][idx[j]]
+            changing = np.full(k, -1, dtype=I64)
+            for j in range(n_maps):
+                changing = np.where(pos[j] != INIT, j, changing)
             st = _St(
                 pos,
-                [sx[3] for sx in combo],  # the state's edge flag (Init: init-edge)
-                [sx[2] for sx in combo],
-                [sx[4] for sx in combo],
+                [stacks[j][3][idx[j]] for j in range(n_maps)],
+                [stacks[j][2][idx[j]] for j in range(n_maps)],
+                [stacks[j][4][idx[j]] for j in range(n_maps)],
+                changing,
+                np.zeros((k, n), dtype=bool),
+                np.ones((k, n), dtype=bool),
             )
-            changing = -1
-            for i in range(n_maps - 1, -1, -1):
-                if pos[i] != INIT:
-                    changing = i
-                    break
-            all_init[ci] = changing == -1
-            if ci == 0 and top:
+            all_init[c0:c1] = changing < 0
+            occ_m[c0:c1] = occ
+            eg = self._egress(li, g, st)
+            eg_m[c0:c1] = eg
+            ps_m[c0:c1] = self._psum_mapping(li, g, st)
+            np_m[c0:c1] = self._critical_psums(li, g, st)
+            for t in (INPUT, WEIGHT):
+                in_m[t, c0:c1] = self._ingress(li, g, st, t)
+            edge_sp = st.edge[lvl.sp_idx]
+            edge_sp_m[c0:c1] = edge_sp
+            spee_sp_m[c0:c1] = st.spee[lvl.sp_idx]
+            act_m[c0:c1] = np.where(edge_sp, g.nec, ns)
+            if c0 == 0 and top:
                 for t in (INPUT, WEIGHT):
-                    l2s[t] = 2 * self._ingress(li, g, st, t, changing)
+                    l2s[t] = 2 * in_m[t, 0]
                     size = np.ones(n, dtype=I64)
                     for v in self.couple[t]:
                         size = size * dims[v]
@@ -681,71 +697,57 @@ class _VAnalyser:
                 size = np.ones(n, dtype=I64)
                 for v in self.couple[OUTPUT]:
                     size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
-                l2s[OUTPUT] = 2 * self._egress(li, g, st)
+                l2s[OUTPUT] = 2 * eg_m[0]
                 l2r[OUTPUT] = size
-            occ_m[ci] = occ
-            eg_m[ci] = self._egress(li, g, st)
-            ps_m[ci] = self._psum_mapping(li, g, st)
-            n_psums = self._critical_psums(li, g, st)
-            np_m[ci] = n_psums
-            for t in (INPUT, WEIGHT):
-                in_m[t, ci] = self._ingress(li, g, st, t, changing)
-            sp_state_edge = st.edge[lvl.sp_idx]
-            act_m[ci] = np.where(sp_state_edge, g.nec, ns)
             if not last:
-                valid = (n_psums > 0) & (occ > 0)
-                if not valid.any():
-                    continue
-                rows = np.nonzero(valid)[0]
-                spee_sp = st.spee[lvl.sp_idx]
-                edge_r = sp_state_edge[rows]
-                spee_r = spee_sp[rows]
-                nec_r = g.nec[rows]
-                d_false = self._sub_dims(li, g, st, False, sd_cache)
+                d_false = self._sub_dims(li, g, st, False)
                 if not sub_keys:
                     sub_keys = sorted(d_false)
-                m_false = np.stack([d_false[k] for k in sub_keys])
-                a_sel = edge_r & spee_r
-                if a_sel.any():
-                    d_true = self._sub_dims(li, g, st, True, sd_cache)
-                    m_true = np.stack([d_true[k] for k in sub_keys])
-                    a = rows[a_sel]
-                    sub_req.append((ci, a, m_true[:, a], np.ones_like(a)))
-                    b = rows[a_sel & (nec_r > 1)]
-                    if b.size:
-                        sub_req.append((ci, b, m_false[:, b], g.nec[b] - 1))
-                c = rows[edge_r & ~spee_r]
-                if c.size:
-                    sub_req.append((ci, c, m_false[:, c], g.nec[c]))
-                d_ = rows[~edge_r]
-                if d_.size:
-                    sub_req.append((ci, d_, m_false[:, d_], np.full(d_.size, ns, dtype=I64)))
+                mf = np.stack([np.broadcast_to(d_false[x], (k, n)) for x in sub_keys])
+                sub_false.append(mf)
+                if (edge_sp & st.spee[lvl.sp_idx]).any():
+                    d_true = self._sub_dims(li, g, st, True)
+                    sub_true.append(
+                        np.stack([np.broadcast_to(d_true[x], (k, n)) for x in sub_keys])
+                    )
+                else:
+                    sub_true.append(mf)
         valid_m = (np_m > 0) & (occ_m > 0)
         vocc = np.where(valid_m, occ_m, 0)
         if last:
             comp = -(-np_m // hw.simd_lanes)
             act = act_m.astype(float)
         else:
-            comp = np.zeros((nc_, n), dtype=I64)
-            act_sub = np.zeros((nc_, n), dtype=float)
-            if sub_req:
-                pid = np.concatenate([pidx[r] for _, r, _, _ in sub_req])
-                mat = np.concatenate(
-                    [pid[None, :], np.concatenate([m for _, _, m, _ in sub_req], axis=1)]
-                )
+            comp = np.zeros((n_cases, n), dtype=I64)
+            act_sub = np.zeros((n_cases, n), dtype=float)
+            m_false = np.concatenate(sub_false, axis=1)
+            m_true = np.concatenate(sub_true, axis=1)
+            nec2 = np.broadcast_to(g.nec, (n_cases, n))
+            a_sel = valid_m & edge_sp_m & spee_sp_m
+            groups = (
+                (a_sel, m_true, np.ones((n_cases, n), dtype=I64)),
+                (a_sel & (nec2 > 1), m_false, nec2 - 1),
+                (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec2),
+                (valid_m & ~edge_sp_m, m_false, np.full((n_cases, n), ns, dtype=I64)),
+            )
+            cs_l, rs_l, mats, wts = [], [], [], []
+            for mask, mat_, wt in groups:
+                ci, ri = np.nonzero(mask)
+                if ci.size:
+                    cs_l.append(ci)
+                    rs_l.append(ri)
+                    mats.append(mat_[:, ci, ri])
+                    wts.append(wt[ci, ri])
+            if cs_l:
+                ci = np.concatenate(cs_l)
+                ri = np.concatenate(rs_l)
+                mat = np.concatenate([pidx[ri][None, :], np.concatenate(mats, axis=1)])
                 uniq, inv = _unique_rows(mat.T)
                 sub = self.analyse(
-                    li + 1, uniq[:, 0], {k: uniq[:, 1 + i] for i, k in enumerate(sub_keys)}, False
+                    li + 1, uniq[:, 0], {x: uniq[:, 1 + i] for i, x in enumerate(sub_keys)}, False
                 )
-                rt = sub["runtime"][inv]
-                aa = sub["avg_active"][inv]
-                case_of = np.concatenate(
-                    [np.full(r.size, ci, dtype=I64) for ci, r, _, _ in sub_req]
-                )
-                row_of = np.concatenate([r for _, r, _, _ in sub_req])
-                wt = np.concatenate([w for _, _, _, w in sub_req])
-                np.maximum.at(comp, (case_of, row_of), rt)
-                np.add.at(act_sub, (case_of, row_of), aa * wt)
+                np.maximum.at(comp, (ci, ri), sub["runtime"][inv])
+                np.add.at(act_sub, (ci, ri), sub["avg_active"][inv] * np.concatenate(wts))
             act = np.where(act_sub == 0, act_m, act_sub)
         bw, lat = hw.noc_bw, hw.noc_latency
         ingress = in_m[0] + in_m[1]
