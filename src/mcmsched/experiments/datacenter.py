@@ -68,24 +68,31 @@ def findings_for(grid: Grid) -> list[Finding]:
     edp, lat = "edp", "latency"
     for sc in ("Sc1", "Sc2", "Sc3"):
         best = g.best(sc, edp)
+        nvd = [v for b in NVD_HOMOGENEOUS if (v := g.metric(sc, edp, b, "edp")) is not None]
+        margin = ratio(min(nvd), g.metric(sc, edp, best, "edp")) if nvd and best else None
         f.append(
             qualitative(
                 f"dc.{sc}.nvd_best",
                 f"{sc} (EDP search): an NVDLA homogeneous strategy (Standalone or Simba NVD) has "
                 "the best EDP",
                 None if best is None else best in NVD_HOMOGENEOUS,
-                f"best = {best}",
+                f"best = {best} (best NVD-homogeneous EDP / best = {fmt(margin)})",
                 "argmin EDP over the six strategies is Standalone(NVD) or Simba(NVD)",
             )
         )
     for sc in ("Sc4", "Sc5"):
         best = g.best(sc, edp)
+        margin = (
+            ratio(g.metric(sc, edp, "Het-Sides", "edp"), g.metric(sc, edp, best, "edp"))
+            if best
+            else None
+        )
         f.append(
             qualitative(
                 f"dc.{sc}.hs_best",
                 f"{sc} (EDP search): Het-Sides has the best EDP of the six strategies",
                 None if best is None else best == "Het-Sides",
-                f"best = {best}",
+                f"best = {best} (EDP Het-Sides / best = {fmt(margin)})",
                 "argmin EDP over the six strategies is Het-Sides",
             )
         )
