@@ -353,3 +353,31 @@ def test_compare_bad_package_and_baseline(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 2 and "baseline 'het-cb'" in res.output and not out.exists()
+
+
+def test_progress_bar_appears_only_after_the_delay() -> None:
+    import io
+    import time
+
+    from rich.console import Console
+
+    from mcmsched.cli.run_cmd import LazyProgress
+
+    buf = io.StringIO()
+    out = Console(file=buf, force_terminal=True, width=100)
+    with LazyProgress(out, delay_s=0.05) as progress:
+        progress("search", 1, 4)
+        time.sleep(0.4)
+        progress("search", 3, 4)
+        time.sleep(0.2)
+    assert "search" in buf.getvalue() and "3/4" in buf.getvalue()
+
+    quick = io.StringIO()
+    with LazyProgress(Console(file=quick, force_terminal=True), delay_s=5.0) as progress:
+        progress("search", 4, 4)
+    assert quick.getvalue() == ""
+    off = io.StringIO()
+    with LazyProgress(Console(file=off, force_terminal=True), enabled=False, delay_s=0) as p:
+        p("search", 1, 1)
+        time.sleep(0.1)
+    assert off.getvalue() == ""
