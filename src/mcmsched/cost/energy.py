@@ -16,12 +16,10 @@ from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass, EnergyTable
 from mcmsched.hardware.dataflow import Dataflow, get_dataflow
 
-MAESTRO_MAC_PJ = 0.23
-MAESTRO_L1_FACTOR = 1.68
-MAESTRO_L2_FACTOR = 18.61
-MAESTRO_ENERGY = EnergyTable(
-    mac_pj=MAESTRO_MAC_PJ, l1_factor=MAESTRO_L1_FACTOR, l2_factor=MAESTRO_L2_FACTOR
-)
+MAESTRO_ENERGY = EnergyTable()  # the EnergyTable defaults are MAESTRO's constants
+MAESTRO_MAC_PJ = MAESTRO_ENERGY.mac_pj
+MAESTRO_L1_FACTOR = MAESTRO_ENERGY.l1_factor
+MAESTRO_L2_FACTOR = MAESTRO_ENERGY.l2_factor
 
 _HW_KEYS = ("num_pes", "l1_size_cstr", "l2_size_cstr", "noc_bw_cstr", "offchip_bw_cstr")
 

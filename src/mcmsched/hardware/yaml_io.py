@@ -91,9 +91,9 @@ class EnergyModel(BaseModel):
     """``classes.<name>.energy``: pJ per MAC and L1/L2 access multipliers (MAESTRO's)."""
 
     model_config = _FORBID
-    mac_pj: NonNegFloat = 2.88
-    l1_factor: NonNegFloat = 0.55
-    l2_factor: NonNegFloat = 6.0
+    mac_pj: NonNegFloat = EnergyTable().mac_pj
+    l1_factor: NonNegFloat = EnergyTable().l1_factor
+    l2_factor: NonNegFloat = EnergyTable().l2_factor
 
 
 class DataflowModel(BaseModel):
