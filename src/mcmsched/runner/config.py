@@ -142,7 +142,7 @@ class CompareModel(BaseModel):
     """Packages for ``mcmsched compare`` when none are given on the command line."""
 
     model_config = _FORBID
-    packages: list[str | dict[str, Any]] = Field(min_length=1)
+    packages: list[Any] = Field(min_length=1)
     baseline: str | None = None
 
 
@@ -153,7 +153,7 @@ class ScenarioFileModel(BaseModel):
     name: str | None = Field(default=None, min_length=1)
     description: str = ""
     models: list[Any] = Field(min_length=1)
-    package: str | dict[str, Any]
+    package: Any  # checked by resolve_package (preset, path or mapping)
     strategy: str = "scar"
     objective: str = "edp"
     options: SearchOptionsModel = Field(default_factory=SearchOptionsModel)
