@@ -24,13 +24,15 @@ everything (keys, types, model files, presets, strategy, objective, package size
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.package import Package
@@ -108,34 +110,30 @@ _SPEC_OF: dict[str, type[_ModelCommon]] = {
 }
 
 
-class SearchOptionsModel(BaseModel):
-    """The :class:`mcmsched.search.SearchOptions` fields a file may set (``seed`` is top level)."""
+def _options_model(name: str, cls: type[Any], skip: tuple[str, ...]) -> type[BaseModel]:
+    """A strict pydantic model with the fields (types and defaults) of the dataclass ``cls``,
+    so a scenario file accepts exactly the options the search layer has (value ranges are then
+    checked by ``cls`` itself)."""
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in skip:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else None
+        fields[f.name] = (hints[f.name], default)
+    model: type[BaseModel] = create_model(
+        name, __config__=ConfigDict(extra="forbid", strict=True), **fields
+    )
+    model.__doc__ = f"The {cls.__name__} fields a scenario file may set."
+    return model
 
-    model_config = _FORBID
-    n_splits: NonNegInt = 4
-    packing: Literal["greedy", "uniform"] = "greedy"
-    boundary_samples: NonNegInt = 0
-    prov: Literal["uniform", "exhaustive"] = "uniform"
-    node_cap: PosInt | None = None
-    top_k: PosInt = 4
-    prefilter: PosInt = 48
-    max_segmentations: PosInt = 20000
-    search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
-    pop_size: PosInt = 10
-    generations: NonNegInt = 4
-    bnb_node_limit: PosInt = 200_000
 
-
-class EvalOptionsModel(BaseModel):
-    """The :class:`mcmsched.schedule.EvalOptions` fields."""
-
-    model_config = _FORBID
-    minibatch_rule: Literal["divisor-fit", "fit", "full", "single"] = "divisor-fit"
-    window_boundary: Literal["dram", "nop"] = "dram"
-    weight_reload: Literal["once", "per-minibatch"] = "once"
-    contention: Literal["none", "link-sharing"] = "none"
-    memory: Literal["spill", "strict"] = "spill"
-    skip: Literal["transfer", "ignore"] = "transfer"
+#: The :class:`mcmsched.search.SearchOptions` fields a file may set (``seed`` is top level).
+SearchOptionsModel = _options_model(
+    "SearchOptionsModel", SearchOptions, ("seed", "progress", "eval_options")
+)
+#: The :class:`mcmsched.schedule.EvalOptions` fields.
+EvalOptionsModel = _options_model("EvalOptionsModel", EvalOptions, ())
 
 
 class CompareModel(BaseModel):
@@ -156,8 +154,8 @@ class ScenarioFileModel(BaseModel):
     package: Any  # checked by resolve_package (preset, path or mapping)
     strategy: str = "scar"
     objective: str = "edp"
-    options: SearchOptionsModel = Field(default_factory=SearchOptionsModel)
-    eval: EvalOptionsModel = Field(default_factory=EvalOptionsModel)
+    options: dict[str, Any] = Field(default_factory=dict)
+    eval: dict[str, Any] = Field(default_factory=dict)
     seed: Annotated[int, Field(strict=True)] = 0
     baselines: bool = True
     compare: CompareModel | None = None
@@ -502,13 +500,21 @@ def config_from_dict(
 
     package, label = resolve_package(top.package, base, source)
     try:
-        options = SearchOptions(
-            **top.options.model_dump(),
-            seed=top.seed,
-            eval_options=EvalOptions(**top.eval.model_dump()),
-        )
+        opt_values = SearchOptionsModel.model_validate(top.options).model_dump()
+    except ValidationError as err:
+        raise _validation_error(err, SearchOptionsModel, source, "options") from None
+    try:
+        eval_values = EvalOptionsModel.model_validate(top.eval).model_dump()
+    except ValidationError as err:
+        raise _validation_error(err, EvalOptionsModel, source, "eval") from None
+    try:
+        eval_options = EvalOptions(**eval_values)
     except MCMSchedError as err:
-        raise _rewrap(err, source, _join("options", err.field)) from None
+        raise _rewrap(err, source, _join("eval", err.field), keep_field=False) from None
+    try:
+        options = SearchOptions(**opt_values, seed=top.seed, eval_options=eval_options)
+    except MCMSchedError as err:
+        raise _rewrap(err, source, _join("options", err.field), keep_field=False) from None
 
     compare_packages: tuple[str | dict[str, Any], ...] = ()
     compare_baseline = None
