@@ -381,3 +381,17 @@ def test_progress_bar_appears_only_after_the_delay() -> None:
         p("search", 1, 1)
         time.sleep(0.1)
     assert off.getvalue() == ""
+
+
+def test_compare_takes_packages_from_the_file(tmp_path: Path) -> None:
+    scen = tmp_path / "c.yaml"
+    scen.write_text(
+        GOOD + "compare: {packages: [mcm-2x2, {preset: simba-3x3-shi, name: shi9}], "
+        "baseline: shi9}\n"
+    )
+    res = runner.invoke(app, ["compare", str(scen), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [p["label"] for p in data["packages"]] == ["mcm-2x2", "shi9"]
+    assert data["baseline"] == "shi9"
+    assert data["packages"][1]["n_chiplets"] == 9

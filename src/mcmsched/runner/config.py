@@ -432,7 +432,7 @@ def resolve_package(
         raise _rewrap(
             MCMSchedError(err.reason, file=None, field=None), source, _join(fld, err.field)
         ) from None
-    label = str(data.get("preset", pkg.name))
+    label = str(data.get("name") or data.get("preset") or pkg.name)
     return pkg, label
 
 
