@@ -84,7 +84,7 @@ def percent(
     tolerance_pp: float = TOLERANCE_PP,
 ) -> Finding:
     """A claimed reduction in percent (positive = ours lower) against ``ours_pct``."""
-    sign = f"> {100 * DEADBAND:g}" if paper_pct > 0 else f"< -{100 * DEADBAND:g}"
+    sign = f"> {100 * DEADBAND:g} pp" if paper_pct > 0 else f"< -{100 * DEADBAND:g} pp"
     crit = f"ours {sign} (paper {paper_pct:g}%); close if within {tolerance_pp:g} pp"
     if ours_pct is None or not math.isfinite(ours_pct):
         return not_run(key, claim, f"{paper_pct:g}%", crit)
