@@ -179,7 +179,14 @@ def run_job(job: Job) -> JobResult:
         metrics = summarize_metrics(result)
         sched = result.schedule.to_json(indent=None) if job.store_schedule else None
         return JobResult(
-            job.id, job.params(), "ok", metrics, None, sched, time.perf_counter() - t0, _now(),
+            job.id,
+            job.params(),
+            "ok",
+            metrics,
+            None,
+            sched,
+            time.perf_counter() - t0,
+            _now(),
             _worker(),
         )
     except MCMSchedError as err:
@@ -188,7 +195,14 @@ def run_job(job: Job) -> JobResult:
         tail = "".join(traceback.format_exception(err)[-3:]).strip()
         message = f"{type(err).__name__}: {err}\n{tail}"
     return JobResult(
-        job.id, job.params(), "error", None, message, None, time.perf_counter() - t0, _now(),
+        job.id,
+        job.params(),
+        "error",
+        None,
+        message,
+        None,
+        time.perf_counter() - t0,
+        _now(),
         _worker(),
     )
 

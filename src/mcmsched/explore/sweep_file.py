@@ -522,9 +522,7 @@ class Sweep:
         return len(self.jobs)
 
 
-def sweep_from_dict(
-    data: Any, *, source: str | None = None, base_dir: Path | None = None
-) -> Sweep:
+def sweep_from_dict(data: Any, *, source: str | None = None, base_dir: Path | None = None) -> Sweep:
     """Validate a parsed sweep file and expand it to jobs (see the module docstring)."""
     if not isinstance(data, dict):
         raise MCMSchedError("a sweep file must be a mapping of keys", file=source)
