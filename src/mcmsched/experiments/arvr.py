@@ -30,7 +30,7 @@ from pathlib import Path
 
 from mcmsched.errors import MCMSchedError
 from mcmsched.experiments.base import ExperimentResult, Finding, RunContext
-from mcmsched.experiments.datacenter import scenario_labels
+from mcmsched.experiments.datacenter import affinity, scenario_labels
 from mcmsched.experiments.findings import fmt, percent, qualitative, ratio, reduction_pct
 from mcmsched.experiments.grid import GRID_COLUMNS, SIX, Grid, build_packages, headline, run_grid
 from mcmsched.search.options import SearchOptions
@@ -198,6 +198,12 @@ def run(ctx: RunContext) -> ExperimentResult:
             for lab in labels
         ),
         "headline terms (1 - EDP(HS)/EDP(B), %): " + ", ".join(f"{t:.1f}" for t in terms),
+        "dataflow affinity in our cost model (Shi / NVD, summed compute at b' = 1): "
+        + "; ".join(
+            dict.fromkeys(
+                a for lab in labels for a in affinity(ctx, scen[lab], packages["het-sides"])
+            )
+        ),
     ]
     if ctx.quick:
         notes.append("quick mode: top_k = 2, prefilter = 16 (default 4 and 48).")

@@ -23,7 +23,9 @@ from mcmsched.experiments.grid import (
     headline,
     run_grid,
 )
+from mcmsched.hardware.package import Package
 from mcmsched.search.options import SearchOptions
+from mcmsched.workload.scenario import Scenario
 from mcmsched.workload.zoo import get_scenario
 
 ALL = ("Sc1", "Sc2", "Sc3", "Sc4", "Sc5")
@@ -59,6 +61,26 @@ def last_windows(grid: Grid, sc: str, strat: str, obj: str) -> dict[str, int] | 
         for p in win.plans:
             last[names[p.model]] = w
     return last
+
+
+def affinity(ctx: RunContext, scenario: Scenario, package: Package) -> list[str]:
+    """Per model, the Shi / NVD ratio of summed compute latency and energy at b' = 1 (from the
+    package's cost table): explains which dataflow each model prefers in our cost model."""
+    costs = ctx.tables.get(scenario, package)
+    names = list(package.class_names)
+    if "nvd" not in names or "shi" not in names:
+        return []
+    i_n, i_s = names.index("nvd"), names.index("shi")
+    out = []
+    for m, e in enumerate(scenario.entries):
+        mc = costs.model_costs(m, 1)
+        lat = mc.compute_s.sum(axis=0)
+        en = mc.energy_j.sum(axis=0)
+        out.append(
+            f"{e.model.name}: latency {fmt(float(lat[i_s] / lat[i_n]))}x, "
+            f"energy {fmt(float(en[i_s] / en[i_n]))}x"
+        )
+    return out
 
 
 def findings_for(grid: Grid) -> list[Finding]:
@@ -292,6 +314,10 @@ def run(ctx: RunContext) -> ExperimentResult:
     )
     rows = grid.rows()
     findings = findings_for(grid)
+    seen: dict[str, str] = {}
+    for lab in labels:
+        for a in affinity(ctx, scen[lab], packages["het-sides"]):
+            seen.setdefault(a.split(":")[0], a)
     mean, terms = headline(grid, labels)
     summary = {
         "headline_pct": mean,
@@ -305,6 +331,8 @@ def run(ctx: RunContext) -> ExperimentResult:
         "simba-3x3-x; Het-CB / Het-Sides = 'scar' on het-cb / het-sides (layouts in "
         "docs/HARDWARE.md).",
         "headline terms (1 - EDP(HS)/EDP(B), %): " + ", ".join(f"{t:.1f}" for t in terms),
+        "dataflow affinity in our cost model (Shi / NVD, summed compute at b' = 1): "
+        + "; ".join(seen.values()),
     ]
     if ctx.quick:
         notes.append("quick mode: top_k = 2, prefilter = 16 (default 4 and 48).")
