@@ -71,3 +71,18 @@ def test_disconnected_package_rejected() -> None:
     cc = ChipletClass("nvd", get_dataflow("nvd"))
     with pytest.raises(MCMSchedError, match="disconnected"):
         Package("t", {"nvd": cc}, tuple(grid_chiplets([["nvd"] * 3])), ((0, 1),))
+
+
+def test_top_level_api_is_lazy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mcmsched\n"
+        "heavy = [m for m in ('torch', 'onnx', 'dask', 'matplotlib', 'mcmsched.search')"
+        " if m in sys.modules]\n"
+        "assert heavy == [], heavy\n"
+        "assert callable(mcmsched.run) and callable(mcmsched.compare)\n"
+        "assert 'mcmsched.search' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
