@@ -347,13 +347,15 @@ def _layout(cuts: list[list[int]]) -> Layout:
 
 
 def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
-    """Layouts one move away: shift one model's cut by one layer, merge two adjacent windows, or
-    move the head or tail of one model's range in a window to a new window of its own."""
+    """Layouts one move away: shift one model's cut by one layer (or by 1/8 of the two windows'
+    span), merge two adjacent windows, or move the head or tail of one model's range in a window
+    to a new window of its own (split anywhere in ranges of <= 8 layers, else at the quartiles)."""
     n_w = len(cuts[0]) - 1
     out = []
     for m, c in enumerate(cuts):
         for k in range(1, n_w):
-            for d in (-1, 1):
+            span = max(1, (c[k + 1] - c[k - 1]) // 8)
+            for d in sorted({-1, 1, -span, span}):
                 v = c[k] + d
                 if c[k - 1] <= v <= c[k + 1]:
                     nc = [list(x) for x in cuts]
@@ -365,7 +367,10 @@ def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
     for w in range(n_w):
         for m, c in enumerate(cuts):
             s, e = c[w], c[w + 1]
-            for p in range(s + 1, e):
+            points = (
+                range(s + 1, e) if e - s <= 8 else sorted({s + (e - s) * q // 4 for q in (1, 2, 3)})
+            )
+            for p in points:
                 tail = [[*x[: w + 1], x[w + 1], *x[w + 1 :]] for x in cuts]
                 tail[m] = [*c[: w + 1], p, *c[w + 1 :]]
                 head = [[*x[: w + 1], x[w], *x[w + 1 :]] for x in cuts]
