@@ -1,0 +1,35 @@
+"""Small sweeps shared by the explore tests (tiny scenarios: jobs of 0.01-0.5 s)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TINY_SCENARIO: dict[str, Any] = {
+    "name": "tiny",
+    "models": [
+        {"model": "mobilenetv2", "batch": 1, "options": {"image": 32}},
+        {"model": "bert-base", "batch": 1, "options": {"seq_len": 16, "coarse": True}},
+    ],
+}
+
+
+def tiny_sweep(**extra: Any) -> dict[str, Any]:
+    """2 packages x 2 PE counts x 3 strategies = 12 jobs on one tiny scenario."""
+    d: dict[str, Any] = {
+        "name": "tiny",
+        "scenarios": [TINY_SCENARIO],
+        "packages": [
+            "mcm-2x2",
+            {"generate": {"rows": 2, "cols": 2, "count": [2], "arrangement": ["checkerboard"]}},
+        ],
+        "grid": {"pes_per_chiplet": [256, 1024]},
+        "strategies": ["scar", "standalone", "nn-baton"],
+        "search": {"n_splits": 1, "top_k": 1},
+    }
+    d.update(extra)
+    return d
+
+
+def comparable(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics without the search's own wall time (the only non-deterministic field)."""
+    return {k: v for k, v in metrics.items() if k != "search_wall_s"}
