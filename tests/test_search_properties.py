@@ -94,3 +94,26 @@ def test_strategies_on_real_cost_table() -> None:
         res = get_strategy(name)(sc, pkg, costs, "edp", None)
         validate(res.schedule, sc, res.package)
         assert res.metrics.edp > 0 and res.candidates
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    inst=instances(),
+    strategy=st.sampled_from(["scar", "standalone", "exhaustive"]),
+    search=st.sampled_from(["exhaustive", "evolutionary"]),
+)
+def test_strict_memory_schedules_fit_or_fail_cleanly(inst, strategy: str, search: str) -> None:  # type: ignore[no-untyped-def]
+    from mcmsched.errors import MCMSchedError
+    from mcmsched.schedule import EvalOptions
+
+    sc, pkg, stub = inst
+    if strategy == "exhaustive" and pkg.n_chiplets > 4:
+        return
+    ev = EvalOptions(memory="strict")
+    opts = SearchOptions(eval_options=ev, search=search)  # type: ignore[arg-type]
+    try:
+        res = get_strategy(strategy)(sc, pkg, as_table(stub), "edp", opts)
+    except MCMSchedError as err:
+        assert "strict" in str(err)
+        return
+    validate(res.schedule, sc, pkg, as_table(stub), ev)

@@ -173,6 +173,20 @@ class ModelCostModel:
                     return d
         return 1
 
+    def fits_strict(
+        self, segments: Sequence[tuple[int, int]], chiplets: IntArray, minibatch: int
+    ) -> np.ndarray:
+        """``[P]`` bool: every segment's weights plus the live activations of ``minibatch``
+        samples fit its chiplet's L2 (the ``memory="strict"`` rule); all true in spill mode."""
+        ch = np.asarray(chiplets, dtype=np.int64)
+        if ch.ndim == 1:
+            ch = ch[None, :]
+        if self.options.memory != "strict":
+            return np.ones(ch.shape[0], dtype=bool)
+        wk, ak = self.segment_memory(segments, minibatch)
+        out: np.ndarray = ((wk + ak)[None, :] <= self.l2[ch]).all(axis=1)
+        return out
+
     # ---- transfers (mirror mcmsched.cost.transfer, vectorised) -------------------------------
     def dram_s(self, ch: IntArray, size: FloatArray | float) -> FloatArray:
         size_a = np.broadcast_to(np.asarray(size, dtype=float), np.shape(ch))

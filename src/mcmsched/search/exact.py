@@ -190,6 +190,11 @@ def exact_search(
                 fronts[q] = _pareto(tgt, single)
     final = _pareto(fronts[full], single)
     best = min(final, key=lambda t: (obj.window_key(t[0], t[1]), t[0], t[1]))
+    if not np.isfinite(best[0] + best[1]):
+        raise MCMSchedError(
+            "no valid schedule (with memory='strict' some layer does not fit any chiplet's L2)",
+            field="eval_options",
+        )
     # reconstruct
     windows: list[Window] = []
     cur: Point = best

@@ -201,9 +201,13 @@ class ScarEngine:
             alts.extend(sol.alternatives)
             if best is None or sol.key < best.key:
                 best = sol
-        if best is None:
+        if best is None or not np.isfinite(best.key):
+            names = ", ".join(self.scenario.entries[m].model.name for m, _, _ in content)
             raise MCMSchedError(
-                f"no placement found for window {content} on package '{self.package.name}'"
+                f"no valid placement for the window of {names} on package "
+                f"'{self.package.name}' (with memory='strict', a segment's weights and "
+                "activations must fit its chiplet's L2)",
+                field="eval_options",
             )
         best.alternatives = alts
         self._win_cache[ck] = best
@@ -260,8 +264,12 @@ class ScarEngine:
             mcm = self.cm[m]
             segs = list(itertools.pairwise(bounds))
             mb = mcm.choose_minibatch(segs, mcm.l2[list(path)])
-            pc = mcm.plan_cost(segs, np.array([path], dtype=np.int64), mb)
-            hit = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
+            arr = np.array([path], dtype=np.int64)
+            pc = mcm.plan_cost(segs, arr, mb)
+            if mcm.fits_strict(segs, arr, mb)[0]:
+                hit = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
+            else:
+                hit = (np.inf, np.inf, mb)
             self._ga_cost_cache[k] = hit
             self.evaluations += 1
         return hit

@@ -187,8 +187,9 @@ def map_segmentation(
         sel = inv == g
         mb = mcm.choose_minibatch(segs, uniq[g])
         pc = mcm.plan_cost(segs, paths[sel], mb)
-        lat[sel] = pc.latency_s
-        en[sel] = pc.energy_j
+        ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
+        lat[sel] = np.where(ok, pc.latency_s, np.inf)
+        en[sel] = np.where(ok, pc.energy_j, np.inf)
         mbs[sel] = mb
     key = objective.window_key(lat, en)
     return SegEval(bounds, mbs, lat, en, float(key.min()) if len(key) else math.inf)
