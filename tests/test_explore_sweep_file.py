@@ -106,6 +106,12 @@ def test_arrangements_reproduce_presets() -> None:
         ref.chiplet_class(c.id).dataflow.name for c in ref.chiplets
     ]
     assert sw.jobs[0].labels["n_shi"] == 3 and sw.jobs[0].labels["arrangement"] == "columns"
+    assert sw.jobs[0].labels["n_nvd"] == 6
+
+
+def test_preset_labels_count_classes() -> None:
+    sw = sweep_from_dict({"scenarios": ["paper1"], "packages": ["het-cb", "simba-3x3-shi"]})
+    assert [(j.labels["n_nvd"], j.labels["n_shi"]) for j in sw.jobs] == [(5, 4), (0, 9)]
 
 
 def test_byte_sizes_in_grid() -> None:

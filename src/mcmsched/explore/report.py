@@ -159,13 +159,15 @@ def plot_pareto(rows: Sequence[dict[str, Any]], path: str | Path) -> Path | None
     scens = _scenarios(ok)
     nr, nc = _grid(len(scens))
     fig, axes = plt.subplots(nr, nc, figsize=(7.5 * nc, 5.5 * nr), squeeze=False)
-    strategies = list(dict.fromkeys(str(r["strategy"]) for r in ok))
+    # colour by strategy when several are compared, else by objective
+    hue = "strategy" if len({str(r["strategy"]) for r in ok}) > 1 else "objective"
+    strategies = list(dict.fromkeys(str(r[hue]) for r in ok))
     colours = plt.get_cmap("tab10")
     for idx, scen in enumerate(scens):
         ax = axes[idx // nc][idx % nc]
         sub = [r for r in ok if str(r["scenario"]) == scen]
         for si, strat in enumerate(strategies):
-            pts = [r for r in sub if str(r["strategy"]) == strat]
+            pts = [r for r in sub if str(r[hue]) == strat]
             if pts:
                 ax.scatter(
                     [r["latency_s"] for r in pts],
@@ -173,7 +175,7 @@ def plot_pareto(rows: Sequence[dict[str, Any]], path: str | Path) -> Path | None
                     s=22,
                     alpha=0.6,
                     color=colours(si % 10),
-                    label=f"{strat} ({len(pts)})",
+                    label=f"{hue} {strat} ({len(pts)})",
                 )
         pts_xy = [(float(r["latency_s"]), float(r["energy_j"])) for r in sub]
         front = pareto_front(pts_xy)

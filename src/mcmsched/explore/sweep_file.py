@@ -44,7 +44,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.hardware.presets import COMMON_OVERRIDES, preset_names
+from mcmsched.hardware.presets import COMMON_OVERRIDES, get_preset, preset_names
 from mcmsched.hardware.yaml_io import parse_yaml
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED
@@ -362,7 +362,12 @@ def _generated(gen: GenerateSpec, where: str) -> list[tuple[dict[str, Any], dict
                 pkg["dram"] = gen.dram
             if gen.nop is not None:
                 pkg["nop"] = gen.nop
-            labels = {"package": name, "arrangement": arrangement, f"n_{gen.other}": count}
+            labels = {
+                "package": name,
+                "arrangement": arrangement,
+                f"n_{gen.base}": gen.rows * gen.cols - count,
+                f"n_{gen.other}": count,
+            }
             out.append((pkg, labels))
     return out
 
@@ -456,11 +461,23 @@ def _package_entries(
                 f"{', '.join(preset_names())})",
                 field=where,
             )
-        return [(entry, {"package": entry})]
+        return [(entry, {"package": entry, **_class_counts(entry)})]
     data = dict(entry)
     if "preset" in data and set(data) <= {"preset"}:
-        return [(str(data["preset"]), {"package": str(data["preset"])})]
+        name = str(data["preset"])
+        return [(name, {"package": name, **_class_counts(name)})]
     return [(data, {"package": package_label(data)})]
+
+
+def _class_counts(preset: str) -> dict[str, int]:
+    """``n_<class>`` labels of a preset (``n_nvd`` and ``n_shi`` always, 0 when absent), so
+    presets line up with generated layouts in reports."""
+    if preset == "monolithic":
+        return {}
+    counts = get_preset(preset).class_counts
+    out = {"n_nvd": 0, "n_shi": 0}
+    out.update({f"n_{k}": v for k, v in counts.items()})
+    return out
 
 
 def _check_names(model: SweepModel) -> None:
