@@ -91,6 +91,9 @@ def test_hand_computed_two_chiplet_example(example: tuple[Scenario, StubCosts]) 
     assert m.edp == pytest.approx(e_total * (lat_a + lat_b), rel=1e-12)
     assert m.throughput_ips == pytest.approx(3 / (lat_a + lat_b), rel=1e-12)
     assert m.model_completion_s == pytest.approx((lat_a, lat_a + lat_b), rel=1e-12)
+    assert m.model_period_s[0] == pytest.approx((max(steady0, steady1), 0.0), rel=1e-12)
+    period_b = 5e-3 + 2 * (1e5 / DRAM_BW + HOP + DRAM_LAT)  # steady stage: weights resident
+    assert m.model_period_s[1] == pytest.approx((0.0, period_b), rel=1e-12)
     assert m.window_energy_j == pytest.approx((comp_a + dram_a + nop_a, e_b), rel=1e-12)
     # busy time: chiplet 0 runs stage 0 (fill + one steady), chiplet 1 stage 1 and model b
     assert m.chiplet_busy_s[0] == pytest.approx(first0 + steady0, rel=1e-12)

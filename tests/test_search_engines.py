@@ -227,9 +227,8 @@ def test_random_path_and_evolutionary_window_are_valid() -> None:
 def test_objectives() -> None:
     from mcmsched.schedule.metrics import EnergyBreakdown, Metrics
 
-    m = Metrics(
-        2.0, 3.0, 6.0, 5.0, 10, EnergyBreakdown(1, 1, 1), (), (2.0,), (3.0,), (), (), (), (), ()
-    )
+    e = EnergyBreakdown(1, 1, 1)
+    m = Metrics(2.0, 3.0, 6.0, 5.0, 10, e, (), (2.0,), (3.0,), (), (), (), (), (), ())
     assert make_objective("latency").score(m) == 2.0
     assert make_objective("energy").score(m) == 3.0
     assert make_objective("EDP").score(m) == 6.0

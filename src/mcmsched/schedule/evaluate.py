@@ -82,6 +82,7 @@ def evaluate(
     win_lat: list[float] = []
     win_en: list[float] = []
     model_lat = [[0.0] * len(schedule.windows) for _ in range(n_models)]
+    model_period = [[0.0] * len(schedule.windows) for _ in range(n_models)]
     m_comp = [0.0] * n_models
     m_nop = [0.0] * n_models
     m_dram = [0.0] * n_models
@@ -119,6 +120,7 @@ def evaluate(
             first = pc.first_s[0]
             steady = pc.steady_s[0]
             period = float(steady.max())
+            model_period[m][w] = period
             n_rest = pc.n_minibatches - 1
             f_start = t0
             for k, seg in enumerate(plan.segments):
@@ -157,6 +159,7 @@ def evaluate(
         window_latency_s=tuple(win_lat),
         window_energy_j=tuple(win_en),
         model_latency_s=tuple(tuple(r) for r in model_lat),
+        model_period_s=tuple(tuple(r) for r in model_period),
         model_completion_s=tuple(completion),
         chiplet_busy_s=tuple(busy),
         chiplet_utilisation=tuple(b / latency if latency > 0 else 0.0 for b in busy),

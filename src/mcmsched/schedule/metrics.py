@@ -52,6 +52,9 @@ class Metrics:
     - ``window_latency_s`` / ``window_energy_j``: per window, in order.
     - ``model_energy``: per model (scenario order); ``model_latency_s[m][w]``: model m's
       pipelined latency in window w (0 where inactive).
+    - ``model_period_s[m][w]``: model m's steady-state pipeline period in window w (s per
+      mini-batch of b' samples: its slowest steady stage; 0 where inactive), for steady-state
+      throughput figures (b' / period).
     - ``model_completion_s``: per model, the sum of the latencies of the windows before its last
       active window plus its own latency in that window (PAPERS.md §3.4 item 4).
     - ``chiplet_busy_s``: per chiplet, time spent running segments (fill + steady stage times);
@@ -69,6 +72,7 @@ class Metrics:
     window_latency_s: tuple[float, ...]
     window_energy_j: tuple[float, ...]
     model_latency_s: tuple[tuple[float, ...], ...]
+    model_period_s: tuple[tuple[float, ...], ...]
     model_completion_s: tuple[float, ...]
     chiplet_busy_s: tuple[float, ...]
     chiplet_utilisation: tuple[float, ...]
