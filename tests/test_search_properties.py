@@ -117,3 +117,25 @@ def test_strict_memory_schedules_fit_or_fail_cleanly(inst, strategy: str, search
         assert "strict" in str(err)
         return
     validate(res.schedule, sc, pkg, as_table(stub), ev)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.sampled_from(SHAPES),
+    layers=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    batches=st.lists(st.sampled_from([1, 2, 3, 4]), min_size=3, max_size=3),
+    strategy=st.sampled_from(["monolithic", "nn-baton", "scar", "standalone"]),
+)
+def test_strategies_with_real_costs(  # type: ignore[no-untyped-def]
+    shape, layers: list[int], batches: list[int], strategy: str
+) -> None:
+    rows, cols = shape
+    pkg = grid_package([[["nvd", "shi"][(r + c) % 2] for c in range(cols)] for r in range(rows)])
+    models = [(gemm_chain(f"m{i}", n, (64, 96, 128)), batches[i]) for i, n in enumerate(layers)]
+    sc = Scenario.of("real", *models)
+    costs = CostTable(sc, pkg, use_disk_cache=False)
+    res = get_strategy(strategy)(sc, pkg, costs, "edp", None)
+    validate(res.schedule, sc, res.package)
+    if strategy == "monolithic":
+        assert res.package.n_chiplets == 1
+        assert len(res.schedule.windows) == len(layers)
