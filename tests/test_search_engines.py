@@ -235,6 +235,9 @@ def test_objectives() -> None:
     assert make_objective("throughput").score(m) == -5.0
     assert make_objective(lambda x: x.latency_s + x.energy_j).score(m) == 5.0
     assert make_objective("edp").window_key(2.0, 3.0) == 6.0
+    assert make_objective("latency").window_key(2.0, 3.0) == pytest.approx(2.0, rel=1e-8)
+    lat = make_objective("latency")
+    assert lat.window_key(2.0, 3.0) < lat.window_key(2.0, 4.0)  # ties broken by energy
     with pytest.raises(MCMSchedError, match="objective"):
         make_objective("speed")
 

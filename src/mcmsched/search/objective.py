@@ -4,7 +4,8 @@ Named objectives: ``"latency"`` (s), ``"energy"`` (J), ``"edp"`` (J·s), ``"thro
 minus inferences per second). A callable ``Metrics -> float`` is a user objective (lower is
 better). Searches optimise windows one at a time with a *window key* of the window's latency and
 energy: latency for ``latency``/``throughput``, energy for ``energy``, latency x energy for
-``edp`` and for user objectives (which are applied to whole schedules only).
+``edp`` and for user objectives (which are applied to whole schedules only). Latency keys break
+ties by energy and energy keys by latency (a 1e-9 weight).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from mcmsched.errors import MCMSchedError
 from mcmsched.schedule.metrics import Metrics
 
 NAMED = ("latency", "energy", "edp", "throughput")
+# Ties of the window latency (a max over models) are common: the remaining models' placements do
+# not change it. A 1e-9 s/J (resp. J/s) term breaks such ties by energy (resp. latency) without
+# trading any meaningful amount of the primary metric.
+TIE_BREAK = 1e-9
 ObjectiveLike = str | Callable[[Metrics], float]
 
 
@@ -52,9 +57,9 @@ class Objective:
         """Key of a window (or a model's plan) with this latency and energy (lower is better)."""
         wm = self.window_metric
         if wm == "latency":
-            return latency_s
+            return latency_s + TIE_BREAK * energy_j
         if wm == "energy":
-            return energy_j
+            return energy_j + TIE_BREAK * latency_s
         return latency_s * energy_j
 
 
