@@ -107,6 +107,12 @@ def test_nn_baton_splits_only_when_weights_overflow() -> None:
     assert segs[0].chiplet == 0
     chips = [s.chiplet for s in segs]
     assert all(pkg.hop_matrix[a, b] == 1 for a, b in itertools.pairwise(chips))
+    on_shi = get_strategy("nn-baton")(
+        sc, pkg, as_table(stub), "edp", SearchOptions(start_chiplet=1)
+    )
+    assert on_shi.schedule.windows[0].plans[0].chiplets == (1,)
+    with pytest.raises(MCMSchedError, match="start_chiplet"):
+        get_strategy("nn-baton")(sc, pkg, as_table(stub), "edp", SearchOptions(start_chiplet=4))
 
 
 def test_exhaustive_is_exact_on_a_micro_instance() -> None:

@@ -8,9 +8,9 @@
   default, :func:`mcmsched.hardware.presets.monolithic_like`); the models run one after another
   (one window per model, the whole model as one segment), b' by the evaluation rule.
 - ``nn-baton``: NN-Baton-like single-model scheduling: one model at a time, in scenario order,
-  starting on chiplet 0; a model is split across chiplets only when its weights exceed one
-  chiplet's L2 (greedy: a segment grows while its weights fit), the segments following the first
-  DFS path from chiplet 0; the package's dataflows are used as they are.
+  starting on chiplet ``options.start_chiplet`` (default 0); a model is split across chiplets only
+  when its weights exceed one chiplet's L2 (greedy: a segment grows while its weights fit), the
+  segments following the first DFS path from that chiplet; the package's dataflows as they are.
 """
 
 from __future__ import annotations
@@ -133,12 +133,17 @@ def nn_baton(
     objective: ObjectiveLike | Objective,
     options: SearchOptions | None = None,
 ) -> SearchResult:
-    """NN-Baton-like: each model alone in its own window from chiplet 0, split only when its
-    weights exceed one chiplet's L2."""
+    """NN-Baton-like: each model alone in its own window from ``options.start_chiplet``, split
+    only when its weights exceed one chiplet's L2."""
     t0 = time.perf_counter()
     opts = options or SearchOptions()
     obj = make_objective(objective)
-    l2 = float(package.chiplet_class(0).l2_bytes)
+    start = opts.start_chiplet
+    if start >= package.n_chiplets:
+        raise MCMSchedError(
+            f"start_chiplet {start} not in 0..{package.n_chiplets - 1}", field="start_chiplet"
+        )
+    l2 = float(package.chiplet_class(start).l2_bytes)
     all_segs: list[list[tuple[tuple[int, int], int]]] = []
     for m, entry in enumerate(scenario.entries):
         w = np.asarray(costs.model_costs(m, 1).weight_bytes, dtype=float)
@@ -154,8 +159,8 @@ def nn_baton(
         n = len(bounds) - 1
         path: tuple[int, ...] | None = None
         while path is None:
-            path = next(iter(dfs_paths(package, 0, n, 0)), None)
-            if path is None:  # too many segments for a path from chiplet 0: merge the tail
+            path = next(iter(dfs_paths(package, start, n, 0)), None)
+            if path is None:  # too many segments for a path from the start: merge the tail
                 bounds = [*bounds[: n - 1], n_l]
                 n -= 1
         all_segs.append([((bounds[k], bounds[k + 1]), path[k]) for k in range(n)])

@@ -44,6 +44,8 @@ class SearchOptions:
       enumerating every tree), ``"evolutionary"`` (population ``pop_size``, ``generations``) or
       ``"auto"`` (evolutionary above 16 chiplets); ``bnb_node_limit`` bounds branch and bound
       (the best assignment found so far is kept when hit);
+    - ``start_chiplet``: the chiplet the ``nn-baton`` baseline starts every model on (the
+      motivational study compares the same single-model schedule on a Shi and an NVD chiplet);
     - ``seed``: randomness (evolutionary search, sampling); ``progress(done, total)`` is called
       after every window solved; ``eval_options``: how schedules are scored.
     """
@@ -64,6 +66,7 @@ class SearchOptions:
     generations: int = 4
     bnb_node_limit: int = 200_000
     seed: int = 0
+    start_chiplet: int = 0
     progress: Progress | None = field(default=None, compare=False)
     eval_options: EvalOptions = field(default_factory=EvalOptions)
 
@@ -85,6 +88,8 @@ class SearchOptions:
             raise MCMSchedError("must be >= 0", field="generations")
         if self.context_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
+        if self.start_chiplet < 0:
+            raise MCMSchedError("start_chiplet must be >= 0", field="start_chiplet")
         if self.node_cap is not None and self.node_cap < 1:
             raise MCMSchedError("node_cap must be >= 1", field="node_cap")
 
