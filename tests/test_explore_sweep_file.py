@@ -171,3 +171,22 @@ def test_plan_lists_jobs_that_cannot_build() -> None:
     est = estimate(sw, sample=0)
     assert len(est.build_errors) == 2
     assert all("DRAM" in msg for _, _, msg in est.build_errors)
+
+
+def test_scenario_files_of_mcmsched_run(tmp_path: Path) -> None:
+    from mcmsched.explore.jobs import build_scenario
+    from mcmsched.workload.zoo import get_scenario
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        f"scenarios: [{examples / 'paper1.yaml'}]\npackages: [mcm-2x2]\nstrategies: [nn-baton]\n"
+    )
+    sw = load_sweep(sweep)
+    job = sw.jobs[0]
+    assert job.scenario_name == "paper1"
+    assert "dir" not in job.key_params()["scenario"]  # the folder is not part of the id
+    sc = build_scenario(job.scenario)
+    ref = get_scenario("paper1")
+    assert sc.batches == ref.batches and sc.total_layers == ref.total_layers
+    assert sc.total_macs == ref.total_macs

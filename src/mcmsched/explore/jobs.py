@@ -42,7 +42,9 @@ class JobResult:
     - ``metrics``: :func:`summarize_metrics` of the best schedule (ok rows only);
     - ``schedule_json``: the schedule (``Schedule.to_json``) when the job keeps schedules;
     - ``wall_s``: wall-clock seconds of the whole job (building, costs, search);
-    - ``finished_at``: UTC ISO-8601 time the job finished; ``worker``: host:pid that ran it.
+    - ``finished_at``: UTC ISO-8601 time the job finished; ``worker``: host:pid that ran it;
+    - ``cpu_s``: CPU seconds the worker process spent on the job (``cpu_s / wall_s`` well below 1
+      means the worker waited for a core: other processes were competing for the CPU).
     """
 
     job_id: str
@@ -54,6 +56,7 @@ class JobResult:
     wall_s: float
     finished_at: str
     worker: str
+    cpu_s: float = 0.0
 
 
 def summarize_metrics(result: SearchResult) -> dict[str, Any]:
@@ -121,15 +124,29 @@ def _inline_scenario(data: Any, where: str) -> Scenario:
     return Scenario(spec.name, tuple(entries))
 
 
+def _is_runner_file(data: Any) -> bool:
+    models = data.get("models") if isinstance(data, dict) else None
+    return isinstance(models, list) and any(
+        isinstance(m, dict) and any(k in m for k in ("zoo", "onnx", "maestro", "hf"))
+        for m in models
+    )
+
+
 def build_scenario(spec: Any) -> Scenario:
     """A scenario from a job's scenario spec: a zoo scenario name, an inline ``{name, models}``
-    dict, or ``{"file", "yaml"}`` whose YAML is either that inline form or has a ``scenario``
-    key holding a zoo name or the inline form."""
+    dict, or ``{"file", "yaml", "dir"}`` whose YAML is a scenario file of ``mcmsched run``
+    (models given by ``zoo``/``onnx``/``maestro``/``hf``; its package, strategy and options are
+    checked but the sweep's are used), or the inline form, or has a ``scenario`` key holding a
+    zoo name or the inline form."""
     if isinstance(spec, str):
         return get_scenario(spec)
     if isinstance(spec, dict) and "yaml" in spec:
         data = spec["yaml"]
         src = str(spec.get("file", "scenario file"))
+        if _is_runner_file(data):
+            from mcmsched.runner.config import config_from_dict
+
+            return config_from_dict(data, source=src, base_dir=spec.get("dir")).scenario
         try:
             if isinstance(data, dict) and "scenario" in data and "models" not in data:
                 data = data["scenario"]
@@ -171,6 +188,7 @@ def _worker() -> str:
 def run_job(job: Job) -> JobResult:
     """Run ``job``; never raises for a failure inside the job (it becomes an error result)."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     try:
         scenario, package, table = _build(job)
         strategy = get_strategy(job.strategy)
@@ -188,6 +206,7 @@ def run_job(job: Job) -> JobResult:
             time.perf_counter() - t0,
             _now(),
             _worker(),
+            time.process_time() - c0,
         )
     except MCMSchedError as err:
         message = str(err)
@@ -204,6 +223,7 @@ def run_job(job: Job) -> JobResult:
         time.perf_counter() - t0,
         _now(),
         _worker(),
+        time.process_time() - c0,
     )
 
 

@@ -4,7 +4,8 @@ Tables:
 
 - ``results``: ``job_id`` (PRIMARY KEY), ``params`` (JSON), ``status`` (``ok``/``error``),
   ``metrics`` (JSON), ``latency_s``/``energy_j``/``edp`` (copies for queries), ``error``,
-  ``schedule`` (JSON text or NULL), ``wall_s``, ``finished_at`` (UTC ISO-8601), ``worker``;
+  ``schedule`` (JSON text or NULL), ``wall_s``, ``finished_at`` (UTC ISO-8601), ``worker``,
+  ``cpu_s`` (CPU seconds of the job in its worker);
 - ``jobs``: every planned job (``job_id`` PRIMARY KEY, ``params``), so reports know the total;
 - ``meta``: key/value text (sweep name, spec, mcmsched version, creation time).
 
@@ -42,7 +43,8 @@ CREATE TABLE IF NOT EXISTS results (
     schedule TEXT,
     wall_s REAL NOT NULL,
     finished_at TEXT NOT NULL,
-    worker TEXT
+    worker TEXT,
+    cpu_s REAL
 );
 CREATE TABLE IF NOT EXISTS jobs (job_id TEXT PRIMARY KEY, params TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,7 +52,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 _COLS = (
     "job_id, params, status, metrics, latency_s, energy_j, edp, error, schedule, wall_s, "
-    "finished_at, worker"
+    "finished_at, worker, cpu_s"
 )
 
 
@@ -67,6 +69,7 @@ class StoredResult:
     wall_s: float
     finished_at: str
     worker: str | None
+    cpu_s: float = 0.0
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -160,6 +163,7 @@ class ResultStore:
             float(result.wall_s),
             result.finished_at,
             result.worker,
+            float(result.cpu_s),
         )
         conflict = "DO NOTHING"
         if replace_errors:
@@ -167,7 +171,7 @@ class ResultStore:
             conflict = f"DO UPDATE SET {sets} WHERE results.status = 'error'"
         with self._con:
             cur = self._con.execute(
-                f"INSERT INTO results ({_COLS}) VALUES ({', '.join('?' * 12)}) "
+                f"INSERT INTO results ({_COLS}) VALUES ({', '.join('?' * 13)}) "
                 f"ON CONFLICT(job_id) {conflict}",
                 row,
             )
@@ -186,13 +190,16 @@ class ResultStore:
         """Every row, ordered by ``finished_at`` then job id."""
         return list(self.iter_results(with_schedules=with_schedules))
 
-    def iter_results(self, *, with_schedules: bool = False) -> Iterator[StoredResult]:
+    def iter_results(
+        self, *, with_schedules: bool = False, job_id: str | None = None
+    ) -> Iterator[StoredResult]:
         sched = "schedule" if with_schedules else "NULL"
+        where = "" if job_id is None else "WHERE job_id = ? "
         sql = (
-            f"SELECT job_id, params, status, metrics, error, {sched}, wall_s, finished_at, worker "
-            "FROM results ORDER BY finished_at, job_id"
+            f"SELECT job_id, params, status, metrics, error, {sched}, wall_s, finished_at, worker, "
+            f"cpu_s FROM results {where}ORDER BY finished_at, job_id"
         )
-        for r in self._con.execute(sql):
+        for r in self._con.execute(sql, () if job_id is None else (job_id,)):
             yield StoredResult(
                 job_id=str(r[0]),
                 params=json.loads(r[1]),
@@ -203,12 +210,13 @@ class ResultStore:
                 wall_s=float(r[6]),
                 finished_at=str(r[7]),
                 worker=r[8],
+                cpu_s=float(r[9] or 0.0),
             )
 
     def get(self, job_id: str, *, with_schedule: bool = True) -> StoredResult | None:
-        for r in self.iter_results(with_schedules=with_schedule):
-            if r.job_id == job_id:
-                return r
+        """The row of ``job_id``, or None."""
+        for r in self.iter_results(with_schedules=with_schedule, job_id=job_id):
+            return r
         return None
 
 

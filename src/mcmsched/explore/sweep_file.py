@@ -181,7 +181,8 @@ class Job:
     """One scheduler run.
 
     - ``scenario``: a zoo scenario name, or an inline scenario dict (``{name, models}``), or
-      ``{"file": path, "yaml": parsed content}`` for a scenario file;
+      ``{"file": name, "yaml": parsed content, "dir": folder}`` for a scenario file (``dir``,
+      used for relative model paths, is not part of the id);
     - ``package``: a preset name or a package description dict (``package_from_dict`` form);
     - ``overrides``: preset overrides applied on top (:data:`COMMON_OVERRIDES`);
     - ``strategy``, ``objective``, ``seed``; ``search`` / ``eval``: the options set explicitly;
@@ -208,8 +209,11 @@ class Job:
 
     def key_params(self) -> dict[str, Any]:
         """The parameters that define the job (and its id)."""
+        scenario = self.scenario
+        if isinstance(scenario, dict) and "dir" in scenario:  # where the file was: not an id
+            scenario = {k: v for k, v in scenario.items() if k != "dir"}
         return {
-            "scenario": self.scenario,
+            "scenario": scenario,
             "package": self.package,
             "overrides": self.overrides,
             "strategy": self.strategy,
@@ -253,6 +257,9 @@ def scenario_label(spec: JSON) -> str:
     if isinstance(spec, dict):
         if "name" in spec:
             return str(spec["name"])
+        data = spec.get("yaml")
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            return str(data["name"])
         if "file" in spec:
             return Path(str(spec["file"])).stem
     return "scenario"
@@ -438,7 +445,7 @@ def _scenario_spec(entry: str | dict[str, Any], base_dir: Path | None, where: st
         return _validate(InlineScenario, entry, where).model_dump(exclude_none=True)
     if _is_file_spec(entry):
         path = _resolve(entry, base_dir)
-        return {"file": path.name, "yaml": _read_yaml(path, where)}
+        return {"file": path.name, "yaml": _read_yaml(path, where), "dir": str(path.parent)}
     return entry.strip().lower()
 
 
