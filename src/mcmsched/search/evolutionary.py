@@ -4,7 +4,9 @@ An individual is SCAR's 2|M| encoding: per model, its segmentation (a boundary r
 mapping (a simple chiplet path of the segmentation's length). Operators (PAPERS.md leaves them
 open; these are ours):
 
-- initial population: individual 0 takes every model's best-ranked segmentation; the others
+- initial population: individual 0 is a greedy placement when the caller gives one (SCAR: each
+  model, slowest first, takes its best-ranked segmentation on the cheapest of up to 48 random
+  free paths), else every model's best-ranked segmentation on random paths; the others
   draw segmentations from the ranked pools (biased to the top); paths are random DFS walks
   (shuffled neighbour order) from random free start chiplets, models placed in random order;
 - selection: binary tournament; elitism keeps the best two;
@@ -82,9 +84,11 @@ def evolve_window(
     pop_size: int,
     generations: int,
     rng: np.random.Generator,
+    initial: Sequence[Gene] | None = None,
 ) -> GAResult:
     """Search one window: ``pools[i]`` are model i's candidate boundary rows (best first; the
-    single-segment row must be among them); ``cost(i, bounds, path)`` gives (latency, energy)."""
+    single-segment row must be among them); ``cost(i, bounds, path)`` gives (latency, energy);
+    ``initial`` (optional) replaces individual 0 (e.g. a greedy placement)."""
     n_models = len(pools)
     evals = [0]
     trace: list[tuple[float, float]] = []
@@ -134,7 +138,7 @@ def evolve_window(
 
     pop: list[tuple[float, float, float, list[Gene]]] = []
     for j in range(pop_size):
-        g = fresh(j == 0)
+        g = repair(list(initial)) if (j == 0 and initial is not None) else fresh(j == 0)
         pop.append((*fitness(g), g))
     pop.sort(key=lambda t: t[0])
     trace.append((pop[0][1], pop[0][2]))

@@ -25,7 +25,7 @@ from mcmsched.hardware.package import Package
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
-from mcmsched.search.evolutionary import evolve_window
+from mcmsched.search.evolutionary import evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
 from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
@@ -274,6 +274,59 @@ class ScarEngine:
             self.evaluations += 1
         return hit
 
+    def _greedy_genes(
+        self,
+        models: list[int],
+        pools: list[list[tuple[int, ...]]],
+        key: Callable[[Any, Any], Any],
+        tries: int = 48,
+    ) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+        """A greedy individual: models in decreasing order of their best-row proxy latency
+        (the window's bottleneck first) each take their best-ranked row on the cheapest of up
+        to ``tries`` random free paths (falling back to the single-segment row)."""
+        order = sorted(
+            range(len(models)),
+            key=lambda i: (
+                -float(
+                    proxy_keys(
+                        self.cm[models[i]],
+                        np.array([pools[i][0]], dtype=np.int64),
+                        make_objective("latency"),
+                        self.class_ids,
+                    )[0]
+                )
+            ),
+        )
+        used = 0
+        genes: list[tuple[tuple[int, ...], tuple[int, ...]]] = [((), ())] * len(models)
+        for i in order:
+            m = models[i]
+            for row in (pools[i][0], min(pools[i], key=len)):
+                n = len(row) - 1
+                paths = {random_path(self.package, n, used, self.rng) for _ in range(tries)}
+                paths.discard(None)
+                if paths:
+                    break
+            cand = sorted(p for p in paths if p is not None)
+            mcm = self.cm[m]
+            segs = list(itertools.pairwise(row))
+            arr = np.array(cand, dtype=np.int64)
+            best_k, best_p = np.inf, cand[0]
+            for g in np.unique(mcm.l2[arr], axis=0):
+                sel = (mcm.l2[arr] == g).all(axis=1)
+                mb = mcm.choose_minibatch(segs, g)
+                pc = mcm.plan_cost(segs, arr[sel], mb)
+                ok = mcm.fits_strict(segs, arr[sel], mb)
+                kv = np.where(ok, key(pc.latency_s, pc.energy_j), np.inf)
+                self.evaluations += int(sel.sum())
+                j = int(np.argmin(kv))
+                if kv[j] < best_k or best_k == np.inf:
+                    best_k, best_p = float(kv[j]), tuple(int(c) for c in arr[sel][j])
+            genes[i] = (row, best_p)
+            for c in best_p:
+                used |= 1 << c
+        return genes
+
     def _solve_ga(
         self, content: WindowContent, vec: list[int], key: Callable[[Any, Any], Any]
     ) -> WindowSolution | None:
@@ -292,6 +345,7 @@ class ScarEngine:
             self.opts.pop_size,
             self.opts.generations,
             self.rng,
+            initial=self._greedy_genes(models, pools, key),
         )
         plans = []
         for m, (bounds, path) in zip(models, res.genes, strict=True):
