@@ -98,7 +98,7 @@ def findings_for(grid: Grid) -> list[Finding]:
                 f"{sc} (EDP search): an NVDLA homogeneous strategy (Standalone or Simba NVD) has "
                 "the best EDP",
                 None if best is None else best in NVD_HOMOGENEOUS,
-                f"best = {best} (best NVD-homogeneous EDP / best = {fmt(margin)})",
+                f"best = {best} (best NVD-homogeneous EDP / best = {fmt(margin, 4)})",
                 "argmin EDP over the six strategies is Standalone(NVD) or Simba(NVD)",
             )
         )
@@ -114,7 +114,7 @@ def findings_for(grid: Grid) -> list[Finding]:
                 f"dc.{sc}.hs_best",
                 f"{sc} (EDP search): Het-Sides has the best EDP of the six strategies",
                 None if best is None else best == "Het-Sides",
-                f"best = {best} (EDP Het-Sides / best = {fmt(margin)})",
+                f"best = {best} (EDP Het-Sides / best = {fmt(margin, 4)})",
                 "argmin EDP over the six strategies is Het-Sides",
             )
         )
