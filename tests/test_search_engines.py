@@ -286,3 +286,39 @@ def test_evolutionary_mode_on_a_4x4_package() -> None:
     validate(a.schedule, sc, pkg)
     assert a.schedule.windows == b.schedule.windows  # seeded: reproducible
     assert a.schedule.meta["search"] == "evolutionary"
+
+
+@pytest.mark.parametrize("metric", ["latency", "edp"])
+def test_window_solver_equals_naive_enumeration_with_evaluate(metric: str) -> None:
+    """SCAR's window solution (top-k segmentations x every scheduling tree, by branch and bound
+    on per-path costs) equals enumerating every combination and tree and scoring each full window
+    with evaluate()."""
+    pkg = grid_package([["nvd", "shi", "nvd"], ["shi", "nvd", "shi"]], name="p")
+    sc, stub = random_instance(np.random.default_rng(21), 2, 5, pkg)
+    table = as_table(stub)
+    obj = make_objective(metric)
+    eng = ScarEngine(sc, pkg, table, obj, SearchOptions(top_k=2))
+    content = tuple((m, 0, len(sc.models[m].layers)) for m in range(2))
+    vec = eng.prov_vectors(content)[0]
+    sol = eng.solve_window(content)
+    evs_per_model = []
+    for (m, s, e), n_max in zip(content, vec, strict=True):
+        evs = [ev for n in range(1, n_max + 1) for ev in eng.seg_evals(m, s, e, n)]
+        evs_per_model.append(sorted(evs, key=lambda v: v.score)[:2])
+    best = math.inf
+    for combo in itertools.product(*evs_per_model):
+        lengths = [len(ev.bounds) - 1 for ev in combo]
+        for tree in enumerate_trees(pkg, lengths):
+            plans = []
+            for m, (ev, path) in enumerate(zip(combo, tree, strict=True)):
+                segs = tuple(
+                    Segment((ev.bounds[k], ev.bounds[k + 1]), path[k]) for k in range(len(path))
+                )
+                mcm = eng.cm[m]
+                mb = mcm.choose_minibatch(list(itertools.pairwise(ev.bounds)), mcm.l2[list(path)])
+                plans.append(ModelPlan(m, segs, mb))
+            met = evaluate(Schedule((Window(tuple(plans)),), sc.name, pkg.name), table)
+            best = min(best, obj.window_key(met.latency_s, met.energy_j))
+    assert sol.key == pytest.approx(best, rel=1e-9)
+    met = evaluate(Schedule((sol.window,), sc.name, pkg.name), table)
+    assert obj.window_key(met.latency_s, met.energy_j) == pytest.approx(sol.key, rel=1e-9)
