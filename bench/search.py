@@ -27,8 +27,10 @@ def main() -> None:
     ap.add_argument("--six", action="store_true", help="also run the 6x6 (het-cross) searches")
     args = ap.parse_args()
     pkg = get_preset(args.package)
-    print(f"{'scenario':10} {'package':12} {'objective':9} {'table s':>8} {'search s':>9} "
-          f"{'windows':>7} {'latency s':>10} {'energy J':>10} {'EDP J*s':>10}")
+    print(
+        f"{'scenario':10} {'package':12} {'objective':9} {'table s':>8} {'search s':>9} "
+        f"{'windows':>7} {'latency s':>10} {'energy J':>10} {'EDP J*s':>10}"
+    )
     for sc_name in args.scenarios.split(","):
         sc = get_scenario(sc_name)
         t0 = time.perf_counter()
@@ -42,9 +44,12 @@ def main() -> None:
             t_search = time.perf_counter() - t1
             validate(res.schedule, sc, pkg)
             m = res.metrics
-            print(f"{sc_name:10} {pkg.name:12} {obj:9} {t_table:8.1f} {t_search:9.1f} "
-                  f"{len(res.schedule.windows):7d} {m.latency_s:10.4g} {m.energy_j:10.4g} "
-                  f"{m.edp:10.4g}", flush=True)
+            print(
+                f"{sc_name:10} {pkg.name:12} {obj:9} {t_table:8.1f} {t_search:9.1f} "
+                f"{len(res.schedule.windows):7d} {m.latency_s:10.4g} {m.energy_j:10.4g} "
+                f"{m.edp:10.4g}",
+                flush=True,
+            )
     if args.six:
         pkg6 = get_preset("het-cross")
         sc = get_scenario("scar-sc4")
@@ -60,9 +65,12 @@ def main() -> None:
             t_search = time.perf_counter() - t1
             validate(res.schedule, sc, pkg6)
             m = res.metrics
-            print(f"{'scar-sc4':10} {pkg6.name:12} {'edp/ns=' + str(n_splits):9} {t_table:8.1f} "
-                  f"{t_search:9.1f} {len(res.schedule.windows):7d} {m.latency_s:10.4g} "
-                  f"{m.energy_j:10.4g} {m.edp:10.4g}", flush=True)
+            print(
+                f"{'scar-sc4':10} {pkg6.name:12} {'edp/ns=' + str(n_splits):9} {t_table:8.1f} "
+                f"{t_search:9.1f} {len(res.schedule.windows):7d} {m.latency_s:10.4g} "
+                f"{m.energy_j:10.4g} {m.edp:10.4g}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
