@@ -240,3 +240,80 @@ def test_cli_reproduce_writes_files_and_rejects_bad_input(tmp_path: Path) -> Non
         app, ["reproduce", "scar-datacenter", "--scenarios", "sc9", "--out", str(tmp_path)]
     )
     assert r.exit_code == 2 and "unknown scenario" in r.output
+
+
+# ---- datacenter findings on a synthetic grid (hand-set numbers) ------------------------------
+def _fake_run(lat: float, en: float, windows: int = 5) -> Any:
+    """A stand-in for a SearchRun on Sc4: GPT-L and BERT-L in every window, U-Net in window 1,
+    ResNet-50 in window 0 only."""
+    from types import SimpleNamespace
+
+    from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
+
+    metrics = SimpleNamespace(latency_s=lat, energy_j=en, edp=lat * en)
+    wins = []
+    for w in range(windows):
+        plans = [ModelPlan(m, (Segment((w, w + 1), m),), 1) for m in (0, 1)]
+        if w == 0:
+            plans.append(ModelPlan(3, (Segment((0, 66), 3),), 1))
+        if w == 1:
+            plans.append(ModelPlan(2, (Segment((0, 23), 2),), 1))
+        wins.append(Window(tuple(plans)))
+    names = ("scar-gpt-l", "scar-bert-l", "scar-unet", "scar-resnet50")
+    scenario = SimpleNamespace(
+        entries=[SimpleNamespace(model=SimpleNamespace(name=n)) for n in names]
+    )
+    return SimpleNamespace(
+        scenario=scenario,
+        result=SimpleNamespace(metrics=metrics, schedule=Schedule(tuple(wins), "s", "p")),
+    )
+
+
+def test_datacenter_findings_from_hand_set_grid() -> None:
+    from mcmsched.experiments.datacenter import findings_for
+    from mcmsched.experiments.grid import Grid, headline
+
+    strategies = [
+        "Standalone(Shi)",
+        "Standalone(NVD)",
+        "Simba(Shi)",
+        "Simba(NVD)",
+        "Het-CB",
+        "Het-Sides",
+    ]
+    # (latency s, energy J) per strategy, same for both objectives
+    sc4 = {
+        "Standalone(Shi)": (8.0, 20.0),
+        "Standalone(NVD)": (8.0, 10.0),  # EDP 80
+        "Simba(Shi)": (6.0, 20.0),  # 120
+        "Simba(NVD)": (5.0, 10.0),  # 50
+        "Het-CB": (4.5, 11.0),  # 49.5
+        "Het-Sides": (4.0, 11.5),  # 46 (best EDP, not lowest energy)
+    }
+    runs = {
+        ("Sc4", obj, st): _fake_run(*sc4[st]) for obj in ("edp", "latency") for st in strategies
+    }
+    grid = Grid(runs, ["Sc4"], ["latency", "edp"], strategies)
+    fs = {f.key: f for f in findings_for(grid)}
+    assert fs["dc.Sc4.hs_best"].held is True
+    assert fs["dc.Sc4.hs_beats_cb"].held is True
+    assert fs["dc.Sc4.hs_not_energy_best"].held is True
+    # 1 - 46/50 = 8% less EDP than Simba(NVD): held (positive), far from 46.02%
+    f = fs["dc.Sc4.hs_vs_simba_nvd"]
+    assert f.held is True and f.close is False and f.ours == "8.0%"
+    # EDP(St NVD)/EDP(HS) = 80/46 = 1.739: held and close to 1.7
+    f = fs["dc.Sc4.hs_vs_st_nvd"]
+    assert f.held is True and f.close is True and f.ours == "1.74x"
+    # speed 8/4 = 2x exactly; energy 11.5/10 = 1.15x (within 25% of 1.22)
+    assert fs["dc.Sc4.hs_speed"].close is True and fs["dc.Sc4.hs_speed"].ours == "2x"
+    assert fs["dc.Sc4.hs_energy"].held is True and fs["dc.Sc4.hs_energy"].close is True
+    # latency search: Simba(NVD) 5 s vs St(NVD) 8 s is faster, so "1.05x slower" does not hold
+    assert fs["dc.Sc4.simba_nvd_slower"].held is False
+    assert fs["dc.Sc4.hs_windows"].held is True
+    assert fs["dc.Sc4.resnet_early"].held is True
+    assert fs["dc.Sc4.resnet_early"].ours == "last window: ResNet-50 0, GPT-L 4, BERT-L 4"
+    # scenarios not in the grid are not run
+    assert fs["dc.Sc1.nvd_best"].held is None and fs["dc.Sc5.hs_best"].held is None
+    mean, terms = headline(grid, ["Sc4"])
+    assert terms == pytest.approx([100 * (1 - 46 / 120), 100 * (1 - 46 / 50)])
+    assert mean == pytest.approx((100 * (1 - 46 / 120) + 8.0) / 2)
