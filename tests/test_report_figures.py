@@ -76,6 +76,7 @@ def make_case() -> tuple[Metrics, Scenario, Schedule]:
         window_latency_s=(0.004, 0.002),
         window_energy_j=(0.6, 0.3),
         model_latency_s=((0.004, 0.002), (0.0025, 0.0)),
+        model_period_s=((0.004, 0.002), (0.0025, 0.0)),
         model_completion_s=(0.006, 0.0025),
         chiplet_busy_s=(0.003, 0.002, 0.0, 0.0025),
         chiplet_utilisation=(0.5, 1 / 3, 0.0, 0.0025 / 0.006),
