@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,16 @@ def reference_dir() -> Path:
     when it is missing: CI always has it."""
     assert REFERENCE.is_dir(), f"reference data not found at {REFERENCE}"
     return REFERENCE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cost_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the cost-table disk cache of a test run out of the user's ~/.cache (and start cold,
+    so a stale cache can never hide a cost-model change). Subprocesses inherit the variable."""
+    old = os.environ.get("MCMSCHED_CACHE_DIR")
+    os.environ["MCMSCHED_CACHE_DIR"] = str(tmp_path_factory.mktemp("cost-cache"))
+    yield
+    if old is None:
+        os.environ.pop("MCMSCHED_CACHE_DIR", None)
+    else:
+        os.environ["MCMSCHED_CACHE_DIR"] = old
