@@ -184,6 +184,11 @@ def test_datacenter_quick_one_scenario(tmp_path: Path) -> None:
         if r["strategy"] == "Standalone(NVD)":
             assert r["norm_edp"] == 1.0 and r["norm_latency"] == 1.0
         assert r["edp_js"] == pytest.approx(r["latency_s"] * r["energy_j"])
+        # homogeneous packages: all busy time on one class
+        expect_shi = {"simba-3x3-shi": 1.0, "simba-3x3-nvd": 0.0}.get(r["package"])
+        if expect_shi is not None:
+            assert r["shi_busy_frac"] == expect_shi
+        assert 0.0 <= r["shi_busy_frac"] <= 1.0
     edp_rows = {r["strategy"]: r for r in data["rows"] if r["objective"] == "edp"}
     best = min(edp_rows.values(), key=lambda r: r["edp_js"])["strategy"]
     f = _finding(data, "dc.Sc1.nvd_best")

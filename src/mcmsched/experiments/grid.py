@@ -61,9 +61,19 @@ GRID_COLUMNS = [
     "norm_latency",
     "norm_energy",
     "norm_edp",
+    "shi_busy_frac",
     "windows",
     "search_s",
 ]
+
+
+def shi_busy_fraction(run: SearchRun) -> float:
+    """Share of the schedule's chiplet busy time spent on ShiDianNao-like chiplets (0..1)."""
+    m = run.result.metrics
+    pkg = run.result.package
+    total = sum(m.chiplet_busy_s)
+    shi = sum(b for c, b in zip(pkg.chiplets, m.chiplet_busy_s, strict=True) if c.cls == "shi")
+    return shi / total if total > 0 else 0.0
 
 
 @dataclass
@@ -107,6 +117,7 @@ class Grid:
                         "strategy": st,
                         "package": r.package.name,
                         **metric_row(r),
+                        "shi_busy_frac": shi_busy_fraction(r),
                     }
                     if ref is not None:
                         rm = ref.result.metrics
