@@ -245,6 +245,8 @@ def test_cli_reproduce_writes_files_and_rejects_bad_input(tmp_path: Path) -> Non
         app, ["reproduce", "scar-datacenter", "--scenarios", "sc9", "--out", str(tmp_path)]
     )
     assert r.exit_code == 2 and "unknown scenario" in r.output
+    r = runner.invoke(app, ["reproduce", "paper1", "--scenarios", "sc1", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "applies to scar-datacenter and scar-arvr only" in r.output
 
 
 # ---- datacenter findings on a synthetic grid (hand-set numbers) ------------------------------

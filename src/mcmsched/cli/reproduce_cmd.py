@@ -65,6 +65,10 @@ def reproduce_cmd(
                 console.print(f"{escape(n):18} {escape(d)}")
             return
         runner = get_experiment(name)
+        if scenarios and name.strip().lower() not in ("scar-datacenter", "scar-arvr"):
+            raise MCMSchedError(
+                "--scenarios applies to scar-datacenter and scar-arvr only", field="scenarios"
+            )
         subset = (
             tuple(s.strip().lower() for s in scenarios.split(",") if s.strip())
             if scenarios
