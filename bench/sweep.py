@@ -104,6 +104,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=200)
     ap.add_argument("--skip-dask", action="store_true")
+    ap.add_argument(
+        "--executors", default="local-1,local-2,dask-2", help="which runs (first = baseline)"
+    )
     args = ap.parse_args()
     sweep = sweep_from_dict(SPEC)
     jobs = list(sweep.jobs)[: args.jobs]
@@ -111,10 +114,16 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        runs.append(_run("local-1", lambda: LocalExecutor(1), jobs, tmp))
-        runs.append(_run("local-2", lambda: LocalExecutor(2), jobs, tmp))
-        if not args.skip_dask:
-            runs.append(_run("dask-2", lambda: DaskExecutor("local", 2), jobs, tmp))
+        makers: dict[str, Any] = {
+            "local-1": lambda: LocalExecutor(1),
+            "local-2": lambda: LocalExecutor(2),
+            "dask-1": lambda: DaskExecutor("local", 1),
+            "dask-2": lambda: DaskExecutor("local", 2),
+        }
+        for name in args.executors.split(","):
+            if args.skip_dask and name.startswith("dask"):
+                continue
+            runs.append(_run(name, makers[name], jobs, tmp))
     base = runs[0]
     print(
         f"{'executor':9} {'workers':>7} {'start s':>8} {'wall s':>8} {'jobs/s':>7} "

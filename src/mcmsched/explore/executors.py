@@ -203,6 +203,14 @@ class LocalExecutor(Executor):
             self._pool = None
 
 
+_QUIET_DASK: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
+
+
 class DaskExecutor(Executor):
     """Dask distributed. ``address="local"`` starts a ``LocalCluster`` with ``workers`` worker
     processes (``processes=True, threads_per_worker=1``); ``"tcp://HOST:PORT"`` connects to a
@@ -233,6 +241,11 @@ class DaskExecutor(Executor):
         if address == "local":
             import logging
 
+            # a sweep needs no per-task diagnostics: turn off the 10 ms stack profiler and the
+            # GIL monitor and poll memory less often (each costs worker CPU on small machines);
+            # the nannies pass this configuration on to their workers
+            dask: Any = importlib.import_module("dask")
+            dask.config.set(_QUIET_DASK)
             n = workers or os.cpu_count() or 1
             self._cluster = distributed.LocalCluster(
                 n_workers=n,
