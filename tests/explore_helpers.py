@@ -33,3 +33,14 @@ def tiny_sweep(**extra: Any) -> dict[str, Any]:
 def comparable(metrics: dict[str, Any]) -> dict[str, Any]:
     """Metrics without the search's own wall time (the only non-deterministic field)."""
     return {k: v for k, v in metrics.items() if k != "search_wall_s"}
+
+
+def crash_on_seed_99(jobs: list[Any]) -> list[Any]:
+    """A task that kills its worker process when a job has seed 99 (else runs the batch)."""
+    import os
+
+    from mcmsched.explore.jobs import run_batch
+
+    if any(j.seed == 99 for j in jobs):
+        os._exit(3)
+    return run_batch(jobs)

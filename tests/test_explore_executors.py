@@ -119,3 +119,22 @@ def test_dask_address_checked() -> None:
 
     with pytest.raises(MCMSchedError, match="local"):
         DaskExecutor("somewhere:1234")
+
+
+def test_dead_worker_gives_error_rows_and_the_pool_restarts() -> None:
+    from explore_helpers import crash_on_seed_99
+
+    sw = sweep_from_dict(tiny_sweep(strategies=["nn-baton"], seeds=[0, 1, 99, 2, 3]))
+    jobs = list(sw.jobs)  # 4 designs x 5 seeds; seed 99 kills its worker
+    assert len(jobs) == 20
+    with LocalExecutor(1, batch_size=1, task=crash_on_seed_99) as ex:
+        out = _collect(ex, jobs)
+    assert set(out) == {j.id for j in jobs}
+    errors = {k for k, r in out.items() if r.status == "error"}
+    crashers = {j.id for j in jobs if j.seed == 99}
+    assert crashers <= errors
+    assert all("worker failed" in (out[k].error or "") for k in errors)
+    # only the crashing batch and the one other batch in flight (2 x 1 worker) can fail
+    assert len(errors) <= 2 * len(crashers)
+    assert all(out[j.id].status == "ok" for j in jobs if j.seed != 99 and j.id not in errors)
+    assert sum(r.status == "ok" for r in out.values()) >= 20 - 8

@@ -112,7 +112,9 @@ class Executor(ABC):
 
 class LocalExecutor(Executor):
     """A local process pool with ``workers`` processes (default ``os.cpu_count()``);
-    ``workers=0`` runs the jobs in the calling process (no pool)."""
+    ``workers=0`` runs the jobs in the calling process (no pool). If a worker process dies, the
+    jobs of the batches in flight become error rows, the pool is restarted and the sweep goes
+    on."""
 
     def __init__(
         self,
@@ -121,6 +123,7 @@ class LocalExecutor(Executor):
         batch_size: int | None = None,
         target_task_s: float = 1.0,
         max_batch: int = 64,
+        task: Callable[[Sequence[Job]], list[JobResult]] = run_batch,
     ) -> None:
         n = (os.cpu_count() or 1) if workers is None else workers
         if n < 0:
@@ -129,6 +132,7 @@ class LocalExecutor(Executor):
         self.batch_size = batch_size
         self.target_task_s = target_task_s
         self.max_batch = max_batch
+        self._task = task  # what one task runs (a module-level function; tests swap it)
         self._pool: ProcessPoolExecutor | None = None
 
     def describe(self) -> str:
@@ -156,7 +160,7 @@ class LocalExecutor(Executor):
     def map(self, jobs: Sequence[Job], on_result: OnResult) -> None:
         if self.workers == 0:
             for job in jobs:
-                on_result(run_batch([job])[0])
+                on_result(self._task([job])[0])
             return
         batcher = Batcher(
             jobs,
@@ -171,7 +175,7 @@ class LocalExecutor(Executor):
             while batcher and len(in_flight) < 2 * self.workers and not broken:
                 batch = batcher.next()
                 try:
-                    in_flight[self._get_pool().submit(run_batch, batch)] = batch
+                    in_flight[self._get_pool().submit(self._task, batch)] = batch
                 except RuntimeError:  # pool broken (a worker died): restart it
                     batcher.pending.extendleft(reversed(batch))
                     broken = True
