@@ -27,7 +27,7 @@ def _scenario() -> Scenario:
 
 def test_table_matches_layer_cost_and_scales_bytes(tmp_path: Path) -> None:
     sc, pkg = _scenario(), get_preset("het-sides")
-    ct = CostTable(sc, pkg, cache_dir=tmp_path)
+    ct = CostTable(sc, pkg, cache_dir=tmp_path, orientation="as-written")  # == layer_cost
     mc = ct.model_costs(0, 2)
     assert mc.cycles.shape == (3, len(pkg.class_names))
     for j, name in enumerate(pkg.class_names):

@@ -86,6 +86,14 @@ def cost_cmd(
             help="Use each layer's own directives (MAESTRO mapping files) instead of the class's.",
         ),
     ] = False,
+    as_written: Annotated[
+        bool,
+        typer.Option(
+            "--as-written",
+            help="Analyse each layer only as written (Y, X). By default the mapper also tries "
+            "the transposed layer and keeps the faster orientation, as the scheduler does.",
+        ),
+    ] = False,
 ) -> None:
     """Per layer: cycles and energy on each chiplet class and which class (dataflow) is
     fastest. Cycles are chiplet clock cycles; energy is on-chiplet MAC + L1 + L2 (nJ)."""
@@ -94,7 +102,11 @@ def cost_cmd(
         classes, maestro_hw = resolve_classes(hw)
         layers = [ly.with_batch(ly.N * batch) for ly in m.layers]
         res = evaluate_layers(
-            layers, classes, use_layer_dataflow=layer_dataflow, check_buffers=not maestro_hw
+            layers,
+            classes,
+            use_layer_dataflow=layer_dataflow,
+            check_buffers=not maestro_hw,
+            orientation="as-written" if as_written else "best",
         )
     except MCMSchedError as err:
         _fail(err)

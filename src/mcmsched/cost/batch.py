@@ -10,6 +10,7 @@ mapping yields no work as written fall back to the scalar analysis, which clamps
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -30,6 +31,13 @@ from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
 COST_MODEL_VERSION = "directive-analysis-1"
+
+Orientation = Literal["as-written", "best"]
+"""How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.
+``"best"``: the mapper also tries the transposed layer (Y<->X, R<->S, strides; the same work) and
+keeps, per layer and chiplet class, the orientation with fewer cycles (ties: less energy). This
+matters for GEMMs written as ``Y = tokens, X = 1``: a dataflow that spreads X' over its top-level
+clusters (the NVDLA-like built-in) would otherwise leave most PEs idle."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,18 @@ def evaluate_layers(
     *,
     use_layer_dataflow: bool = False,
     check_buffers: bool = True,
+    orientation: Orientation = "as-written",
 ) -> list[BatchCosts]:
-    """Costs of every layer on every class (one :class:`BatchCosts` per class, in order)."""
+    """Costs of every layer on every class (one :class:`BatchCosts` per class, in order).
+
+    ``orientation="best"`` (see :data:`Orientation`) is ignored with ``use_layer_dataflow``:
+    a layer's own directives are written for its own orientation."""
+    if orientation not in ("as-written", "best"):
+        raise MCMSchedError(
+            f"unknown orientation {orientation!r} (valid: as-written, best)", field="orientation"
+        )
+    if orientation == "best" and not use_layer_dataflow:
+        return _best_orientation(layers, classes, check_buffers)
     uniq: dict[tuple[object, ...], int] = {}
     index = np.empty(len(layers), dtype=np.int64)
     reps: list[Layer] = []
@@ -76,6 +94,33 @@ def evaluate_layers(
         vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers)
         v = vals[:, index]
         out.append(BatchCosts(*(v[k] for k in range(9))))
+    return out
+
+
+def _best_orientation(
+    layers: list[Layer], classes: list[ChipletClass], check_buffers: bool
+) -> list[BatchCosts]:
+    """Per layer and class, the cheaper of the layer and its transpose (fewer cycles, then less
+    energy)."""
+    flipped = [ly.transposed() for ly in layers]
+    differs = np.array([f.shape_key != ly.shape_key for f, ly in zip(flipped, layers, strict=True)])
+    if not differs.any():
+        return evaluate_layers(layers, classes, check_buffers=check_buffers)
+    both = evaluate_layers(
+        layers + [f for f, d in zip(flipped, differs, strict=True) if d],
+        classes,
+        check_buffers=check_buffers,
+    )
+    n = len(layers)
+    alt_index = np.cumsum(differs) - 1 + n  # position of each layer's transpose in ``both``
+    out: list[BatchCosts] = []
+    for bc in both:
+        cyc, en = bc.cycles[:n], bc.energy_pj[:n]
+        alt = np.where(differs, alt_index, np.arange(n))
+        a_cyc, a_en = bc.cycles[alt], bc.energy_pj[alt]
+        take_alt = differs & ((a_cyc < cyc) | ((a_cyc == cyc) & (a_en < en)))
+        pick = np.where(take_alt, alt, np.arange(n))
+        out.append(BatchCosts(*(getattr(bc, f)[pick] for f in BatchCosts.__dataclass_fields__)))
     return out
 
 

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, evaluate_layers
+from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, Orientation, evaluate_layers
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.package import Package
 from mcmsched.workload.layer import Layer
@@ -68,9 +68,10 @@ def class_fingerprint(cls: ChipletClass) -> str:
     )
 
 
-def _content_hash(scenario: Scenario, package: Package) -> str:
+def _content_hash(scenario: Scenario, package: Package, orientation: str) -> str:
     h = hashlib.sha256()
     h.update(COST_MODEL_VERSION.encode())
+    h.update(f"orientation={orientation}\0".encode())
     for name in package.class_names:
         h.update(class_fingerprint(package.classes[name]).encode())
         h.update(b"\0")
@@ -85,12 +86,16 @@ def _content_hash(scenario: Scenario, package: Package) -> str:
 @dataclass
 class CostTable:
     """Table of layer costs for ``scenario`` on ``package``, filled per mini-batch size on first
-    use (or by :meth:`precompute`) and cached in memory and on disk (``use_disk_cache``)."""
+    use (or by :meth:`precompute`) and cached in memory and on disk (``use_disk_cache``).
+    ``orientation``: how layers meet each class's dataflow (:data:`~mcmsched.cost.batch.
+    Orientation`; default ``"best"``, the mapper picks the better of a layer and its transpose).
+    """
 
     scenario: Scenario
     package: Package
     cache_dir: Path | None = None
     use_disk_cache: bool = True
+    orientation: Orientation = "best"
     _mb: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
     _model_cache: dict[tuple[int, int], ModelCosts] = field(default_factory=dict, repr=False)
     _key: str = field(default="", repr=False)
@@ -104,7 +109,7 @@ class CostTable:
     def cache_key(self) -> str:
         """Content hash of the scenario's layer shapes and the package's classes."""
         if not self._key:
-            self._key = _content_hash(self.scenario, self.package)
+            self._key = _content_hash(self.scenario, self.package, self.orientation)
         return self._key
 
     @property
@@ -158,7 +163,7 @@ class CostTable:
         classes = [self.package.classes[n] for n in self.class_names]
         for mb in todo:
             layers = self._batched_layers(mb)
-            res = evaluate_layers(layers, classes)
+            res = evaluate_layers(layers, classes, orientation=self.orientation)
             self._mb[mb] = _pack(res, classes)
         self._save()
 

@@ -201,6 +201,19 @@ class Layer:
             self.dataflow,
         )
 
+    def transposed(self) -> Layer:
+        """The same layer with its two spatial axes swapped (Y<->X, R<->S, strides): identical
+        work and tensors, laid out the other way round. A mapper may run either orientation."""
+        return replace(
+            self,
+            Y=self.X,
+            X=self.Y,
+            R=self.S,
+            S=self.R,
+            stride_y=self.stride_x,
+            stride_x=self.stride_y,
+        )
+
     def with_batch(self, n: int) -> Layer:
         """The same layer with layer batch ``n``."""
         return replace(self, N=n)
