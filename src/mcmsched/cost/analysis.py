@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mcmsched.cost.directives_analysis import Analysis, Hardware, Problem, analyse
+from mcmsched.cost.directives_analysis import Analysis, Hardware, Problem, _resolve, analyse
 from mcmsched.cost.layer_cost import LayerCost
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
@@ -137,8 +137,8 @@ def _clamp_tiles(directives: tuple[Directive, ...], problem: Problem) -> tuple[D
             out.append(d)
             continue
         full = dims.get(d.dim, 1)
-        size = dims[d.size] if isinstance(d.size, str) else d.size
-        ofs = dims[d.offset] if isinstance(d.offset, str) else d.offset
+        size = _resolve(d.size, dims)
+        ofs = _resolve(d.offset, dims)
         size = max(1, min(size, full))
         ofs = max(1, min(ofs, size))
         out.append(Directive(d.kind, size, ofs, d.dim))
@@ -163,7 +163,8 @@ def analyse_layer(
 ) -> LayerAnalysis:
     """Detailed analysis of ``layer`` (at its batch ``N``) on chiplet class ``cls``; with
     ``use_layer_dataflow`` the layer's own directive text (``Layer.dataflow``) replaces
-    ``cls.dataflow``."""
+    ``cls.dataflow``. Depthwise and element-wise layers use the dataflow's ``depthwise``
+    directives when it has them (:meth:`~mcmsched.hardware.dataflow.Dataflow.directives_for`)."""
     if use_layer_dataflow:
         if layer.dataflow is None:
             raise MCMSchedError(
@@ -173,9 +174,9 @@ def analyse_layer(
             directives = _directives_of(layer.dataflow)
         except MCMSchedError as err:
             raise MCMSchedError(f"layer '{layer.name}': {err.reason}", field="dataflow") from None
-    else:
-        directives = cls.dataflow.directives
     problem, reps = to_problem(layer)
+    if not use_layer_dataflow:
+        directives = cls.dataflow.directives_for(problem.depthwise)
     try:
         a, clamped = _analyse_cached(problem, directives, hardware_of(cls))
     except MCMSchedError as err:

@@ -154,9 +154,9 @@ def _evaluate_class(
                 probs.append(None)
                 dfs.append(())
                 continue
-        else:
-            d = cls.dataflow.directives
         p, r = to_problem(ly)
+        if not use_layer_dataflow:
+            d = cls.dataflow.directives_for(p.depthwise)
         probs.append(p)
         dfs.append(d)
         reps_count[j] = r

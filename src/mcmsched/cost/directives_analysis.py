@@ -36,7 +36,7 @@ from itertools import product
 from math import ceil
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.hardware.dataflow import Directive, DirectiveKind
+from mcmsched.hardware.dataflow import Directive, DirectiveKind, format_size, size_parts
 
 # Directive classes as small ints (hot loops).
 TEMPORAL = 0
@@ -163,11 +163,20 @@ class Analysis:
 
 
 def _resolve(v: int | str, dims: dict[str, int]) -> int:
+    """The value of a size (an int, ``Sz(D)`` or ``Sz(D)+n``) for the layer's dimensions."""
     if isinstance(v, int):
         return v
-    if v in dims:
-        return dims[v]
-    raise MCMSchedError(f"Sz({v}) names a dimension the layer does not have", field="Dataflow")
+    dim, add = size_parts(v)
+    if dim not in dims:
+        raise MCMSchedError(
+            f"Sz({dim}) names a dimension the layer does not have", field="Dataflow"
+        )
+    out = dims[dim] + add
+    if add and out <= 0:
+        raise MCMSchedError(
+            f"{format_size(v)} is {out} for this layer (sizes must be positive)", field="Dataflow"
+        )
+    return out
 
 
 def build_levels(

@@ -35,7 +35,8 @@ from mcmsched.cost.directives_analysis import (
     Problem,
     build_levels,
 )
-from mcmsched.hardware.dataflow import Directive, DirectiveKind
+from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.dataflow import Directive, DirectiveKind, format_size, size_parts
 
 Arr = np.ndarray
 I64 = np.int64
@@ -112,9 +113,18 @@ class VResult:
 
 
 def _resolve(v: int | str, dims: dict[str, Arr], n: int) -> Arr:
+    """A size (an int, ``Sz(D)`` or ``Sz(D)+n``) for every problem of the batch."""
     if isinstance(v, int):
         return np.full(n, v, dtype=I64)
-    return dims[v].copy()
+    dim, add = size_parts(v)
+    if dim not in dims:
+        raise MCMSchedError(
+            f"Sz({dim}) names a dimension the layer does not have", field="Dataflow"
+        )
+    out = dims[dim] + add
+    if add < 0 and bool((out <= 0).any()):
+        raise MCMSchedError(f"{format_size(v)} is not positive for some layers", field="Dataflow")
+    return out
 
 
 def structure_key(problem: Problem, directives: tuple[Directive, ...]) -> tuple[object, ...]:
@@ -126,7 +136,14 @@ def structure_key(problem: Problem, directives: tuple[Directive, ...]) -> tuple[
     dims = dict(problem.dims)
     dims["Y'"] = dims["Y"] - dims["R"] + 1
     dims["X'"] = dims["X"] - dims["S"] + 1
-    return (problem.depthwise, tuple(dims[c] if isinstance(c, str) else c for c in sized))
+    return (problem.depthwise, tuple(_resolve_one(c, dims) for c in sized))
+
+
+def _resolve_one(v: int | str, dims: dict[str, int]) -> int:
+    if isinstance(v, int):
+        return v
+    dim, add = size_parts(v)
+    return dims.get(dim, 0) + add
 
 
 def _build(

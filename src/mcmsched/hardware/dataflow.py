@@ -2,11 +2,14 @@
 
 A dataflow is a loop nest written outer-to-inner as directives over the dimensions
 ``N K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns). ``Cluster(n, P)`` groups ``n``
-units of the level above into one unit of a new, inner level. Sizes and offsets are integers or
-``Sz(D)`` (the full size of dimension ``D``).
+units of the level above into one unit of a new, inner level. Sizes and offsets are integers,
+``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
 
 Built-ins follow the XRBench/SCAR choices: ``nvdla`` (weight-stationary, spatial over K and C),
-``shidiannao`` (output-stationary, spatial over output Y' and X'), ``eyeriss`` (row-stationary).
+``shidiannao`` (output-stationary, spatial over output Y' and X'), ``eyeriss`` (row-stationary);
+and MAESTRO's per-network mapping styles for any layer: ``nvdla-maestro`` (``kcp_ws``) and
+``shidiannao-maestro`` (``yxp_os``), which carry a separate directive list for depthwise and
+element-wise layers (MAESTRO ``DSCONV``), :attr:`Dataflow.depthwise`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from mcmsched.errors import MCMSchedError
 
@@ -26,7 +30,38 @@ class DirectiveKind(StrEnum):
     CLUSTER = "Cluster"
 
 
-Size = int | str  # an int, or the name of a dimension meaning Sz(dim)
+Size = int | str
+"""An int, or a size expression over a dimension: ``"S"`` means ``Sz(S)``, ``"S+7"`` means
+``Sz(S)+7`` and ``"S-1"`` means ``Sz(S)-1`` (see :func:`size_parts`)."""
+
+_EXPR = re.compile(r"^([A-Z]'?)(?:([+-])(\d+))?$")
+
+
+@lru_cache(maxsize=1024)
+def size_parts(v: str) -> tuple[str, int]:
+    """``(dimension, addend)`` of a size expression: ``"S+7"`` -> ``("S", 7)``, ``"R"`` ->
+    ``("R", 0)``, ``"X'-1"`` -> ``("X'", -1)``."""
+    m = _EXPR.match(v)
+    if m is None:
+        raise MCMSchedError(f"bad size expression {v!r} (expected D, D+n or D-n)", field="Dataflow")
+    dim, sign, num = m.groups()
+    add = int(num) if num else 0
+    return dim, -add if sign == "-" else add
+
+
+def size_expr(dim: str, add: int = 0) -> str:
+    """The :data:`Size` string of ``Sz(dim) + add`` (``"S+7"``; ``"S"`` when ``add == 0``)."""
+    if add == 0:
+        return dim
+    return f"{dim}{add:+d}"
+
+
+def format_size(v: Size) -> str:
+    """MAESTRO syntax of a size: ``7``, ``Sz(S)``, ``Sz(S)+7``, ``Sz(R)-1``."""
+    if isinstance(v, int):
+        return str(v)
+    dim, add = size_parts(v)
+    return f"Sz({dim})" + (f"{add:+d}" if add else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +76,7 @@ class Directive:
     cluster_type: str = "P"
 
     def __str__(self) -> str:
-        def fmt(v: Size) -> str:
-            return f"Sz({v})" if isinstance(v, str) else str(v)
-
+        fmt = format_size
         if self.kind is DirectiveKind.CLUSTER:
             return f"Cluster({fmt(self.size)},{self.cluster_type});"
         return f"{self.kind.value}({fmt(self.size)},{fmt(self.offset)}) {self.dim};"
@@ -51,20 +84,41 @@ class Directive:
 
 @dataclass(frozen=True, slots=True)
 class Dataflow:
-    """A named directive list (outermost first)."""
+    """A named directive list (outermost first).
+
+    ``depthwise``: an optional second directive list for the layers MAESTRO analyses as
+    ``DSCONV`` (depthwise convolutions and element-wise layers, whose tensors all follow ``C``
+    and which have no ``K``); ``None`` uses ``directives`` for every layer."""
 
     name: str
     directives: tuple[Directive, ...]
     description: str = ""
+    depthwise: tuple[Directive, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.directives:
             raise MCMSchedError(f"dataflow '{self.name}' has no directives", field="directives")
+        if self.depthwise is not None and not self.depthwise:
+            raise MCMSchedError(
+                f"dataflow '{self.name}' has an empty depthwise directive list", field="depthwise"
+            )
+
+    def directives_for(self, depthwise: bool) -> tuple[Directive, ...]:
+        """The directive list for a layer: :attr:`depthwise` for a depthwise/element-wise layer
+        (MAESTRO ``DSCONV``) when the dataflow has one, else :attr:`directives`."""
+        if depthwise and self.depthwise is not None:
+            return self.depthwise
+        return self.directives
 
     def to_text(self) -> str:
-        """MAESTRO syntax: ``Dataflow { ... }``."""
+        """MAESTRO syntax: ``Dataflow { ... }``. A :attr:`depthwise` list follows as a comment
+        (so the text identifies the whole dataflow; :meth:`parse` reads the main list only)."""
         body = "\n".join(f"  {d}" for d in self.directives)
-        return f"Dataflow {{\n{body}\n}}"
+        text = f"Dataflow {{\n{body}\n}}"
+        if self.depthwise is not None:
+            dw = "\n".join(f"//   {d}" for d in self.depthwise)
+            text += f"\n// DSCONV (depthwise and element-wise layers):\n// Dataflow {{\n{dw}\n// }}"
+        return text
 
     @staticmethod
     def parse(text: str, name: str = "custom", *, source: str | None = None) -> Dataflow:
@@ -73,9 +127,19 @@ class Dataflow:
 
 
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_SIZE = r"\s*(?:Sz\s*\(\s*([A-Za-z]'?)\s*\)|(\d+))\s*"
+_SIZE = r"\s*(?:Sz\s*\(\s*([A-Za-z]'?)\s*\)(?:\s*([+-])\s*(\d+))?|(\d+))\s*"
 _MAP = re.compile(r"^(TemporalMap|SpatialMap)\s*\(" + _SIZE + "," + _SIZE + r"\)\s*([A-Za-z]'?)$")
 _CLUSTER = re.compile(r"^Cluster\s*\(" + _SIZE + r"(?:,\s*([PL])\s*)?\)$")
+
+
+def _size_of(groups: tuple[str | None, ...]) -> Size:
+    """A :data:`Size` from the ``_SIZE`` groups (dimension, sign, addend, number)."""
+    sz_dim, sign, num, plain = groups
+    if sz_dim is None:
+        assert plain is not None
+        return int(plain)
+    add = int(num) if num else 0
+    return size_expr(sz_dim.upper(), -add if sign == "-" else add)
 
 
 def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive, ...]:
@@ -92,16 +156,16 @@ def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive
             continue
         mm = _MAP.match(stmt)
         if mm:
-            kind, sz_dim, sz_num, off_dim, off_num, dim = mm.groups()
-            dim = dim.upper()
+            g = mm.groups()
+            kind, dim = g[0], g[9].upper()
+            size = _size_of(g[1:5])
+            offset = _size_of(g[5:9])
             if dim not in DIMS:
                 raise MCMSchedError(
                     f"unknown dimension '{dim}' in '{stmt}' (valid: {', '.join(DIMS)})",
                     file=source,
                     field="Dataflow",
                 )
-            size: Size = sz_dim.upper() if sz_dim else int(sz_num)
-            offset: Size = off_dim.upper() if off_dim else int(off_num)
             for v in (size, offset):
                 if isinstance(v, int) and v <= 0:
                     raise MCMSchedError(
@@ -113,8 +177,8 @@ def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive
             continue
         mc = _CLUSTER.match(stmt)
         if mc:
-            sz_dim, sz_num, ctype = mc.groups()
-            csize: Size = sz_dim.upper() if sz_dim else int(sz_num)
+            csize = _size_of(mc.groups()[0:4])
+            ctype = mc.groups()[4]
             if isinstance(csize, int) and csize <= 0:
                 raise MCMSchedError(
                     f"cluster size must be positive in '{stmt}'", file=source, field="Dataflow"
@@ -148,6 +212,30 @@ Cluster(16,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'; TemporalMap(4,4) C; Temp
 Cluster(4,P); SpatialMap(1,1) Y; SpatialMap(1,1) R;
 """
 
+# MAESTRO's per-network mapping styles (maestro-project/maestro data/mapping/*_kcp_ws.m and
+# *_yxp_os.m) written once for any layer; DSCONV: depthwise and element-wise layers.
+KCP_WS_TEXT = """
+SpatialMap(1,1) K; TemporalMap(64,64) C; TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+TemporalMap(Sz(R),1) Y; TemporalMap(Sz(S),1) X; Cluster(64,P); SpatialMap(1,1) C;
+TemporalMap(Sz(R),1) Y; TemporalMap(Sz(S),1) X; TemporalMap(Sz(R),Sz(R)) R;
+TemporalMap(Sz(S),Sz(S)) S;
+"""
+KCP_WS_DSCONV_TEXT = """
+SpatialMap(1,1) C; TemporalMap(Sz(R),1) Y; TemporalMap(Sz(S),1) X; TemporalMap(Sz(R),Sz(R)) R;
+TemporalMap(Sz(S),Sz(S)) S;
+"""
+# The mapping files write the X tile as 8 + Sz(S) - 1 (8 output columns per step) and mostly
+# ``TemporalMap(Sz(R),Sz(R)) S``; every layer there has R = S, so ``Sz(S)`` is used here (right
+# for non-square kernels too).
+YXP_OS_TEXT = """
+TemporalMap(1,1) K; TemporalMap(1,1) C; SpatialMap(Sz(R),1) Y; TemporalMap(Sz(S)+7,8) X;
+Cluster(8,P); SpatialMap(Sz(S),1) X; TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+"""
+YXP_OS_DSCONV_TEXT = """
+TemporalMap(1,1) C; SpatialMap(Sz(R),1) Y; TemporalMap(Sz(S)+7,8) X;
+Cluster(8,P); SpatialMap(Sz(S),1) X; TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;
+"""
+
 BUILTIN_DATAFLOWS: dict[str, Dataflow] = {
     "nvdla": Dataflow(
         "nvdla", parse_directives(NVDLA_TEXT), "NVDLA-like weight-stationary (spatial over K and C)"
@@ -158,12 +246,33 @@ BUILTIN_DATAFLOWS: dict[str, Dataflow] = {
         "ShiDianNao-like output-stationary (spatial over output Y and X)",
     ),
     "eyeriss": Dataflow("eyeriss", parse_directives(EYERISS_TEXT), "Eyeriss-like row-stationary"),
+    "nvdla-maestro": Dataflow(
+        "nvdla-maestro",
+        parse_directives(KCP_WS_TEXT),
+        "NVDLA-like weight-stationary, MAESTRO kcp_ws mapping style",
+        parse_directives(KCP_WS_DSCONV_TEXT),
+    ),
+    "shidiannao-maestro": Dataflow(
+        "shidiannao-maestro",
+        parse_directives(YXP_OS_TEXT),
+        "ShiDianNao-like output-stationary, MAESTRO yxp_os mapping style",
+        parse_directives(YXP_OS_DSCONV_TEXT),
+    ),
 }
-ALIASES = {"nvd": "nvdla", "ws": "nvdla", "shi": "shidiannao", "os": "shidiannao", "rs": "eyeriss"}
+ALIASES = {
+    "nvd": "nvdla",
+    "ws": "nvdla",
+    "shi": "shidiannao",
+    "os": "shidiannao",
+    "rs": "eyeriss",
+    "kcp_ws": "nvdla-maestro",
+    "yxp_os": "shidiannao-maestro",
+}
 
 
 def get_dataflow(name: str) -> Dataflow:
-    """A built-in dataflow by name or alias (``nvd``/``ws``, ``shi``/``os``, ``rs``)."""
+    """A built-in dataflow by name or alias (``nvd``/``ws``, ``shi``/``os``, ``rs``,
+    ``kcp_ws`` = ``nvdla-maestro``, ``yxp_os`` = ``shidiannao-maestro``)."""
     key = ALIASES.get(name.lower(), name.lower())
     try:
         return BUILTIN_DATAFLOWS[key]
