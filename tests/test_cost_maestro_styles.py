@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from mcmsched.cost.analysis import LayerAnalysis, analyse_layer
+from mcmsched.cost.batch import evaluate_layers
 from mcmsched.cost.energy import MAESTRO_ENERGY
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
@@ -67,7 +68,7 @@ def _builtin_reported_energy_nj(ref: Path, mapping: str, layer: str, hw_file: st
         _, order = _mapping(str(ref / "mappings" / mapping))
         i = order.index(layer)
         l1 = _builtin_analysis(ref, mapping, order[i - 1], hw_file).l1_accesses if i > 0 else 0
-    return (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+    return float((la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +242,12 @@ def test_batch_path_equals_scalar_on_zoo_layers(df: str) -> None:
     _check(layers, cls, check_buffers=False)
     small = ChipletClass(df, get_dataflow(df), n_pes=256, noc_bw=16, mem_bw=8)
     _check(layers[::5], small, check_buffers=False)
+
+
+def test_best_orientation_accepts_a_tuple_of_layers() -> None:
+    layers = get_model("scar-gpt-l").layers[:6]
+    cls = ChipletClass("ws", get_dataflow("kcp_ws"), n_pes=4096, noc_bw=256, mem_bw=128)
+    (a,) = evaluate_layers(tuple(layers), [cls], orientation="best")
+    (b,) = evaluate_layers(list(layers), [cls], orientation="best")
+    assert list(a.cycles) == list(b.cycles)
+    assert a.cycles.min() > 0

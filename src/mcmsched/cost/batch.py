@@ -107,7 +107,7 @@ def _best_orientation(
     if not differs.any():
         return evaluate_layers(layers, classes, check_buffers=check_buffers)
     both = evaluate_layers(
-        layers + [f for f, d in zip(flipped, differs, strict=True) if d],
+        [*layers, *(f for f, d in zip(flipped, differs, strict=True) if d)],
         classes,
         check_buffers=check_buffers,
     )
