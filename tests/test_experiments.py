@@ -123,11 +123,6 @@ def test_paper1_quick_files_ratios_and_findings(tmp_path: Path) -> None:
     for b in (1, 4):
         monos = {r["mono_latency_s"] for r in data["rows"] if r["batch"] == b}
         assert len(monos) == 1
-    # latency search is at least as fast as the energy search, energy search at least as frugal
-    by = {(r["batch"], r["objective"]): r for r in data["rows"]}
-    for b in (1, 4):
-        assert by[(b, "latency")]["mcm_latency_s"] <= by[(b, "energy")]["mcm_latency_s"] * 1.0001
-        assert by[(b, "energy")]["mcm_energy_j"] <= by[(b, "latency")]["mcm_energy_j"] * 1.0001
     # findings follow from the rows
     best_thr = max(r["throughput_ratio"] for r in data["rows"] if r["objective"] == "latency")
     best_eff = max(r["efficiency_ratio"] for r in data["rows"] if r["objective"] == "energy")
@@ -190,7 +185,7 @@ def test_datacenter_quick_one_scenario(tmp_path: Path) -> None:
             assert r["shi_busy_frac"] == expect_shi
         assert 0.0 <= r["shi_busy_frac"] <= 1.0
     edp_rows = {r["strategy"]: r for r in data["rows"] if r["objective"] == "edp"}
-    best = min(edp_rows.values(), key=lambda r: r["edp_js"])["strategy"]
+    best = min(edp_rows.values(), key=lambda r: r["edp_js"])["strategy"]  # first on ties
     f = _finding(data, "dc.Sc1.nvd_best")
     assert f["held"] is (best in ("Standalone(NVD)", "Simba(NVD)"))
     assert best in f["ours"]

@@ -94,12 +94,16 @@ class Grid:
         return value
 
     def best(self, sc: str, obj: str, what: str = "edp") -> str | None:
-        """The strategy label with the lowest ``what`` in a (scenario, objective) column."""
-        cells = [(self.metric(sc, obj, s, what), s) for s in self.strategies]
-        vals = [(v, s) for v, s in cells if v is not None]
+        """The strategy label with the lowest ``what`` in a (scenario, objective) column (on a tie,
+        the one listed first in ``strategies``)."""
+        vals = [
+            (v, i, s)
+            for i, s in enumerate(self.strategies)
+            if (v := self.metric(sc, obj, s, what)) is not None
+        ]
         if not vals:
             return None
-        return min(vals)[1]
+        return min(vals)[2]  # ties go to the strategy listed first
 
     def rows(self, reference: str = REFERENCE) -> list[Row]:
         out: list[Row] = []
