@@ -106,7 +106,9 @@ def test_example_writes_every_file(name: str, example_runs: dict[str, tuple[Path
     assert len(rows) == cfg.scenario.total_layers
     assert sum(float(r["energy_j"]) for r in rows) == pytest.approx(eb["compute_j"], rel=1e-9)
     assert all(float(r["compute_s"]) >= 0 for r in rows)
-    assert {r["dataflow"] for r in rows} <= {"nvdla", "shidiannao", "eyeriss"}
+    assert {r["dataflow"] for r in rows} <= set(
+        cfg.package.classes[n].dataflow.name for n in cfg.package.class_names
+    )
 
     # PNGs: valid, non-trivial
     for png in ("timeline.png", "energy.png"):

@@ -78,8 +78,8 @@ def test_every_preset_has_table_ii_defaults(name: str) -> None:
             c.col in (0, cols - 1) for c in pkg.chiplets
         ]
     assert set(pkg.classes) <= {"nvd", "shi"}
-    for cname, cls in pkg.classes.items():
-        assert cls.dataflow == get_dataflow(cname)
+    for cname, cls in pkg.classes.items():  # default family: MAESTRO's mapping styles
+        assert cls.dataflow == get_dataflow({"nvd": "kcp_ws", "shi": "yxp_os"}[cname])
 
 
 def test_homogeneous_simba_presets() -> None:
@@ -178,7 +178,7 @@ def test_monolithic_matches_reference_totals() -> None:
     mono = get_preset("monolithic")
     assert mono.n_chiplets == 1 and mono.links == ()
     (cls,) = mono.classes.values()
-    assert cls.dataflow.name == "shidiannao"
+    assert cls.dataflow.name == "shidiannao-maestro"
     assert cls.n_pes == 9 * 4096 == get_preset("het-sides").total_pes
     assert cls.l2_bytes == 90 * MIB
     assert cls.noc_bw == 9 * 256.0 and cls.mem_bw == 9 * 128.0
@@ -198,6 +198,29 @@ def test_monolithic_like_keeps_totals(name: str) -> None:
     assert mono.total_pes == ref.total_pes == 1000 * ref.n_chiplets
     assert mono.total_l2_bytes == ref.total_l2_bytes
     assert mono.class_names == ("rs",)
+
+
+def test_dataflow_families() -> None:
+    maestro, xrb = get_preset("het-sides"), get_preset("het-sides", dataflows="xrbench")
+    assert maestro.classes["nvd"].dataflow.name == "nvdla-maestro"
+    assert maestro.classes["shi"].dataflow.name == "shidiannao-maestro"
+    assert xrb.classes["nvd"].dataflow.name == "nvdla"
+    assert xrb.classes["shi"].dataflow.name == "shidiannao"
+    assert [c.cls for c in maestro.chiplets] == [c.cls for c in xrb.chiplets]
+    # The monolithic baseline follows the family of the package it is built like.
+    assert monolithic_like(xrb).classes["shi"].dataflow.name == "shidiannao"
+    assert monolithic_like(maestro).classes["shi"].dataflow.name == "shidiannao-maestro"
+    assert monolithic_like(get_preset("simba-3x3-nvd")).classes["shi"].dataflow.name == (
+        "shidiannao-maestro"
+    )
+    from mcmsched.hardware.yaml_io import package_from_dict
+
+    assert package_from_dict({"preset": "het-sides", "dataflows": "xrbench"}) == xrb
+    mono = get_preset("monolithic", dataflows="xrbench")
+    assert mono.classes["shi"].dataflow.name == "shidiannao"
+    with pytest.raises(MCMSchedError, match="unknown dataflow family 'tpu'") as err:
+        get_preset("het-sides", dataflows="tpu")
+    assert err.value.field == "dataflows"
 
 
 def test_unknown_preset_and_override_errors() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.hardware.presets import get_preset
+from mcmsched.hardware.presets import family_dataflow, get_preset
 from mcmsched.hardware.yaml_io import save_package
 from mcmsched.runner.config import config_from_dict, load_scenario_file
 from mcmsched.runner.run import homogeneous_like
@@ -180,7 +180,7 @@ def test_hf_model_from_config_name() -> None:
 
 def test_homogeneous_like_keeps_layout_and_class_parameters() -> None:
     pkg = get_preset("het-sides")
-    nvd = homogeneous_like(pkg, "nvdla")
+    nvd = homogeneous_like(pkg, "nvdla-maestro")
     assert nvd.n_chiplets == 9 and nvd.links == pkg.links
     assert [c.dram_interface for c in nvd.chiplets] == [c.dram_interface for c in pkg.chiplets]
     assert nvd.class_names == ("nvd",) and nvd.classes["nvd"] == pkg.classes["nvd"]
@@ -189,4 +189,8 @@ def test_homogeneous_like_keeps_layout_and_class_parameters() -> None:
     shi = homogeneous_like(only_nvd, "shidiannao")
     cls = shi.classes["shi"]
     assert cls.dataflow.name == "shidiannao" and cls.n_pes == 512
+    xrb = get_preset("het-sides", dataflows="xrbench")
+    assert family_dataflow(xrb, "shi") == "shidiannao"
+    assert family_dataflow(get_preset("simba-3x3-nvd", dataflows="xrbench"), "shi") == "shidiannao"
+    assert family_dataflow(get_preset("simba-3x3-nvd"), "shi") == "shidiannao-maestro"
     assert cls.l2_bytes == only_nvd.classes["nvd"].l2_bytes

@@ -44,7 +44,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.hardware.presets import COMMON_OVERRIDES, get_preset, preset_names
+from mcmsched.hardware.presets import (
+    COMMON_OVERRIDES,
+    DATAFLOW_FAMILIES,
+    DEFAULT_FAMILY,
+    get_preset,
+    preset_names,
+)
 from mcmsched.hardware.yaml_io import parse_yaml
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED
@@ -330,10 +336,9 @@ def layout_of(
     return [" ".join(grid[r * cols : (r + 1) * cols]) for r in range(rows)]
 
 
+#: Classes of generated layouts: the presets' default dataflow family.
 _DEFAULT_CLASSES: dict[str, dict[str, Any]] = {
-    "nvd": {"dataflow": "nvdla"},
-    "shi": {"dataflow": "shidiannao"},
-    "rs": {"dataflow": "eyeriss"},
+    short: {"dataflow": df} for short, df in DATAFLOW_FAMILIES[DEFAULT_FAMILY].items()
 }
 
 

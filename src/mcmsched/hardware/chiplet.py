@@ -70,6 +70,10 @@ class ChipletClass:
     @property
     def short(self) -> str:
         """A short label for drawings ("NVD", "Shi", ...)."""
-        return {"nvdla": "NVD", "shidiannao": "Shi", "eyeriss": "RS"}.get(
-            self.dataflow.name, self.dataflow.name[:3]
-        )
+        return {
+            "nvdla": "NVD",
+            "shidiannao": "Shi",
+            "eyeriss": "RS",
+            "nvdla-maestro": "NVD",
+            "shidiannao-maestro": "Shi",
+        }.get(self.dataflow.name, self.dataflow.name[:3])

@@ -62,11 +62,31 @@ from mcmsched.hardware.package import (
 )
 
 #: Class name used in presets for each built-in dataflow.
-CLASS_NAMES = {"nvdla": "nvd", "shidiannao": "shi", "eyeriss": "rs"}
+CLASS_NAMES = {
+    "nvdla": "nvd",
+    "shidiannao": "shi",
+    "eyeriss": "rs",
+    "nvdla-maestro": "nvd",
+    "shidiannao-maestro": "shi",
+}
+
+#: Which built-in dataflow each preset class ("nvd", "shi", "rs") runs, per dataflow family.
+#: ``maestro`` (default): MAESTRO's own mapping styles (``kcp_ws`` NVDLA-like, ``yxp_os``
+#: ShiDianNao-like), the tool SCAR used for its per-layer costs; under these the ShiDianNao-like
+#: chiplet is faster on many convolution layers and the NVDLA-like one is more energy-efficient
+#: and much faster on GEMMs. ``xrbench``: XRBench's hand-written WS/OS/RS directives
+#: (``nvdla``/``shidiannao``/``eyeriss``), under which the NVDLA-like chiplet is faster and
+#: cheaper on almost every layer. The choice is open in the papers (PAPERS.md §3.2, §3.9).
+DATAFLOW_FAMILIES: dict[str, dict[str, str]] = {
+    "maestro": {"nvd": "nvdla-maestro", "shi": "shidiannao-maestro", "rs": "eyeriss"},
+    "xrbench": {"nvd": "nvdla", "shi": "shidiannao", "rs": "eyeriss"},
+}
+DEFAULT_FAMILY = "maestro"
 
 #: Overrides every preset accepts, with what they set (units in the names).
 COMMON_OVERRIDES: dict[str, str] = {
     "name": "package name",
+    "dataflows": "dataflow family of the nvd/shi classes: maestro (default) or xrbench",
     "pes_per_chiplet": "PEs of every chiplet class (SCAR: 4096 datacenter, 256 AR/VR)",
     "l1_bytes": "PE-local buffer per PE, bytes",
     "l2_bytes": "shared L2 per chiplet, bytes (default 10 MiB)",
@@ -82,12 +102,12 @@ COMMON_OVERRIDES: dict[str, str] = {
 }
 #: Extra overrides of the ``monolithic`` preset.
 MONOLITHIC_OVERRIDES: dict[str, str] = {
-    "dataflow": "dataflow of the single chiplet (default shidiannao)",
+    "dataflow": "dataflow of the single chiplet (default: the family's ShiDianNao-like one)",
     "like": "reference preset whose total PEs / L2 / bandwidths it matches (default het-sides)",
 }
 
 _INT_OVERRIDES = {"pes_per_chiplet", "l1_bytes", "l2_bytes"}
-_STR_OVERRIDES = {"name", "dataflow", "like"}
+_STR_OVERRIDES = {"name", "dataflow", "like", "dataflows"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,19 +120,29 @@ class PresetInfo:
     topology: str
 
 
-def _cls(dataflow: str) -> ChipletClass:
-    df = get_dataflow(dataflow)
-    return ChipletClass(CLASS_NAMES[df.name], df)
+def _family(name: str) -> dict[str, str]:
+    try:
+        return DATAFLOW_FAMILIES[name]
+    except KeyError:
+        raise MCMSchedError(
+            f"unknown dataflow family '{name}' (valid: {', '.join(DATAFLOW_FAMILIES)})",
+            field="dataflows",
+        ) from None
 
 
 def _grid_package(
-    name: str, description: str, layout: list[str], topology: str = "mesh"
+    name: str,
+    description: str,
+    layout: list[str],
+    topology: str = "mesh",
+    family: str = DEFAULT_FAMILY,
 ) -> Package:
-    """A package from rows of space-separated class names (``nvd``/``shi``/``rs``)."""
+    """A package from rows of space-separated class names (``nvd``/``shi``/``rs``), each class
+    running the dataflow ``family`` gives it (:data:`DATAFLOW_FAMILIES`)."""
     grid = [row.split() for row in layout]
     used = sorted({c for row in grid for c in row})
-    full = {v: k for k, v in CLASS_NAMES.items()}
-    classes = {c: _cls(full[c]) for c in used}
+    dataflows = _family(family)
+    classes = {c: ChipletClass(c, get_dataflow(dataflows[c])) for c in used}
     rows, cols = len(grid), len(grid[0])
     links = mesh_links(rows, cols) if topology == "mesh" else triangular_links(rows, cols)
     return Package(
@@ -141,14 +171,14 @@ _CROSS = (
 @dataclass(frozen=True, slots=True)
 class _Preset:
     info: PresetInfo
-    build: Callable[[], Package]
+    build: Callable[[str], Package]  # dataflow family -> package
 
 
 def _grid_preset(name: str, description: str, layout: list[str], topology: str = "mesh") -> _Preset:
     rows, cols = len(layout), len(layout[0].split())
     return _Preset(
         PresetInfo(name, description, f"{rows}x{cols}", topology),
-        lambda: _grid_package(name, description, layout, topology),
+        lambda family: _grid_package(name, description, layout, topology, family),
     )
 
 
@@ -240,6 +270,11 @@ def _check_overrides(preset: str, overrides: dict[str, Any], allowed: Iterable[s
 def apply_overrides(pkg: Package, /, **overrides: Any) -> Package:
     """``pkg`` with the :data:`COMMON_OVERRIDES` applied (chiplet-class fields to every class)."""
     _check_overrides(pkg.name, overrides, COMMON_OVERRIDES)
+    if "dataflows" in overrides:
+        raise MCMSchedError(
+            "the dataflow family is chosen when a preset is built (get_preset(..., dataflows=))",
+            field="dataflows",
+        )
     cls_fields = {
         "pes_per_chiplet": "n_pes",
         "l1_bytes": "l1_bytes",
@@ -264,13 +299,37 @@ def apply_overrides(pkg: Package, /, **overrides: Any) -> Package:
     return replace(pkg, name=overrides.get("name", pkg.name), classes=classes, nop=nop, dram=dram)
 
 
+def family_of(pkg: Package) -> str:
+    """The dataflow family (:data:`DATAFLOW_FAMILIES`) ``pkg``'s classes come from: the first
+    family that holds one of their dataflows, else :data:`DEFAULT_FAMILY`."""
+    used = {c.dataflow.name for c in pkg.classes.values()}
+    for name, members in DATAFLOW_FAMILIES.items():
+        if used & (set(members.values()) - {"eyeriss"}):
+            return name
+    return DEFAULT_FAMILY
+
+
+def family_dataflow(pkg: Package, short: str) -> str:
+    """The dataflow a ``short`` class (``nvd``/``shi``/``rs``) runs in ``pkg``: its own class of
+    that name if it has one, else the member of ``pkg``'s family (:func:`family_of`)."""
+    own = pkg.classes.get(short)
+    return own.dataflow.name if own is not None else _family(family_of(pkg))[short]
+
+
 def monolithic_like(
-    pkg: Package, dataflow: str = "shidiannao", *, name: str | None = None
+    pkg: Package, dataflow: str | None = None, *, name: str | None = None
 ) -> Package:
     """One chiplet with ``dataflow`` whose PEs, L2 bytes, NoC bandwidth and memory bandwidth are
     the sums over ``pkg``'s chiplets (equal total compute and SRAM). L1 bytes per PE, clock and
     energy table come from ``pkg``'s first chiplet's class; NoP and DRAM parameters from ``pkg``.
-    The single chiplet has the DRAM interface."""
+    The single chiplet has the DRAM interface. ``dataflow`` defaults to the ShiDianNao-like
+    (output-stationary) dataflow of ``pkg``'s family: the dataflow of its ``shi`` class if it has
+    one, else the default family's."""
+    if dataflow is None:
+        shi = pkg.classes.get("shi")
+        dataflow = (
+            shi.dataflow.name if shi is not None else DATAFLOW_FAMILIES[DEFAULT_FAMILY]["shi"]
+        )
     df = get_dataflow(dataflow)
     classes = [pkg.chiplet_class(c.id) for c in pkg.chiplets]
     first = classes[0]
@@ -311,7 +370,7 @@ def get_preset(name: str, /, **overrides: Any) -> Package:
         _check_overrides(name, overrides, [*COMMON_OVERRIDES, *MONOLITHIC_OVERRIDES])
         rest = dict(overrides)
         like = rest.pop("like", "het-sides")
-        dataflow = rest.pop("dataflow", "shidiannao")
+        dataflow = rest.pop("dataflow", None)
         new_name = rest.pop("name", None)
         if like == _MONOLITHIC.name or like not in _PRESETS:
             raise MCMSchedError(
@@ -328,15 +387,20 @@ def get_preset(name: str, /, **overrides: Any) -> Package:
         raise MCMSchedError(
             f"unknown preset '{name}' (valid: {', '.join(preset_names())})", field="preset"
         )
-    pkg = preset.build()
-    return apply_overrides(pkg, **overrides) if overrides else pkg
+    rest = dict(overrides)
+    pkg = preset.build(str(rest.pop("dataflows", DEFAULT_FAMILY)))
+    return apply_overrides(pkg, **rest) if rest else pkg
 
 
 __all__ = [
     "COMMON_OVERRIDES",
+    "DATAFLOW_FAMILIES",
+    "DEFAULT_FAMILY",
     "MONOLITHIC_OVERRIDES",
     "PresetInfo",
     "apply_overrides",
+    "family_dataflow",
+    "family_of",
     "get_preset",
     "list_presets",
     "monolithic_like",

@@ -182,6 +182,7 @@ class PresetFileModel(BaseModel):
     dram_bw_gbps: PosFloat | None = None
     dram_latency_ns: NonNegFloat | None = None
     dram_energy_pj_per_bit: NonNegFloat | None = None
+    dataflows: Literal["maestro", "xrbench"] | None = None
     dataflow: str | None = None
     like: str | None = None
 

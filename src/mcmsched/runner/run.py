@@ -24,6 +24,7 @@ from mcmsched.cost.table import CostTable
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.dataflow import get_dataflow
 from mcmsched.hardware.package import Chiplet, Package
+from mcmsched.hardware.presets import family_dataflow
 from mcmsched.runner.config import (
     RunConfig,
     config_from_dict,
@@ -38,8 +39,9 @@ from mcmsched.search.registry import get_strategy
 #: monolithic"``, ...); ``done`` / ``total`` count its steps (windows solved).
 RunProgress = Callable[[str, int, int], None]
 
-#: Homogeneous baselines: (key, dataflow name, preset class name).
-HOMOGENEOUS = (("homogeneous-nvd", "nvdla", "nvd"), ("homogeneous-shi", "shidiannao", "shi"))
+#: Homogeneous baselines: (key, preset class name); the dataflow is that class's in the package's
+#: dataflow family (:func:`mcmsched.hardware.presets.family_dataflow`).
+HOMOGENEOUS = (("homogeneous-nvd", "nvd"), ("homogeneous-shi", "shi"))
 
 ScenarioSource = str | Path | Mapping[str, Any] | RunConfig
 
@@ -143,8 +145,8 @@ def run(
             mono.package,
             mono.metrics,
         )
-        for key, df, short in HOMOGENEOUS:
-            hpkg = homogeneous_like(cfg.package, df)
+        for key, short in HOMOGENEOUS:
+            hpkg = homogeneous_like(cfg.package, family_dataflow(cfg.package, short))
             same = hpkg.is_homogeneous and _same_classes(hpkg, cfg.package)
             if same and cfg.strategy in ("scar", "simba"):
                 res = main  # the package is already this homogeneous package
