@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
+from mcmsched.workload.importers._common import conv_layer, dilated_extent
 from mcmsched.workload.layer import Layer, OpKind
 from mcmsched.workload.model import Model
 
@@ -297,59 +298,38 @@ def _conv(
         return [default, *v] if rank == 1 else v
 
     strides, dil = pair("strides", 1), pair("dilations", 1)
-    if op == "ConvTranspose":
-        k = ws[1] * g
-        return Layer(
-            name,
-            OpKind.TRCONV,
-            K=k,
-            C=c,
-            Y=h,
-            X=w,
-            R=kh,
-            S=kw,
-            stride_y=strides[0],
-            stride_x=strides[1],
-            groups=g,
-            N=n,
-        )
-    k = ws[0]
-    pads = [int(t) for t in at.get("pads", [0] * (2 * rank))]
-    if rank == 1:
-        pads = [0, pads[0], 0, pads[1]]
-    auto = at.get("auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    sizes = [h, w]
-    kern = [kh, kw]
-    padded = []
-    for ax in range(2):
-        eff_k = (kern[ax] - 1) * dil[ax] + 1
-        if auto in ("SAME_UPPER", "SAME_LOWER"):
-            out = -(-sizes[ax] // strides[ax])
-            total = max((out - 1) * strides[ax] + eff_k - sizes[ax], 0)
-        elif auto == "VALID":
-            total = 0
-        else:
-            total = pads[ax] + pads[ax + 2]
-        size = sizes[ax] + total
-        if dil[ax] > 1:
-            out = (size - eff_k) // strides[ax] + 1
-            size = (out - 1) * strides[ax] + kern[ax]
-        padded.append(size)
-    kind = OpKind.DWCONV if (g > 1 and g == c == k) else OpKind.CONV
-    return Layer(
+    transposed = op == "ConvTranspose"
+    if transposed:
+        k, padded = ws[1] * g, [h, w]
+    else:
+        k = ws[0]
+        pads = [int(t) for t in at.get("pads", [0] * (2 * rank))]
+        if rank == 1:
+            pads = [0, pads[0], 0, pads[1]]
+        auto = at.get("auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        padded = []
+        for ax, (size, kern) in enumerate(((h, kh), (w, kw))):
+            eff_k = (kern - 1) * dil[ax] + 1
+            if auto in ("SAME_UPPER", "SAME_LOWER"):
+                out = -(-size // strides[ax])
+                total = max((out - 1) * strides[ax] + eff_k - size, 0)
+            elif auto == "VALID":
+                total = 0
+            else:
+                total = pads[ax] + pads[ax + 2]
+            padded.append(dilated_extent(size + total, kern, dil[ax], strides[ax]))
+    return conv_layer(
         name,
-        kind,
-        K=k,
-        C=c,
-        Y=padded[0],
-        X=padded[1],
-        R=kh,
-        S=kw,
-        stride_y=strides[0],
-        stride_x=strides[1],
+        transposed=transposed,
+        out_channels=k,
+        in_channels=c,
+        y=padded[0],
+        x=padded[1],
+        kernel=(kh, kw),
+        stride=(strides[0], strides[1]),
         groups=g,
-        N=n,
+        batch=n,
     )
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
+from mcmsched.workload.importers._common import conv_layer, dilated_extent
 from mcmsched.workload.layer import Layer, OpKind
 from mcmsched.workload.model import Model
 
@@ -186,42 +187,24 @@ def _conv_layer(name: str, args: Sequence[Any]) -> Layer:
     n, c, h, wd = xs
     kh, kw = ws[2], ws[3]
     if transposed:
-        return Layer(
-            name,
-            OpKind.TRCONV,
-            K=ws[1] * groups,
-            C=c,
-            Y=h,
-            X=wd,
-            R=kh,
-            S=kw,
-            stride_y=stride[0],
-            stride_x=stride[1],
-            groups=groups,
-            N=n,
+        k, y, x = ws[1] * groups, h, wd
+    else:
+        k = ws[0]
+        y, x = (
+            dilated_extent(size + 2 * padding[ax], kern, dilation[ax], stride[ax])
+            for ax, (size, kern) in enumerate(((h, kh), (wd, kw)))
         )
-    k = ws[0]
-    sizes = []
-    for ax, (size, kern) in enumerate(((h, kh), (wd, kw))):
-        padded = size + 2 * padding[ax]
-        if dilation[ax] > 1:
-            out = (padded - (kern - 1) * dilation[ax] - 1) // stride[ax] + 1
-            padded = (out - 1) * stride[ax] + kern
-        sizes.append(padded)
-    kind = OpKind.DWCONV if (groups > 1 and groups == c == k) else OpKind.CONV
-    return Layer(
+    return conv_layer(
         name,
-        kind,
-        K=k,
-        C=c,
-        Y=sizes[0],
-        X=sizes[1],
-        R=kh,
-        S=kw,
-        stride_y=stride[0],
-        stride_x=stride[1],
+        transposed=transposed,
+        out_channels=k,
+        in_channels=c,
+        y=y,
+        x=x,
+        kernel=(kh, kw),
+        stride=(stride[0], stride[1]),
         groups=groups,
-        N=n,
+        batch=n,
     )
 
 
