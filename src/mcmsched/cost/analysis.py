@@ -23,7 +23,7 @@ chiplet whose L1 (per PE) or L2 cannot hold the mapping's double-buffered tiles 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from mcmsched.cost.directives_analysis import Analysis, Hardware, Problem, _resolve, analyse
@@ -254,6 +254,22 @@ def layer_cost(
     """Cost of ``layer`` (at its batch ``N``) on a chiplet of class ``cls``: cycles, energy by
     component (pJ), MACs, PE utilisation and buffer bytes needed. ``use_layer_dataflow`` uses the
     layer's own directives (``Layer.dataflow``) instead of ``cls.dataflow``; ``check_buffers``
-    (default) raises if the chiplet's L1/L2 cannot hold one tile (MAESTRO only warns)."""
+    (default) raises if the chiplet's L1/L2 cannot hold one tile (MAESTRO only warns); a batched
+    layer (``N > 1``) whose tiles do not fit runs its samples one after another instead (``N``
+    times one sample's cycles and energy), as :func:`mcmsched.cost.batch.evaluate_layers` does."""
     la = analyse_layer(layer, cls, use_layer_dataflow=use_layer_dataflow)
-    return cost_from_analysis(layer, cls, la, check_buffers=check_buffers)
+    lc = cost_from_analysis(layer, cls, la, check_buffers=False)
+    if check_buffers and (lc.l1_bytes_needed > cls.l1_bytes or lc.l2_bytes_needed > cls.l2_bytes):
+        if layer.N == 1:
+            return cost_from_analysis(layer, cls, la, check_buffers=True)  # raises
+        one = layer_cost(layer.with_batch(1), cls, use_layer_dataflow=use_layer_dataflow)
+        n = layer.N
+        return replace(
+            one,
+            cycles=one.cycles * n,
+            mac_energy_pj=one.mac_energy_pj * n,
+            l1_energy_pj=one.l1_energy_pj * n,
+            l2_energy_pj=one.l2_energy_pj * n,
+            macs=one.macs * n,
+        )
+    return lc

@@ -91,10 +91,29 @@ def evaluate_layers(
         index[i] = j
     out: list[BatchCosts] = []
     for cls in classes:
-        vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers)
+        vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers=False)
+        if check_buffers:
+            _sequential_fallback(vals, reps, cls, use_layer_dataflow)
         v = vals[:, index]
         out.append(BatchCosts(*(v[k] for k in range(9))))
     return out
+
+
+def _sequential_fallback(
+    vals: np.ndarray, reps: list[Layer], cls: ChipletClass, use_layer_dataflow: bool
+) -> None:
+    """Layers whose batched tiles overflow the chiplet's L1 or L2 run their ``N`` samples one
+    after another (as if ``TemporalMap(1,1) N`` led the dataflow, with no reuse across samples):
+    ``N`` times the cycles, energy and MACs of one sample, one sample's buffers. A layer whose
+    single sample does not fit raises the buffer error naming the layer and the class."""
+    bad = np.nonzero((vals[7] > cls.l1_bytes) | (vals[8] > cls.l2_bytes))[0]
+    for j in bad:
+        ly = reps[int(j)]
+        if ly.N == 1:
+            layer_cost_check(ly, cls, use_layer_dataflow)
+        one = _evaluate_class([ly.with_batch(1)], cls, use_layer_dataflow, check_buffers=True)
+        vals[:, j] = one[:, 0]
+        vals[(0, 1, 2, 3, 4, 5), j] *= ly.N
 
 
 def _best_orientation(
