@@ -246,6 +246,19 @@ def llama(
     return g.build(name)
 
 
+def _llama2_7b_spec(n_layers: int, n_kv_heads: int) -> TransformerSpec:
+    """LLaMA-2-7B's shape with ``n_layers`` blocks and ``n_kv_heads`` key/value heads."""
+    return TransformerSpec(
+        n_layers,
+        LLAMA2_7B.d_model,
+        LLAMA2_7B.n_heads,
+        LLAMA2_7B.ffn_dim,
+        n_kv_heads=n_kv_heads,
+        gated_ffn=True,
+        vocab=LLAMA2_7B.vocab,
+    )
+
+
 def llama2_7b(
     seq_len: int = 2048,
     n_kv_heads: int = 32,
@@ -255,15 +268,7 @@ def llama2_7b(
 ) -> Model:
     """LLaMA-2-7B prefill of ``seq_len`` tokens (``n_kv_heads`` < 32 gives GQA)."""
     _positive("llama2-7b", seq_len=seq_len)
-    spec = TransformerSpec(
-        n_layers,
-        LLAMA2_7B.d_model,
-        LLAMA2_7B.n_heads,
-        LLAMA2_7B.ffn_dim,
-        n_kv_heads=n_kv_heads,
-        gated_ffn=True,
-        vocab=LLAMA2_7B.vocab,
-    )
+    spec = _llama2_7b_spec(n_layers, n_kv_heads)
     return llama("llama2-7b", spec, seq_len, seq_len, coarse, lm_head)
 
 
@@ -276,15 +281,7 @@ def llama2_7b_decode(
 ) -> Model:
     """One LLaMA-2-7B decode step with ``cache_len`` cached tokens (spans cache_len + 1)."""
     _positive("llama2-7b-decode", cache_len=cache_len)
-    spec = TransformerSpec(
-        n_layers,
-        LLAMA2_7B.d_model,
-        LLAMA2_7B.n_heads,
-        LLAMA2_7B.ffn_dim,
-        n_kv_heads=n_kv_heads,
-        gated_ffn=True,
-        vocab=LLAMA2_7B.vocab,
-    )
+    spec = _llama2_7b_spec(n_layers, n_kv_heads)
     return llama("llama2-7b-decode", spec, 1, cache_len + 1, coarse, lm_head)
 
 
