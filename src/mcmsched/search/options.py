@@ -31,6 +31,11 @@ class SearchOptions:
       best layout with the key ``(L_rest + lat) * (E_rest + energy)``, where L_rest and E_rest
       are the other windows' totals, i.e. the whole schedule's EDP (the first pass uses the
       window's own EDP, as SCAR); 0 keeps SCAR's purely per-window greedy choice;
+    - ``seed_objectives``: for objectives other than latency and energy (EDP, throughput, user
+      functions), SCAR's search is also run with each of these window objectives and the whole
+      schedule with the best score under the real objective is kept. EDP is not additive over
+      windows, so per-window EDP choices can lose to the latency-optimal windows on the
+      scenario's EDP; ``()`` keeps the single EDP-keyed search;
     - ``boundary_samples``: extra random boundary samplings (sorted uniform cut points in the
       horizon, seeded) tried besides the periodic one; the best whole schedule wins;
     - ``prov``: ``"uniform"`` (Eq. 2 with repair) or ``"exhaustive"`` (every chiplet-count
@@ -56,6 +61,7 @@ class SearchOptions:
     sweep_splits: bool = False
     refine_passes: int = 0
     context_passes: int = 1
+    seed_objectives: tuple[str, ...] = ("latency",)
     prov: Literal["uniform", "exhaustive"] = "uniform"
     node_cap: int | None = None
     top_k: int = 4
@@ -87,7 +93,14 @@ class SearchOptions:
         if self.generations < 0 or self.boundary_samples < 0 or self.refine_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
         if self.context_passes < 0:
-            raise MCMSchedError("must be >= 0", field="generations")
+            raise MCMSchedError("must be >= 0", field="context_passes")
+        object.__setattr__(self, "seed_objectives", tuple(self.seed_objectives))
+        for name in self.seed_objectives:
+            if name not in ("latency", "energy"):
+                raise MCMSchedError(
+                    f"seed objective must be 'latency' or 'energy', got {name!r}",
+                    field="seed_objectives",
+                )
         if self.start_chiplet < 0:
             raise MCMSchedError("start_chiplet must be >= 0", field="start_chiplet")
         if self.node_cap is not None and self.node_cap < 1:
