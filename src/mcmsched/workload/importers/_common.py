@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 from mcmsched.workload.layer import Layer, OpKind
 
 
@@ -50,3 +53,21 @@ def conv_layer(
         groups=groups,
         N=batch,
     )
+
+
+def eltwise_layer(name: str, shape: Sequence[int]) -> Layer:
+    """An ELTWISE layer over a tensor of ``shape``: NCHW for rank 4, (N, tokens, channels) for
+    rank 3, (tokens, channels) for rank 2, channels for rank 1; higher ranks fold the leading
+    dimensions into N over (..., H, W, C)."""
+    n, c, y, x = 1, 1, 1, 1
+    if len(shape) == 4:
+        n, c, y, x = shape
+    elif len(shape) == 3:
+        n, y, c = shape
+    elif len(shape) == 2:
+        y, c = shape
+    elif len(shape) == 1:
+        c = shape[0]
+    else:
+        n, y, x, c = math.prod(shape[:-3]), shape[-3], shape[-2], shape[-1]
+    return Layer(name, OpKind.ELTWISE, K=c, C=c, Y=y, X=x, groups=c, N=n)

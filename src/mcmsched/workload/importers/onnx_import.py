@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.workload.importers._common import conv_layer, dilated_extent
+from mcmsched.workload.importers._common import conv_layer, dilated_extent, eltwise_layer
 from mcmsched.workload.layer import Layer, OpKind
 from mcmsched.workload.model import Model
 
@@ -262,19 +262,7 @@ def _layer_for(
     a, b = shape_of(ins[0], node), shape_of(ins[1], node)
     if a != b or not a:
         return None
-    n, c, y, x = 1, 1, 1, 1
-    if len(a) == 4:
-        n, c, y, x = a
-    elif len(a) == 3:
-        n, y, c = a
-    elif len(a) == 2:
-        y, c = a
-    elif len(a) == 1:
-        c = a[0]
-    else:
-        n = math.prod(a[:-3])
-        y, x, c = a[-3], a[-2], a[-1]
-    return Layer(name, OpKind.ELTWISE, K=c, C=c, Y=y, X=x, groups=c, N=n)
+    return eltwise_layer(name, a)
 
 
 def _conv(

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.workload.importers._common import conv_layer, dilated_extent
+from mcmsched.workload.importers._common import conv_layer, dilated_extent, eltwise_layer
 from mcmsched.workload.layer import Layer, OpKind
 from mcmsched.workload.model import Model
 
@@ -208,21 +208,6 @@ def _conv_layer(name: str, args: Sequence[Any]) -> Layer:
     )
 
 
-def _eltwise(name: str, shape: list[int]) -> Layer:
-    n, c, y, x = 1, 1, 1, 1
-    if len(shape) == 4:
-        n, c, y, x = shape
-    elif len(shape) == 3:
-        n, y, c = shape
-    elif len(shape) == 2:
-        y, c = shape
-    elif len(shape) == 1:
-        c = shape[0]
-    else:
-        n, y, x, c = math.prod(shape[:-3]), shape[-3], shape[-2], shape[-1]
-    return Layer(name, OpKind.ELTWISE, K=c, C=c, Y=y, X=x, groups=c, N=n)
-
-
 def _make_modes(torch: Any, rec: _Recorder) -> tuple[Any, Any]:
     dispatch_base: Any = torch.utils._python_dispatch.TorchDispatchMode
     function_base: Any = torch.overrides.TorchFunctionMode
@@ -280,7 +265,7 @@ def _make_modes(torch: Any, rec: _Recorder) -> tuple[Any, Any]:
                         and ia.producers != ib.producers
                     ):
                         if rec.include_eltwise:
-                            layer = _eltwise(rec.name("add"), _shape(a))
+                            layer = eltwise_layer(rec.name("add"), _shape(a))
                         else:
                             deps = rec.fold_add(ia.producers, ib.producers)
             if layer is not None:
