@@ -301,10 +301,13 @@ def apply_overrides(pkg: Package, /, **overrides: Any) -> Package:
 
 def family_of(pkg: Package) -> str:
     """The dataflow family (:data:`DATAFLOW_FAMILIES`) ``pkg``'s classes come from: the first
-    family that holds one of their dataflows, else :data:`DEFAULT_FAMILY`."""
+    family holding one of their dataflows that no other family shares, else
+    :data:`DEFAULT_FAMILY`."""
     used = {c.dataflow.name for c in pkg.classes.values()}
-    for name, members in DATAFLOW_FAMILIES.items():
-        if used & (set(members.values()) - {"eyeriss"}):
+    members = {name: set(fam.values()) for name, fam in DATAFLOW_FAMILIES.items()}
+    shared = set.intersection(*members.values())
+    for name, dataflows in members.items():
+        if used & (dataflows - shared):
             return name
     return DEFAULT_FAMILY
 
