@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
 
-1. Agreement with ``../shared/reference/maestro/maestro_layer_costs.csv`` per dataflow style and
+1. Agreement with ``tests/data/reference/maestro/maestro_layer_costs.csv`` per dataflow style and
    PE count (median and p90 relative error of runtime cycles and energy; exact-match share;
    fastest-style agreement per (network, layer, hardware)). MAESTRO's printed energy is composed
    from our counts the way its CSV writer does (see tests/test_cost_maestro_agreement.py).
@@ -34,7 +34,7 @@ from mcmsched.hardware.dataflow import get_dataflow
 from mcmsched.workload.importers.maestro import load_maestro
 from mcmsched.workload.layer import Layer
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "maestro"
+REF = Path(__file__).resolve().parents[1] / "tests" / "data" / "reference" / "maestro"
 
 
 def _clear_caches() -> None:

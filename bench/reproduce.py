@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/reproduce.py [--only paper1,scar-datacenter,...] [--quick]
-        [--xrbench ../shared/reference/xrbench/usage_scenarios] [--out DIR] [--profile]
+        [--xrbench tests/data/reference/xrbench/usage_scenarios] [--out DIR] [--profile]
 
 Targets (issue 4): ``paper1`` fast; the whole ``scar-datacenter`` grid <= 10 min and ``scar-6x6``
 <= 2 min on the 2-core machine. Besides wall time the table shows the process CPU time, because
@@ -25,7 +25,7 @@ from pathlib import Path
 from mcmsched.experiments import RunContext, list_experiments, run_experiment, write_result
 from mcmsched.experiments.findings import counts
 
-DEFAULT_XRBENCH = Path(__file__).resolve().parents[2] / "shared/reference/xrbench/usage_scenarios"
+DEFAULT_XRBENCH = Path(__file__).resolve().parents[1] / "tests/data/reference/xrbench/usage_scenarios"
 TARGETS = {"scar-datacenter": 600.0, "scar-6x6": 120.0}
 
 

@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the reference data beside the repository."""
+"""Shared test fixtures: the vendored reference data (tests/data/reference) and an isolated cache."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REFERENCE = SHARED / "reference"
+# MAESTRO / MAESTRO-models / XRBench reference data vendored with their LICENSE files
+# (tests/data/reference/*/LICENSE); a clone of the repository alone passes its tests.
+REFERENCE = REPO / "tests" / "data" / "reference"
 
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """``../shared/reference`` (MAESTRO and XRBench data for validation). Tests fail, not skip,
-    when it is missing: CI always has it."""
+    """``tests/data/reference`` (MAESTRO and XRBench data for validation). Tests fail, not skip,
+    when it is missing: it is part of the repository."""
     assert REFERENCE.is_dir(), f"reference data not found at {REFERENCE}"
     return REFERENCE
 

@@ -38,7 +38,7 @@ def reproduce_cmd(
         typer.Option(
             "--xrbench",
             help="directory of XRBench usage-scenario .m files (scar-arvr), e.g. "
-            "../shared/reference/xrbench/usage_scenarios",
+            "tests/data/reference/xrbench/usage_scenarios",
         ),
     ] = None,
     scenarios: Annotated[

@@ -1,6 +1,6 @@
 """``scar-arvr``: SCAR's AR/VR evaluation (PAPERS.md §2.7-2.8, E2) from XRBench's usage-scenario
 files (passed by directory: ``--xrbench PATH``, e.g.
-``../shared/reference/xrbench/usage_scenarios``).
+``tests/data/reference/xrbench/usage_scenarios``).
 
 Each scenario is one file; the networks SCAR uses are picked by name and the others dropped; a
 network's FPS line is its batch (SCAR's batches equal XRBench's FPS targets, PAPERS.md §2.7):
@@ -177,7 +177,7 @@ def run(ctx: RunContext) -> ExperimentResult:
     if ctx.xrbench is None:
         raise MCMSchedError(
             "scar-arvr needs the XRBench usage-scenario directory: --xrbench PATH "
-            "(e.g. ../shared/reference/xrbench/usage_scenarios)",
+            "(e.g. tests/data/reference/xrbench/usage_scenarios)",
             field="xrbench",
         )
     labels = scenario_labels(ctx, ALL, "Sc8")
