@@ -74,7 +74,7 @@ def agreement() -> None:
             order = maps[mp][1]
             i = order.index(ln)
             l1 = la_of(mp, order[i - 1], hw).l1_accesses if i > 0 else 0
-        energy = (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+        energy = (la.l2_accesses_csv * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
         ec = abs(la.cycles - float(r["Runtime (Cycles)"])) / float(r["Runtime (Cycles)"])
         ee = abs(energy - float(r["Activity count-based Energy (nJ)"])) / float(
             r["Activity count-based Energy (nJ)"]

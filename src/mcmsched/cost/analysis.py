@@ -70,14 +70,21 @@ class LayerAnalysis:
 
     @property
     def l2_accesses(self) -> int:
-        """L2 accesses MAESTRO charges energy for: input and weight reads and writes, output
-        writes (elements). The read-back of finished outputs is not charged, as in MAESTRO."""
+        """Every L2 access (elements): input and weight reads and writes, output writes and the
+        read-back of finished outputs (``l2_read[2]``). This is what MAESTRO's printed *total*
+        energy charges, and what :class:`~mcmsched.cost.layer_cost.LayerCost` charges."""
+        return self.l2_accesses_csv + self.l2_read[2]
+
+    @property
+    def l2_accesses_csv(self) -> int:
+        """The L2 accesses MAESTRO's CSV ``Activity count-based Energy`` charges (elements):
+        :attr:`l2_accesses` without the output read-back ``l2_read[2]``."""
         return (
             self.l2_read[0]
             + self.l2_write[0]
             + self.l2_read[1]
             + self.l2_write[1]
-            + (self.l2_write[2])
+            + self.l2_write[2]
         )
 
 

@@ -30,7 +30,7 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
-COST_MODEL_VERSION = "directive-analysis-1"
+COST_MODEL_VERSION = "directive-analysis-2"
 
 Orientation = Literal["as-written", "best"]
 """How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.
@@ -258,6 +258,7 @@ def _fill(
         + res.l2_read[1, sel]
         + res.l2_write[1, sel]
         + res.l2_write[2, sel]
+        + res.l2_read[2, sel]
     ) * g
     l1_need = res.l1_size_first_leaf[sel] * bpe
     l2_need = res.l2_size[:, sel].sum(axis=0) * bpe
