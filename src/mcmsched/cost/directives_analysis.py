@@ -67,7 +67,8 @@ def _tdiv(a: int, b: int) -> int:
 class Problem:
     """What the analysis needs from a layer, in MAESTRO's view.
 
-    ``dims``: dimension sizes (``N K C Y X R S``; ``Y``/``X`` include padding),
+    ``dims``: dimension sizes (``N K C Y X R S``, and ``G`` for a grouped convolution whose
+    directives map ``G``: then ``K`` and ``C`` are per group; ``Y``/``X`` include padding),
     ``strides``: convolution stride of ``Y`` and ``X``, ``depthwise``: MAESTRO's DSCONV tensor
     couplings (every tensor follows ``C``; no ``K``).
     """
@@ -86,8 +87,16 @@ class Problem:
     def couplings(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Coupled dimensions of the input, weight and output tensors (output rows/columns are
         written ``Y``/``X`` and read through ``Y'``/``X'``)."""
+        grouped = any(k == "G" for k, _ in self.dims)
         if self.depthwise:
+            if grouped:  # G = 1 here: a G-mapping dataflow on a depthwise layer
+                return ("N", "G", "C", "Y", "X"), ("G", "C", "R", "S"), ("N", "G", "C", "Y", "X")
             return ("N", "C", "Y", "X"), ("C", "R", "S"), ("N", "C", "Y", "X")
+        if grouped:
+            # MAESTRO NGCONV: G couples every tensor. MAESTRO also couples C to the output
+            # (API_user-interface-v2.hpp), which would count G*K*C*Y'*X' outputs; the output of a
+            # grouped convolution is G*K*Y'*X' (C is reduced), and that is what we analyse.
+            return ("N", "G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), ("N", "G", "K", "Y", "X")
         return ("N", "C", "Y", "X"), ("K", "C", "R", "S"), ("N", "K", "Y", "X")
 
 
