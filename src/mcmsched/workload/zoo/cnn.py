@@ -8,7 +8,7 @@ independent counts they are checked against):
   residual adds kept as separate layers (70 layers). Pooling layers are not layers here.
 - ``resnext50``: torchvision's ResNeXt-50 (32x4d): ResNet-50 v1.5 with bottleneck widths
   128/256/512/1024 and 32-group 3x3 convolutions (CONV with ``groups = 32``). 53 CONV + 1 GEMM =
-  4,230,221,824 MACs (fc and the 4 projection convs included; torchvision lists 4.23 GFLOPS),
+  4,230,479,872 MACs (fc and the 4 projection convs included; torchvision lists 4.23 GFLOPS),
   plus 16 ELTWISE residual adds (70 layers).
 - ``scar-resnet50``: the 66-layer layout of MAESTRO's ``Resnet50_model.m`` that SCAR used:
   conv1, 16 bottlenecks of three convs each (ResNet v1: stride 2 on the first 1x1 conv of a
