@@ -33,7 +33,9 @@ FULL_RUNS = "maestro_full_runs.csv.gz"
 COUNT_COLUMNS: dict[str, tuple[int, int]] = {
     f"{tensor}_{level}_{op}": (t, k)
     for t, tensor in enumerate(("input", "filter", "output"))
-    for k, (level, op) in enumerate((("l2", "read"), ("l2", "write"), ("l1", "read"), ("l1", "write")))
+    for k, (level, op) in enumerate(
+        (("l2", "read"), ("l2", "write"), ("l1", "read"), ("l1", "write"))
+    )
 }
 
 

@@ -34,13 +34,15 @@ G_TEMPORAL = (
 
 
 def _cls(text_or_name: str, n_pes: int = 256, noc_bw: float = 64.0) -> ChipletClass:
-    df = (
-        Dataflow.parse(text_or_name, "g")
-        if "Map" in text_or_name
-        else get_dataflow(text_or_name)
-    )
+    df = Dataflow.parse(text_or_name, "g") if "Map" in text_or_name else get_dataflow(text_or_name)
     return ChipletClass(
-        "c", df, n_pes=n_pes, noc_bw=noc_bw, mem_bw=32.0, l1_bytes=1 << 20, l2_bytes=1 << 30,
+        "c",
+        df,
+        n_pes=n_pes,
+        noc_bw=noc_bw,
+        mem_bw=32.0,
+        l1_bytes=1 << 20,
+        l2_bytes=1 << 30,
         energy=UNIT,
     )
 

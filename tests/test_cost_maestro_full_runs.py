@@ -46,7 +46,11 @@ def test_every_row_with_a_layer_is_evaluated(reference_dir: Path, evaluated: Eva
 @pytest.mark.parametrize("status", ["ok", "ok_macs_mismatch"])
 @pytest.mark.parametrize(
     ("ours_attr", "col"),
-    [("cycles", "runtime_cycles"), ("energy_total_nj", "energy_total_nJ"), ("macs", "macs_maestro")],
+    [
+        ("cycles", "runtime_cycles"),
+        ("energy_total_nj", "energy_total_nJ"),
+        ("macs", "macs_maestro"),
+    ],
 )
 def test_runtime_energy_and_macs_within_1_percent(
     evaluated: Evaluated, status: str, ours_attr: str, col: str

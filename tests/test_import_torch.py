@@ -197,5 +197,6 @@ def test_grouped_conv_module() -> None:
     (ly,) = m.layers
     assert (ly.kind, ly.K, ly.C, ly.groups, ly.Y, ly.R) == (OpKind.CONV, 12, 8, 4, 12, 3)
     assert ly.macs == 12 * 2 * 9 * 10 * 10
-    assert ly.params == sum(p.numel() for n, p in nn.Conv2d(8, 12, 3, groups=4).named_parameters()
-                            if n == "weight")
+    assert ly.params == sum(
+        p.numel() for n, p in nn.Conv2d(8, 12, 3, groups=4).named_parameters() if n == "weight"
+    )

@@ -2,9 +2,9 @@
 
 A dataflow is a loop nest written outer-to-inner as directives over the dimensions
 ``N G K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns; ``G`` is the group of a grouped
-convolution, MAESTRO ``NGCONV``, with ``K`` and ``C`` counted per group). ``Cluster(n, P)`` groups ``n``
-units of the level above into one unit of a new, inner level. Sizes and offsets are integers,
-``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
+convolution, MAESTRO ``NGCONV``, with ``K`` and ``C`` counted per group). ``Cluster(n, P)``
+groups ``n`` units of the level above into one unit of a new, inner level. Sizes and offsets are
+integers, ``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
 
 Built-ins follow the XRBench/SCAR choices: ``nvdla`` (weight-stationary, spatial over K and C),
 ``shidiannao`` (output-stationary, spatial over output Y' and X'), ``eyeriss`` (row-stationary);

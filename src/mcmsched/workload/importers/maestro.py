@@ -500,8 +500,7 @@ def find_layer(model: Model, name: str) -> Layer:
         return hits[0]
     if not hits:
         raise MCMSchedError(
-            f"model '{model.name}' has no layer named '{name}' (nor one MAESTRO prints as "
-            f"'{key}')",
+            f"model '{model.name}' has no layer named '{name}' (nor one MAESTRO prints as '{key}')",
             field="layer",
         )
     names = ", ".join(ly.name for ly in hits[:5])
