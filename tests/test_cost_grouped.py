@@ -7,15 +7,22 @@ analysed, repeated ``G`` times). The scalar reference and the vectorised path ag
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import random
+from pathlib import Path
 
 import pytest
 
-from mcmsched.cost.analysis import analyse_layer, layer_cost
+from mcmsched.cost.analysis import analyse_layer, hardware_of, layer_cost, to_problem
 from mcmsched.cost.batch import evaluate_layers
+from mcmsched.cost.directives_analysis import Analysis, analyse
+from mcmsched.cost.energy import load_maestro_hw
+from mcmsched.cost.vectorised import VResult, analyse_batch
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass, EnergyTable
 from mcmsched.hardware.dataflow import Dataflow, DirectiveKind, get_dataflow, parse_directives
+from mcmsched.workload.importers.maestro import load_maestro
 from mcmsched.workload.layer import Layer, OpKind
 
 UNIT = EnergyTable(mac_pj=1.0, l1_factor=1.0, l2_factor=1.0)
@@ -174,3 +181,85 @@ def test_maestro_ngconv_layer_with_its_own_g_directives() -> None:
     assert a.repeats == 1 and a.macs == ly.macs
     (bc,) = evaluate_layers([ly], [_cls("nvdla")], use_layer_dataflow=True, check_buffers=False)
     assert bc.cycles[0] == a.cycles
+
+
+# ---- against MAESTRO's own NGCONV runs ----------------------------------------------------------
+
+_COLUMNS = (
+    "Runtime (Cycles)",
+    "Num MACs",
+    *(
+        f"{t} {lv} {op}"
+        for t in ("input", "filter", "output")
+        for lv in ("l2", "l1")
+        for op in ("read", "write")
+    ),
+    "L2 SRAM Size Req (Bytes)",
+    "L1 SRAM Size Req (Bytes)",
+    "Avg number of utilized PEs",
+)
+
+
+def _values(a: Analysis) -> dict[str, float]:
+    t = a.top
+    out = {"Runtime (Cycles)": t.runtime, "Num MACs": t.computations}
+    for i, tensor in enumerate(("input", "filter", "output")):
+        out[f"{tensor} l2 read"] = t.l2_read[i]
+        out[f"{tensor} l2 write"] = t.l2_write[i]
+        out[f"{tensor} l1 read"] = t.l1_read[i]
+        out[f"{tensor} l1 write"] = t.l1_write[i]
+    out["L2 SRAM Size Req (Bytes)"] = sum(t.l2_size)
+    out["L1 SRAM Size Req (Bytes)"] = a.l1_size_first_leaf
+    out["Avg number of utilized PEs"] = t.avg_active
+    return {k: float(v) for k, v in out.items()}
+
+
+def _vvalues(v: VResult) -> dict[str, float]:
+    out = {"Runtime (Cycles)": v.runtime[0], "Num MACs": v.computations[0]}
+    for i, tensor in enumerate(("input", "filter", "output")):
+        out[f"{tensor} l2 read"] = v.l2_read[i, 0]
+        out[f"{tensor} l2 write"] = v.l2_write[i, 0]
+        out[f"{tensor} l1 read"] = v.l1_read[i, 0]
+        out[f"{tensor} l1 write"] = v.l1_write[i, 0]
+    out["L2 SRAM Size Req (Bytes)"] = v.l2_size[:, 0].sum()
+    out["L1 SRAM Size Req (Bytes)"] = v.l1_size_first_leaf[0]
+    out["Avg number of utilized PEs"] = v.avg_active[0]
+    return {k: float(x) for k, x in out.items()}
+
+
+def test_g_analysis_reproduces_maestro_ngconv_runs(reference_dir: Path) -> None:
+    """MAESTRO's 80 NGCONV runs (``maestro_ngconv_runs.csv``): with MAESTRO's output coupling
+    (``C`` coupled to the output, ``Problem.maestro_ngconv_output``) every column matches exactly,
+    in the scalar and the vectorised analysis. With the physical coupling (our default) runtime,
+    MACs, every input/weight count and every L1 count are still MAESTRO's; the output L2 read-back
+    is MAESTRO's divided by ``C`` per group (MAESTRO counts ``G K C Y' X'`` outputs)."""
+    ref = reference_dir / "maestro"
+    with open(ref / "maestro_ngconv_runs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 80
+    models: dict[str, dict[str, Layer]] = {}
+    for r in rows:
+        mp = r["mapping_file"]
+        if mp not in models:
+            (m,) = load_maestro(ref / "mappings_ngconv" / mp)
+            models[mp] = {ly.name: ly for ly in m.layers}
+        ly = models[mp][r["Layer Number"]]
+        hw = hardware_of(load_maestro_hw(ref / r["hw_file"]))
+        assert ly.dataflow is not None
+        d = parse_directives(ly.dataflow)
+        p, reps = to_problem(ly, d)
+        assert reps == 1 and p.dim("G") == ly.groups
+        theirs = {c: float(r[c]) for c in _COLUMNS}
+        compat = dataclasses.replace(p, maestro_ngconv_output=True)
+        ours = _values(analyse(compat, d, hw))
+        assert ours == pytest.approx(theirs, rel=1e-9), (mp, ly.name, r["hw_file"])
+        assert _vvalues(analyse_batch([compat], d, hw)) == ours
+        phys = _values(analyse(p, d, hw))
+        assert _vvalues(analyse_batch([p], d, hw)) == phys
+        same = [c for c in _COLUMNS if not c.startswith("output l2") and "SRAM" not in c]
+        assert {c: phys[c] for c in same} == {c: theirs[c] for c in same}
+        assert phys["output l2 read"] * (ly.C // ly.groups) == theirs["output l2 read"]
+        if ly.stride_y == 1:
+            assert phys["Num MACs"] == ly.macs  # G K C R S Y' X'
+        oy = ly.Y - ly.R + 1  # MAESTRO's read-back ignores the stride
+        assert phys["output l2 read"] == ly.K * oy * (ly.X - ly.S + 1)

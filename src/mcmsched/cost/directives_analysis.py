@@ -70,13 +70,16 @@ class Problem:
     ``dims``: dimension sizes (``N K C Y X R S``, and ``G`` for a grouped convolution whose
     directives map ``G``: then ``K`` and ``C`` are per group; ``Y``/``X`` include padding),
     ``strides``: convolution stride of ``Y`` and ``X``, ``depthwise``: MAESTRO's DSCONV tensor
-    couplings (every tensor follows ``C``; no ``K``).
+    couplings (every tensor follows ``C``; no ``K``). ``maestro_ngconv_output``: couple ``C``
+    to the output of a grouped problem as MAESTRO's NGCONV does (``G K C Y' X'`` outputs; only
+    for reproducing MAESTRO's numbers, see :meth:`couplings`).
     """
 
     dims: tuple[tuple[str, int], ...]
     stride_y: int = 1
     stride_x: int = 1
     depthwise: bool = False
+    maestro_ngconv_output: bool = False
 
     def dim(self, name: str) -> int:
         for k, v in self.dims:
@@ -96,7 +99,10 @@ class Problem:
             # MAESTRO NGCONV: G couples every tensor. MAESTRO also couples C to the output
             # (API_user-interface-v2.hpp), which would count G*K*C*Y'*X' outputs; the output of a
             # grouped convolution is G*K*Y'*X' (C is reduced), and that is what we analyse.
-            return ("N", "G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), ("N", "G", "K", "Y", "X")
+            out: tuple[str, ...] = ("N", "G", "K", "Y", "X")
+            if self.maestro_ngconv_output:
+                out = ("N", "G", "K", "C", "Y", "X")
+            return ("N", "G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), out
         return ("N", "C", "Y", "X"), ("K", "C", "R", "S"), ("N", "K", "Y", "X")
 
 
