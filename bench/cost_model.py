@@ -6,6 +6,8 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    PE count (median and p90 relative error of runtime cycles and energy; exact-match share;
    fastest-style agreement per (network, layer, hardware)). MAESTRO's printed energy is composed
    from our counts the way its CSV writer does (see tests/test_cost_maestro_agreement.py).
+   Then every row of ``maestro_full_runs.csv.gz`` (runtime and MAESTRO's printed *total* energy,
+   per dataflow and status: median / p90 / max relative error, rows within 1 %).
 2. Layer-cost evaluations per second for a batch of 1,000 distinct layers (cold analysis caches;
    wall and CPU time, best of 3: the machine is shared, so CPU time is the steadier figure).
 3. Time to build the CostTable of scenario ``scar-sc5`` on the ``het-sides`` 3x3 package: cold
@@ -74,7 +76,7 @@ def agreement() -> None:
             order = maps[mp][1]
             i = order.index(ln)
             l1 = la_of(mp, order[i - 1], hw).l1_accesses if i > 0 else 0
-        energy = (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+        energy = (la.l2_accesses_csv * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
         ec = abs(la.cycles - float(r["Runtime (Cycles)"])) / float(r["Runtime (Cycles)"])
         ee = abs(energy - float(r["Activity count-based Energy (nJ)"])) / float(
             r["Activity count-based Energy (nJ)"]
@@ -110,6 +112,40 @@ def agreement() -> None:
     print(f"fastest dataflow style agrees on {agree}/{compared} layers ({agree / compared:.1%})")
     worst.sort(reverse=True)
     print("largest relative errors:", ", ".join(f"{w:.2e} ({n})" for w, n in worst[:3]))
+
+
+def full_runs() -> None:
+    """``maestro_full_runs.csv.gz``: our runtime and total energy (``LayerCost.energy_pj``,
+    output L2 read-back included) against MAESTRO's ``runtime_cycles`` and ``energy_total_nJ``,
+    per dataflow and status (every row with a layer; ``invalid_layer_dims`` rows have none)."""
+    sys.path.insert(0, str(REF.parents[2]))  # tests/: the row loader shared with the test
+    from maestro_runs_helpers import column, evaluate_rows, load_rows, rel_err
+
+    rows = load_rows(REF)
+    t0, c0 = time.perf_counter(), time.process_time()
+    ev = evaluate_rows(rows)
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"\nMAESTRO full runs: {len(ev.rows)} of {len(rows)} rows evaluated "
+        f"(wall {dt:.1f} s, CPU {dc:.1f} s; {len(rows) - len(ev.rows)} invalid_layer_dims rows "
+        "have no layer)"
+    )
+    ec = rel_err(ev.cycles, column(ev.rows, "runtime_cycles"))
+    ee = rel_err(ev.energy_total_nj, column(ev.rows, "energy_total_nJ"))
+    keys = [(r["dataflow"], r["status"]) for r in ev.rows]
+    print(
+        f"{'dataflow':8s} {'status':16s} {'rows':>5s} | {'cyc med':>8s} {'cyc p90':>8s} "
+        f"{'cyc max':>8s} | {'E med':>8s} {'E p90':>8s} {'E max':>8s} | within 1%"
+    )
+    for key in [*sorted(set(keys)), ("all", "all")]:
+        sel = np.array([k == key or key == ("all", "all") for k in keys])
+        c, e = ec[sel], ee[sel]
+        within = int(np.sum((c <= 0.01) & (e <= 0.01)))
+        print(
+            f"{key[0]:8s} {key[1]:16s} {sel.sum():5d} | {np.median(c):8.1e} "
+            f"{np.percentile(c, 90):8.1e} {c.max():8.1e} | {np.median(e):8.1e} "
+            f"{np.percentile(e, 90):8.1e} {e.max():8.1e} | {within}/{sel.sum()}"
+        )
 
 
 def speed() -> None:
@@ -174,9 +210,11 @@ def table() -> None:
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["agreement", "speed", "table"]
+    parts = sys.argv[1:] or ["agreement", "full-runs", "speed", "table"]
     if "agreement" in parts:
         agreement()
+    if "full-runs" in parts:
+        full_runs()
     if "speed" in parts:
         speed()
     if "table" in parts:

@@ -20,6 +20,7 @@ from mcmsched.cost.analysis import (
     analyse_layer,
     cost_from_analysis,
     hardware_of,
+    maps_groups,
     to_problem,
 )
 from mcmsched.cost.directives_analysis import Problem
@@ -30,7 +31,7 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
-COST_MODEL_VERSION = "directive-analysis-1"
+COST_MODEL_VERSION = "directive-analysis-2"
 
 Orientation = Literal["as-written", "best"]
 """How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.
@@ -155,6 +156,7 @@ def _evaluate_class(
     groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
     known: dict[int, tuple[Directive, ...]] = {}
     static: dict[int, bool] = {}  # directives whose cluster sizes do not depend on the layer
+    with_g: dict[int, bool] = {}  # directives that map the group dimension G
     probs: list[Problem | None] = []
     reps_count = np.ones(n, dtype=np.int64)
     dfs: list[tuple[Directive, ...]] = []
@@ -176,15 +178,18 @@ def _evaluate_class(
         p, r = to_problem(ly)
         if not use_layer_dataflow:
             d = cls.dataflow.directives_for(p.depthwise)
-        probs.append(p)
-        dfs.append(d)
-        reps_count[j] = r
         dkey = id(d)
         if dkey not in known:
             known[dkey] = d
             static[dkey] = all(
                 isinstance(x.size, int) for x in d if x.kind is DirectiveKind.CLUSTER
             )
+            with_g[dkey] = maps_groups(d)
+        if with_g[dkey]:
+            p, r = to_problem(ly, d)
+        probs.append(p)
+        dfs.append(d)
+        reps_count[j] = r
         skey = (p.depthwise,) if static[dkey] else structure_key(p, d)
         groups.setdefault((dkey, skey), []).append(j)
     no_work: list[int] = []
@@ -258,6 +263,7 @@ def _fill(
         + res.l2_read[1, sel]
         + res.l2_write[1, sel]
         + res.l2_write[2, sel]
+        + res.l2_read[2, sel]
     ) * g
     l1_need = res.l1_size_first_leaf[sel] * bpe
     l2_need = res.l2_size[:, sel].sum(axis=0) * bpe

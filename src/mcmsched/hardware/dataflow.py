@@ -1,9 +1,10 @@
 """Dataflows as MAESTRO-style directive lists (TemporalMap, SpatialMap, Cluster).
 
 A dataflow is a loop nest written outer-to-inner as directives over the dimensions
-``N K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns). ``Cluster(n, P)`` groups ``n``
-units of the level above into one unit of a new, inner level. Sizes and offsets are integers,
-``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
+``N G K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns; ``G`` is the group of a grouped
+convolution, MAESTRO ``NGCONV``, with ``K`` and ``C`` counted per group). ``Cluster(n, P)``
+groups ``n`` units of the level above into one unit of a new, inner level. Sizes and offsets are
+integers, ``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
 
 Built-ins follow the XRBench/SCAR choices: ``nvdla`` (weight-stationary, spatial over K and C),
 ``shidiannao`` (output-stationary, spatial over output Y' and X'), ``eyeriss`` (row-stationary);
@@ -21,7 +22,7 @@ from functools import lru_cache
 
 from mcmsched.errors import MCMSchedError
 
-DIMS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
+DIMS = ("N", "G", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
 
 
 class DirectiveKind(StrEnum):

@@ -12,7 +12,8 @@ Dimensions (all counts of elements, not bytes):
 Operation kinds:
 
 - ``CONV``: convolution; ``groups`` > 1 is a grouped convolution (each group maps C/groups input
-  channels to K/groups output channels).
+  channels to K/groups output channels; MAESTRO's ``NGCONV`` with ``G = groups`` and ``K``, ``C``
+  per group: ``macs = G * (K/G) * (C/G) * R * S * Y' * X'``). A dataflow may map ``G``.
 - ``DWCONV``: depthwise convolution; ``K == C == groups``.
 - ``TRCONV``: transposed convolution; ``Y``, ``X`` are the input size, the output is
   ``(Y - 1) * stride + R``; every input pixel is multiplied by the whole kernel.
