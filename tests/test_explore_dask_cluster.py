@@ -193,3 +193,15 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path: Path) -> Non
         assert comparable(r.metrics) == comparable(local[r.job_id].metrics)  # type: ignore[arg-type]
         assert r.schedule_json == local[r.job_id].schedule_json
     assert len({r.metrics["edp"] for r in stored if r.metrics}) > 10  # not vacuous
+
+
+def test_dask_option_says_only_a_trusted_cluster() -> None:
+    """Results from a ``--dask tcp://`` scheduler are unpickled: CLI help and docs say so."""
+    from typer.testing import CliRunner
+
+    from mcmsched.cli import app
+
+    out = CliRunner().invoke(app, ["sweep", "run", "--help"], env={"COLUMNS": "200"}).output
+    assert "unpickled" in out and "trusted cluster" in out
+    docs = " ".join((REPO / "docs" / "SWEEPS.md").read_text().split())
+    assert "Only use a cluster you trust" in docs and "unpickles" in docs

@@ -219,7 +219,10 @@ class DaskExecutor(Executor):
     """Dask distributed. ``address="local"`` starts a ``LocalCluster`` with ``workers`` worker
     processes (``processes=True, threads_per_worker=1``); ``"tcp://HOST:PORT"`` connects to a
     running scheduler (``workers`` is then only used for batch sizing; the cluster's worker
-    count is read from the scheduler)."""
+    count is read from the scheduler). Tasks and results travel as pickles and the results the
+    scheduler returns are unpickled here: connect only to a cluster you trust. A worker that dies
+    loses its running tasks and the scheduler runs them again elsewhere, so each job is still
+    reported once (docs/SWEEPS.md, "Running on a Dask cluster")."""
 
     def __init__(
         self,
