@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path: Path) -> Non
             os.kill(victim.pid, signal.SIGCONT)  # it finished in between: try again
             return False
 
-        _wait_for(victim_busy, 45, "the victim to run a task mid-sweep")
+        _wait_for(victim_busy, 90, "the victim to run a task mid-sweep")
         assert _alive(sweep_run), "the sweep ended before a worker could be killed"
         rows_at_kill = _stored_rows(db)
         assert 2 <= rows_at_kill < len(jobs)
@@ -156,7 +157,7 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path: Path) -> Non
         # the scheduler notices and runs the lost task(s) on the survivor
         _wait_for(lambda: len(client.scheduler_info()["workers"]) == 1, 30, "the worker loss")
         try:
-            rc = sweep_run.wait(timeout=90)
+            rc = sweep_run.wait(timeout=180)
         except subprocess.TimeoutExpired:
             raise AssertionError("the sweep did not finish after the worker was killed") from None
         log = (tmp_path / "sweep.log").read_text(errors="replace")
@@ -177,11 +178,10 @@ def test_sweep_on_a_real_cluster_survives_a_killed_worker(tmp_path: Path) -> Non
     assert len(ids) == len(set(ids)) == len(jobs)  # every job exactly once
     assert set(ids) == {j.id for j in jobs}
     assert all(r.status == "ok" for r in stored), [r.error for r in stored]
-    # the jobs ran on the cluster's workers: the victim's rows are those it finished before it
-    # was stopped, the rest (its lost task included) ran on the survivor
-    pid_of = {r.worker.rsplit(":", 1)[1] for r in stored}
-    assert pid_of <= {str(victim.pid), str(survivor.pid)}
-    assert sum(r.worker.endswith(f":{victim.pid}") for r in stored) <= rows_at_kill
+    # the jobs ran on the cluster's two workers (the victim's lost task on the survivor)
+    by_pid = Counter(r.worker.rsplit(":", 1)[1] for r in stored)
+    assert set(by_pid) <= {str(victim.pid), str(survivor.pid)}
+    assert by_pid[str(survivor.pid)] >= len(jobs) - rows_at_kill - 2  # - results in flight
 
     # the same sweep on the local process pool gives the same metrics and schedules
     with ResultStore(tmp_path / "local.db") as st, LocalExecutor(2) as ex:
