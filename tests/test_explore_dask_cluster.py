@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from explore_helpers import comparable
-from mcmsched.explore.executors import LocalExecutor
+from explore_helpers import comparable, tiny_sweep
+from mcmsched.explore.executors import DaskExecutor, LocalExecutor
 from mcmsched.explore.run import run_sweep
 from mcmsched.explore.store import ResultStore
-from mcmsched.explore.sweep_file import load_sweep
+from mcmsched.explore.sweep_file import load_sweep, sweep_from_dict
 
 distributed = pytest.importorskip("distributed")
 
@@ -208,3 +208,22 @@ def test_dask_option_says_only_a_trusted_cluster() -> None:
     assert "unpickled" in out and "trusted cluster" in out
     docs = " ".join((REPO / "docs" / "SWEEPS.md").read_text().split())
     assert "Only use a cluster you trust" in docs and "unpickles" in docs
+
+
+def test_dask_executor_follows_a_scaling_cluster() -> None:
+    """Workers that join after the sweep connected (dask-jobqueue, Kubernetes autoscaling) or
+    leave it change how many tasks are kept in flight."""
+    jobs = list(sweep_from_dict(tiny_sweep(strategies=["standalone"])).jobs)
+    assert len(jobs) == 4
+    with DaskExecutor("local", 1) as ex:
+        assert ex.workers == 1
+        ex._cluster.scale(2)
+        ex._client.wait_for_workers(2, timeout=60)
+        assert ex.workers == 1  # read once at connect ...
+        ex.refresh_s = 0.0  # ... and, while a sweep runs, at every result
+        out: dict[str, str] = {}
+        ex.map(jobs, lambda r: out.setdefault(r.job_id, r.status))
+        assert ex.workers == 2
+        assert out == {j.id: "ok" for j in jobs}
+        ex._cluster.scale(1)
+        _wait_for(lambda: ex.refresh_workers() == 1, 60, "a worker to leave")
