@@ -15,7 +15,7 @@ class EnergyTable:
 
     The defaults are MAESTRO's own constants (``BASE_constants.hpp``: L1 1.68x, L2 18.61x; a MAC
     0.23 pJ, the 0.00023 nJ its CSV writer multiplies by), which the cost model is validated
-    against. :data:`XRBENCH_ENERGY` holds the alternative PAPERS.md §3.2 infers from XRBench's
+    against. :data:`XRBENCH_ENERGY` holds the alternative taken from XRBench's
     scripts (2.88 pJ, 0.55x, 6.0x).
     """
 
@@ -30,7 +30,7 @@ class EnergyTable:
 
 
 XRBENCH_ENERGY = EnergyTable(mac_pj=2.88, l1_factor=0.55, l2_factor=6.0)
-"""Energy constants of XRBench's MAESTRO scripts (PAPERS.md §3.2, INFERRED for SCAR)."""
+"""Energy constants of XRBench's MAESTRO scripts (docs/REFERENCES.md#xrbench; SCAR states none)."""
 
 
 @dataclass(frozen=True, slots=True)

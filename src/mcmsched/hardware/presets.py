@@ -76,7 +76,8 @@ CLASS_NAMES = {
 #: chiplet is faster on many convolution layers and the NVDLA-like one is more energy-efficient
 #: and much faster on GEMMs. ``xrbench``: XRBench's hand-written WS/OS/RS directives
 #: (``nvdla``/``shidiannao``/``eyeriss``), under which the NVDLA-like chiplet is faster and
-#: cheaper on almost every layer. The choice is open in the papers (PAPERS.md §3.2, §3.9).
+#: cheaper on almost every layer. The choice is open in the papers
+#: (docs/REFERENCES.md#open-choices).
 DATAFLOW_FAMILIES: dict[str, dict[str, str]] = {
     "maestro": {"nvd": "nvdla-maestro", "shi": "shidiannao-maestro", "rs": "eyeriss"},
     "xrbench": {"nvd": "nvdla", "shi": "shidiannao", "rs": "eyeriss"},

@@ -1,6 +1,7 @@
 """The cost of one model's plan in one window, vectorised over candidate chiplet paths.
 
-This is the single place where SCAR's performance model (PAPERS.md §2.5, §3.3-3.4) is written
+This is the single place where SCAR's performance model (docs/REFERENCES.md#scar-performance-model)
+is written
 down; :func:`mcmsched.schedule.evaluate.evaluate` and every search engine call it, so a schedule
 found by a search scores the same when evaluated.
 

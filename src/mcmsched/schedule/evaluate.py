@@ -1,4 +1,4 @@
-"""Score a schedule: SCAR's performance model (PAPERS.md §2.5, §3.3-3.4).
+"""Score a schedule: SCAR's performance model (docs/REFERENCES.md#scar-performance-model).
 
 Per window, each model's plan is costed by :class:`mcmsched.schedule.costing.ModelCostModel`
 (pipelined latency = fill + (n_mb - 1) * slowest steady stage). Window latency is the maximum over

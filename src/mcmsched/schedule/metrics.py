@@ -56,7 +56,7 @@ class Metrics:
       mini-batch of b' samples: its slowest steady stage; 0 where inactive), for steady-state
       throughput figures (b' / period).
     - ``model_completion_s``: per model, the sum of the latencies of the windows before its last
-      active window plus its own latency in that window (PAPERS.md §3.4 item 4).
+      active window plus its own latency in that window (docs/REFERENCES.md#scar-performance-model).
     - ``chiplet_busy_s``: per chiplet, time spent running segments (fill + steady stage times);
       ``chiplet_utilisation = busy / latency_s``.
     - ``timeline``: Gantt bars (see :class:`TimelineEvent`).

@@ -1,4 +1,5 @@
-"""Evaluation options: every decision PAPERS.md §3.9 leaves open, with a documented default.
+"""Evaluation options: every decision the papers leave open (docs/REFERENCES.md#open-choices), with
+a documented default.
 
 See docs/SCHEDULER.md for the full semantics. Summary of the defaults:
 

@@ -1,4 +1,4 @@
-"""Baseline strategies (PAPERS.md §2.7, §3.5 step 10).
+"""Baseline strategies (docs/REFERENCES.md#scar-baselines).
 
 - ``standalone``: SCAR's engines with N_m = 1 for every model in every window (each model on one
   chiplet per window). Runs on any package; the papers use homogeneous ones.

@@ -17,13 +17,15 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """Hyper-parameters of SCAR's search (PAPERS.md §3.5) and of the other strategies.
+    """Hyper-parameters of SCAR's search (docs/REFERENCES.md#scar-part-by-part) and of the other
+    strategies.
 
     - ``n_splits``: window cut points (n_splits + 1 periodic windows before empty ones are
       dropped); ``packing``: ``"greedy"`` (Algorithm 1 first fit) or ``"uniform"`` (each model's
       layers spread evenly over the windows);
     - ``sweep_splits``: also try the periodic boundaries of every n_splits' < n_splits (fewer,
-      longer windows) and keep the best whole schedule (SCAR's outer loop, §3.5 step 8);
+      longer windows) and keep the best whole schedule (SCAR's outer loop,
+      docs/REFERENCES.md#scar-algorithm-1);
     - ``refine_passes``: passes of a local search over the best layout's window boundaries
       (move one model's boundary between two windows by one layer, or merge two adjacent
       windows; a move is kept when the schedule's score improves); 0 disables it;

@@ -1,4 +1,4 @@
-"""SCAR: the two-level search (PAPERS.md §2.6, §3.5).
+"""SCAR: the two-level search (SCAR §IV; docs/REFERENCES.md#scar-part-by-part).
 
 Top level (MCM-Reconfig): expected layer costs (Eq. 1), horizon, window boundaries and layer
 packing give one or more window layouts. Per window: PROV chooses chiplet counts N_m, SEG lists

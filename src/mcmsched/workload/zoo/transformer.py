@@ -45,7 +45,8 @@ per block and nothing else: ``q`` (d -> d), ``kv`` (d -> 2 h_kv d_h), ``proj`` (
 pooler or embeddings.
 
 SCAR's GPT-L (120 layers) and BERT-L (60 layers) — INFERRED: SCAR does not state the
-decomposition (PAPERS.md §2.7, §3.9 item 10). With 5 GEMMs per block, 120 and 60 layers mean 24
+decomposition (docs/REFERENCES.md#open-choices item 10). With 5 GEMMs per block, 120 and 60 layers
+mean 24
 and 12 blocks. ``scar-gpt-l`` is therefore the GPT-2-medium shape (24 blocks, d = 1024, 16 heads)
 in coarse form at sequence 128, and ``scar-bert-l`` is 12 coarse blocks at BERT-large width
 (d = 1024) at sequence 128. Neither matches GPT-2 Large (36 x 1280) or BERT-Large (24 x 1024).
