@@ -77,6 +77,14 @@ class Metrics:
     chiplet_busy_s: tuple[float, ...]
     chiplet_utilisation: tuple[float, ...]
     timeline: tuple[TimelineEvent, ...]
+    #: per model, the start of its first window (s)
+    model_start_s: tuple[float, ...] = ()
+    #: per model, the completion time of each of its samples (s): in the model's last window,
+    #: mini-batch i (samples i*b' .. (i+1)*b'-1) completes ``(n_mb - 1 - i)`` pipeline periods
+    #: before the model's completion (a stepped model's samples all complete at the end)
+    model_sample_done_s: tuple[tuple[float, ...], ...] = ()
+    #: per model, KV-cache bytes moved between the chiplets and DRAM (reads + writes)
+    model_kv_bytes: tuple[float, ...] = ()
 
     @property
     def compute_j(self) -> float:
