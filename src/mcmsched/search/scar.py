@@ -36,6 +36,7 @@ from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segme
 from mcmsched.search.windows import (
     Layout,
     WindowContent,
+    confine_phases,
     horizon,
     pack_greedy,
     pack_uniform,
@@ -44,6 +45,16 @@ from mcmsched.search.windows import (
     split_crowded,
 )
 from mcmsched.workload.scenario import Scenario
+
+
+def phase_models(scenario: Scenario) -> dict[int, int | None]:
+    """Models that must run whole in one window (``steps`` > 1 or an ``after`` model), with
+    the index of the model they run after (or None)."""
+    return {
+        i: (scenario.index_of(e.after) if e.after is not None else None)
+        for i, e in enumerate(scenario.entries)
+        if e.steps > 1 or e.after is not None
+    }
 
 
 @dataclass
@@ -356,6 +367,14 @@ class ScarEngine:
         return WindowSolution(Window(tuple(plans)), res.latency_s, res.energy_j, res.key, res.trace)
 
     # ---- top level ---------------------------------------------------------------------------
+    def confine(self, layout: Layout) -> Layout:
+        """Decode phases (``steps`` > 1 or ``after``) whole in one window, after their prefill."""
+        return confine_phases(
+            layout,
+            phase_models(self.scenario),
+            [len(e.model.layers) for e in self.scenario.entries],
+        )
+
     def layouts(self) -> list[Layout]:
         n_layers = [len(e.model.layers) for e in self.scenario.entries]
         out: list[Layout] = []
@@ -372,6 +391,7 @@ class ScarEngine:
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
         uniq: list[Layout] = []
         for lay in out:
+            lay = self.confine(lay)
             lay = split_crowded(lay, self.package.n_chiplets)
             if lay not in uniq:
                 uniq.append(lay)
@@ -459,15 +479,20 @@ def run_scar(
     opts = options or SearchOptions()
     obj = make_objective(objective)
     res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single)
-    if obj.name in ("latency", "energy") or not opts.seed_objectives:
+    plain = obj.name in ("latency", "energy", "real-time") and not obj.targets
+    if plain or not opts.seed_objectives:
         return res
     best, best_score = res, obj.score(res.metrics)
     candidates = list(res.candidates)
     evaluations, windows = res.stats.evaluations, res.stats.windows_solved
     for name in opts.seed_objectives:
+        if name == obj.name or (obj.name == "real-time" and name == "latency"):
+            continue  # the same window keys: the same search
         seed_opts = dataclasses.replace(opts, progress=None)
+        # the seed search picks its layout under the same targets
+        seed_obj = make_objective(name, obj.targets)
         alt = _run_scar_once(
-            scenario, package, costs, make_objective(name), seed_opts, strategy, force_single
+            scenario, package, costs, seed_obj, seed_opts, strategy, force_single
         )
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
@@ -525,7 +550,7 @@ def _run_scar_once(
         for _ in range(opts.refine_passes):
             improved = False
             for nc in _neighbours(_cuts(cur, n_layers)):
-                lay = _layout(nc)
+                lay = eng.confine(_layout(nc))
                 if any(len(w) > package.n_chiplets for w in lay):
                     continue
                 sc_ = approx_score(lay)
