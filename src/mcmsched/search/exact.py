@@ -103,6 +103,8 @@ def exact_search(
             field="scenario",
         )
     single = {"latency": "latency", "energy": "energy"}.get(obj.window_metric)
+    if obj.targets or obj.name == "real-time":
+        single = None  # per-model targets: keep the whole (latency, energy) front
     cm = CostModels(costs, ev)
     n_c = package.n_chiplets
     if placements not in ("any", "paths"):

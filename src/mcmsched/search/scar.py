@@ -389,6 +389,15 @@ class ScarEngine:
             for _ in range(self.opts.boundary_samples):
                 bounds.append(random_boundaries(h, self.opts.n_splits, self.rng))
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
+        if self.obj.targets:
+            # deadline layouts: every model with a target also tried whole in its first window
+            # (a model cut by a window barrier completes only when the later window does)
+            phases = phase_models(self.scenario)
+            sizes = [len(e.model.layers) for e in self.scenario.entries]
+            free: dict[int, int | None] = {
+                t.model: None for t in self.obj.targets if t.model not in phases
+            }
+            out.extend([confine_phases(lay, free, sizes) for lay in out] if free else [])
         uniq: list[Layout] = []
         for lay in out:
             lay = self.confine(lay)
@@ -479,13 +488,16 @@ def run_scar(
     opts = options or SearchOptions()
     obj = make_objective(objective)
     res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single)
-    plain = obj.name in ("latency", "energy", "real-time") and not obj.targets
+    plain = obj.name in ("latency", "energy") and not obj.targets
     if plain or not opts.seed_objectives:
         return res
     best, best_score = res, obj.score(res.metrics)
     candidates = list(res.candidates)
     evaluations, windows = res.stats.evaluations, res.stats.windows_solved
-    for name in opts.seed_objectives:
+    seeds = list(opts.seed_objectives)
+    if obj.name == "real-time" and "energy" not in seeds:
+        seeds.append("energy")  # real-time breaks ties of met frames by energy
+    for name in seeds:
         if name == obj.name or (obj.name == "real-time" and name == "latency"):
             continue  # the same window keys: the same search
         seed_opts = dataclasses.replace(opts, progress=None)

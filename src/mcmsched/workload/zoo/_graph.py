@@ -8,8 +8,6 @@ input size and padding and store ``Y = H + 2 * pad`` as the MAESTRO convention o
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from mcmsched.workload.layer import Layer, OpKind
 from mcmsched.workload.model import Model
 
@@ -119,11 +117,6 @@ class GraphBuilder:
             ),
             *inputs,
         )
-
-    def set_kv_read(self, name: str, kv_read: int) -> None:
-        """Set the KV-cache bytes per sample layer ``name`` reads."""
-        i = self._index[name]
-        self._layers[i] = replace(self._layers[i], kv_read_bytes=kv_read)
 
     def eltwise(self, name: str, channels: int, h: int, w: int, *inputs: str | None) -> str:
         """Element-wise add of two ``channels x h x w`` tensors (residual add)."""

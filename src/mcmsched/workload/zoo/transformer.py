@@ -136,20 +136,20 @@ def transformer_stack(
     ``d_kv = n_kv_heads * head_dim`` and 1 byte per element: the K/V projection (``qkv``, coarse
     ``kv``) writes ``2 * tokens * d_kv`` bytes; the ``attended - tokens`` positions computed
     earlier are read from the cache, ``(attended - tokens) * d_kv`` bytes of K by ``qk`` and as
-    many of V by ``av`` (coarse form: both by ``proj``)."""
+    many of V by ``av``. The coarse form (SCAR's five-GEMM convention) records no KV
+    traffic, so it keeps the layers of SCAR's models."""
     d, h, hkv, dh, f = spec.d_model, spec.n_heads, spec.kv_heads, spec.head_dim, spec.ffn_dim
     rep = h // hkv  # query heads per KV head
     d_kv = hkv * dh
+    kv_cache = kv_cache and not coarse
     cached = max(attended - tokens, 0) if kv_cache else 0
     kv_w = 2 * tokens * d_kv if kv_cache else 0
     for i in range(spec.n_layers):
         p = f"h{i}"
         if coarse:
             q = g.gemm(f"{p}.q", tokens, d, h * dh, prev)
-            kv = g.gemm(f"{p}.kv", tokens, d, 2 * hkv * dh, prev, kv_write=kv_w)
+            kv = g.gemm(f"{p}.kv", tokens, d, 2 * hkv * dh, prev)
             proj = g.gemm(f"{p}.proj", tokens, h * dh, d, q, kv, prev)
-            if cached:
-                g.set_kv_read(proj, 2 * cached * d_kv)
             ff1 = g.gemm(f"{p}.ff1", tokens, d, f, proj)
             prev = g.gemm(f"{p}.ff2", tokens, f, d, ff1, proj)
             continue
