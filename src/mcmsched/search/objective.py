@@ -103,6 +103,8 @@ def scenario_targets(scenario: Scenario) -> tuple[Target, ...]:
             after = scenario.index_of(e.after) if e.after is not None else None
             out.append(Target(i, name, "tpot", float(e.tpot_target_s), steps=e.steps, after=after))
     return tuple(out)
+
+
 # Ties of the window latency (a max over models) are common: the remaining models' placements do
 # not change it. A 1e-9 s/J (resp. J/s) term breaks such ties by energy (resp. latency) without
 # trading any meaningful amount of the primary metric.
@@ -175,7 +177,6 @@ class Objective:
         if wm == "energy":
             return energy_j + TIE_BREAK * latency_s
         return latency_s * energy_j
-
 
     def with_targets(self, targets: tuple[Target, ...]) -> Objective:
         """The same objective constrained by ``targets``."""

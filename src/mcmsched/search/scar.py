@@ -503,9 +503,7 @@ def run_scar(
         seed_opts = dataclasses.replace(opts, progress=None)
         # the seed search picks its layout under the same targets
         seed_obj = make_objective(name, obj.targets)
-        alt = _run_scar_once(
-            scenario, package, costs, seed_obj, seed_opts, strategy, force_single
-        )
+        alt = _run_scar_once(scenario, package, costs, seed_obj, seed_opts, strategy, force_single)
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
         windows += alt.stats.windows_solved
