@@ -37,6 +37,7 @@ from mcmsched.search.windows import (
     Layout,
     WindowContent,
     confine_phases,
+    front_load,
     horizon,
     pack_greedy,
     pack_uniform,
@@ -391,13 +392,17 @@ class ScarEngine:
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
         if self.obj.targets:
             # deadline layouts: every model with a target also tried whole in its first window
-            # (a model cut by a window barrier completes only when the later window does)
+            # (a model cut by a window barrier completes only when the later window does), and
+            # whole in a first window of its own (where the window key optimises it alone)
             phases = phase_models(self.scenario)
             sizes = [len(e.model.layers) for e in self.scenario.entries]
             free: dict[int, int | None] = {
                 t.model: None for t in self.obj.targets if t.model not in phases
             }
-            out.extend([confine_phases(lay, free, sizes) for lay in out] if free else [])
+            if free:
+                base = list(out)
+                out.extend(confine_phases(lay, free, sizes) for lay in base)
+                out.extend(front_load(lay, sorted(free), sizes) for lay in base)
         uniq: list[Layout] = []
         for lay in out:
             lay = self.confine(lay)

@@ -100,3 +100,14 @@ def confine_phases(
             wins.append([])
         wins[target].append((m, 0, int(n_layers[m])))
     return tuple(tuple(sorted(w)) for w in wins if w)
+
+
+def front_load(layout: Layout, models: Sequence[int], n_layers: Sequence[int]) -> Layout:
+    """``models`` whole in a first window of their own (every other model's windows follow):
+    the earliest completion a window barrier allows them."""
+    if not models:
+        return layout
+    chosen = set(models)
+    first = tuple((m, 0, int(n_layers[m])) for m in sorted(chosen))
+    rest = [tuple(c for c in w if c[0] not in chosen) for w in layout]
+    return (first, *(w for w in rest if w))
