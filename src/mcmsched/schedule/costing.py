@@ -325,8 +325,8 @@ class ModelCostModel:
         kv_bytes = n_mb * float((kvr_k + kvw_k).sum()) * np.ones(n_p)
         if self.steps > 1:
             return self._stepped(
-                a, b, ch, minibatch, n_mb, first, steady, comp_s, comp_j, kvr_k, kvw_k,
-                wl_s, wl_j, resident, nop_j, dram_j + kv_j.sum(axis=1),
+                a, b, ch, minibatch, n_mb, first, steady, comp_j, kvr_k, kvw_k, kv_s, kv_j,
+                wl_s, wl_j, resident, nop_j, dram_j,
             )  # fmt: skip
         return PlanCost(
             first_s=first,
@@ -348,10 +348,11 @@ class ModelCostModel:
         n_mb: int,
         first: FloatArray,
         steady: FloatArray,
-        comp_s: FloatArray,
         comp_j: FloatArray,
         kvr_k: FloatArray,
         kvw_k: FloatArray,
+        kv_s: FloatArray,
+        kv_j: FloatArray,
         wl_s: FloatArray,
         wl_j: FloatArray,
         resident: np.ndarray,
@@ -364,7 +365,9 @@ class ModelCostModel:
         scaled by ``(cache_len + 1 + t) / (cache_len + 1)`` (their MACs scale exactly so).
         Each step is a full pipelined pass of the batch (fill + ``(n_mb - 1)`` steady periods:
         the next token needs the previous one). Resident weights are loaded once (step 0);
-        streamed weights every mini-batch of every step."""
+        streamed weights every mini-batch of every step. A stage whose resident weights, live
+        activations and whole KV cache (all samples, final length) fit its L2 keeps the cache
+        there: it reads it from DRAM in step 0 only."""
         n_steps = self.steps
         c0 = max(self.cache_len, 1)
         kk = np.arange(len(a))[None, :]
@@ -374,29 +377,43 @@ class ModelCostModel:
         d_comp_j = (att_j[b] - att_j[a])[kk, cls] / (c0 + 1)
         d_kv = kvr_k / c0  # bytes per stage per extra cached token
         kv0 = kvr_k + kvw_k
-        kv_on = (kv0 > 0)[None, :]
-        d_kv_s = np.where(kv_on, d_kv[None, :] / self.dram_bw, 0.0)  # [1, n]
-        slope = d_comp_s + d_kv_s  # [P, n] stage time added per step
-        w_res = np.where(resident, wl_s, 0.0)
-        # sum over steps of sum_k first_k(t): step 0 as computed; later steps skip resident
-        # weight loads
+        # KV cache resident in L2 from step 1 on
+        wk = self.w_prefix[b] - self.w_prefix[a]
+        ak = minibatch * self.range_max_act(a, b)
+        kv_final = n_mb * (kvr_k * (c0 + n_steps - 1) / c0 + kvw_k * n_steps)
+        kv_res = resident & ((wk + ak + kv_final)[None, :] <= self.l2[ch]) & (kv0 > 0)[None, :]
+        d_kv_s = np.where(kv_res | (kv0 <= 0)[None, :], 0.0, d_kv[None, :] / self.dram_bw)
+        slope = d_comp_s + d_kv_s  # [P, n] stage time added per step (steps >= 1)
+        # what steps >= 1 do not repeat: resident weight loads, resident KV-cache traffic
+        saved = np.where(resident, wl_s, 0.0) + np.where(kv_res, kv_s, 0.0)
         tri = n_steps * (n_steps - 1) / 2.0
         fill_sum = (
             n_steps * first.sum(axis=1)
             + tri * slope.sum(axis=1)
-            - (n_steps - 1) * w_res.sum(axis=1)
+            - (n_steps - 1) * saved.sum(axis=1)
         )
         steady_sum = np.zeros(first.shape[0])
         if n_mb > 1:
+            steady_sum += steady.max(axis=1)
+            base = steady - np.where(kv_res, kv_s, 0.0)
             chunk = 64
-            for t0 in range(0, n_steps, chunk):
+            for t0 in range(1, n_steps, chunk):
                 t = np.arange(t0, min(t0 + chunk, n_steps), dtype=float)[:, None, None]
-                steady_sum += (steady[None] + t * slope[None]).max(axis=2).sum(axis=0)
+                steady_sum += (base[None] + t * slope[None]).max(axis=2).sum(axis=0)
         latency = fill_sum + (n_mb - 1) * steady_sum
-        busy = n_steps * (first + (n_mb - 1) * steady) + tri * n_mb * slope - (n_steps - 1) * w_res
-        kv_bytes_total = n_mb * (n_steps * kv0.sum() + tri * d_kv.sum())
-        dram_kv_extra = tri * n_mb * self.dram_j(ch, d_kv[None, :]).sum(axis=1)
-        # dram_j() charges 0 for empty transfers; the per-token increment is linear in bytes
+        kv_saved = np.where(kv_res, kv_s, 0.0)
+        busy = (
+            n_steps * (first + (n_mb - 1) * steady)
+            + tri * n_mb * slope
+            - (n_steps - 1) * (np.where(resident, wl_s, 0.0) + n_mb * kv_saved)
+        )
+        # KV bytes and energy: streamed stages every step (growing), resident ones step 0 only
+        streamed = ~kv_res
+        kv_bytes = n_mb * (
+            np.where(streamed, n_steps * kv0[None, :] + tri * d_kv[None, :], kv0[None, :])
+        ).sum(axis=1)
+        d_kv_j = self.dram_j(ch, d_kv[None, :])
+        kv_energy = n_mb * np.where(streamed, n_steps * kv_j + tri * d_kv_j, kv_j).sum(axis=1)
         w_times = np.where(resident, 1.0, float(n_mb * n_steps))
         compute_j = n_mb * (n_steps * comp_j.sum(axis=1) + tri * d_comp_j.sum(axis=1))
         return PlanCost(
@@ -405,11 +422,11 @@ class ModelCostModel:
             latency_s=latency,
             compute_j=compute_j,
             nop_j=n_mb * n_steps * nop_j,
-            dram_j=n_mb * n_steps * dram_mb_j + dram_kv_extra + (wl_j * w_times).sum(axis=1),
+            dram_j=n_mb * n_steps * dram_mb_j + kv_energy + (wl_j * w_times).sum(axis=1),
             n_minibatches=n_mb,
             steps=n_steps,
             busy_s=busy,
-            kv_bytes=kv_bytes_total * np.ones(first.shape[0]),
+            kv_bytes=kv_bytes,
         )
 
     def _attn_tables(self, minibatch: int) -> tuple[FloatArray, FloatArray]:
