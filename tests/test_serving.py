@@ -421,3 +421,20 @@ def test_decode_steps_keep_the_kv_cache_in_l2_when_it_fits(l2_mib: float) -> Non
         if t == 0 or not resident:
             total += dram((c0 + t) * kib + kib)
     assert met.latency_s == pytest.approx(total, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "reason"),
+    [
+        ({"zoo": "resnet50", "fps": 0}, "models[0].fps", "greater than 0"),
+        ({"zoo": "resnet50", "steps": 0}, "models[0].steps", "greater than 0"),
+        ({"zoo": "resnet50", "after": "nope"}, "models", "runs after 'nope'"),
+        ({"zoo": "gpt2-small", "serve": {"prompt": 8}}, "models[0].serve.decode_steps", "missing"),
+    ],
+)
+def test_scenario_key_mistakes(entry: dict[str, object], field: str, reason: str) -> None:
+    from mcmsched.runner.config import config_from_dict
+
+    with pytest.raises(MCMSchedError, match=reason) as err:
+        config_from_dict({"models": [entry], "package": "mcm-2x2"}, source="s.yaml")
+    assert err.value.field == field
