@@ -399,8 +399,11 @@ class Result:
         results: list[H.Block] = [self.summary_table()]
         msg = self.targets_message()
         if msg is not None:
-            cls = "ok" if self.targets_met else "missed"
-            results.append(f'<p class="targets {cls}"><b>Targets:</b> {html.escape(msg)}</p>')
+            cls, color = ("ok", "#276749") if self.targets_met else ("missed", "#c53030")
+            results.append(
+                f'<p class="targets {cls}" style="color:{color}"><b>Targets:</b> '
+                f"{html.escape(msg)}</p>"
+            )
             results.append(self.targets_table())
         if self.serving():
             results.append(self.serving_table())
