@@ -273,7 +273,7 @@ class ModelCostModel:
         c0 = ch[:, 0]
         # the cached K/V part of a decode attention operand is KV-cache traffic (below), not
         # window input: never charged twice
-        in0 = inb[start] - minibatch * self.kvr[start]
+        in0 = max(float(inb[start]) - minibatch * float(self.kvr[start]), 0.0)
         if in_src is None:
             in_s[:, 0] = self.dram_s(c0, in0)
             dram_j += self.dram_j(c0, in0)
