@@ -438,3 +438,34 @@ def test_scenario_key_mistakes(entry: dict[str, object], field: str, reason: str
     with pytest.raises(MCMSchedError, match=reason) as err:
         config_from_dict({"models": [entry], "package": "mcm-2x2"}, source="s.yaml")
     assert err.value.field == field
+
+
+def test_xrbench_fps_lines_become_fps_targets() -> None:
+    from mcmsched.runner.config import config_from_dict
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    cfg = config_from_dict(
+        {
+            "models": [{"maestro": "data/xrbench/AR_gaming.m", "fps_targets": True}],
+            "package": "het-cb",
+            "objective": "real-time",
+        },
+        source="x.yaml",
+        base_dir=examples,
+    )
+    # AR_gaming.m: FPS 45 (hand tracking), 30 (depth), 15 (plane detection), in file order
+    assert [e.fps for e in cfg.scenario.entries] == [45.0, 30.0, 15.0]
+    targets = scenario_targets(cfg.scenario)
+    assert [(t.kind, t.limit_s) for t in targets] == [
+        ("fps", pytest.approx(1 / 45)),
+        ("fps", pytest.approx(1 / 30)),
+        ("fps", pytest.approx(1 / 15)),
+    ]
+    with pytest.raises(MCMSchedError, match="either 'fps' or 'fps_targets'"):
+        config_from_dict(
+            {
+                "models": [{"maestro": "data/xrbench/AR_gaming.m", "fps_targets": True, "fps": 9}],
+                "package": "het-cb",
+            },
+            base_dir=examples,
+        )

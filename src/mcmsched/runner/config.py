@@ -109,6 +109,7 @@ class MaestroModelSpec(_ModelCommon):
 
     maestro: str
     network: str | None = None
+    fps_targets: bool = False  # each network's XRBench FPS line becomes its fps target
 
 
 class HFOptions(BaseModel):
@@ -324,6 +325,9 @@ def _build_models(
             raise  # already names the scenario file and its key
         sub = _sub_key(kind, err)
         raise _rewrap(err, source, f"{fld}.{sub}", keep_field=sub == kind) from None
+    specs: list[_ModelCommon] = [spec] * len(models)
+    if isinstance(spec, MaestroModelSpec) and spec.fps_targets:
+        specs = _fps_specs(spec, models, base_dir, source, fld)
     if spec.name is not None:
         if len(models) != 1:
             raise _err(
@@ -333,7 +337,30 @@ def _build_models(
                 f"{fld}.name",
             )
         models = [models[0].renamed(spec.name)]
-    return [(m, spec) for m in models]
+    return list(zip(models, specs, strict=True))
+
+
+def _fps_specs(
+    spec: MaestroModelSpec, models: list[Model], base_dir: Path, source: str | None, fld: str
+) -> list[_ModelCommon]:
+    """``fps_targets: true``: each network's XRBench ``FPS`` line becomes its ``fps`` target."""
+    from mcmsched.workload.importers.maestro import load_maestro_networks
+
+    if spec.fps is not None:
+        raise _err("give either 'fps' or 'fps_targets', not both", source, f"{fld}.fps_targets")
+    path = _resolve_path(base_dir, spec.maestro, source, f"{fld}.maestro")
+    fps_of = {n.model.name: n.fps for n in load_maestro_networks(path)}
+    out: list[_ModelCommon] = []
+    for m in models:
+        fps = fps_of.get(m.name)
+        if fps is None:
+            raise _err(
+                f"network '{m.name}' has no FPS line in {spec.maestro}",
+                source,
+                f"{fld}.fps_targets",
+            )
+        out.append(spec.model_copy(update={"fps": float(fps)}))
+    return out
 
 
 def _serve_models(
