@@ -157,6 +157,33 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
         )
     console.print(mt)
 
+    msg = res.targets_message()
+    if msg is not None:
+        tt = Table(title="targets", box=box.SIMPLE_HEAVY, title_justify="left")
+        for col in ("model", "target", "limit (s)", "value (s)", "slack (s)", "met"):
+            tt.add_column(col, justify="left" if col in ("model", "target") else "right")
+        for row in res.targets_table().rows:
+            tt.add_row(escape(str(row[0])), escape(str(row[1])), *(_f(x) for x in row[2:5]),
+                       str(row[5]))  # fmt: skip
+        console.print(tt)
+        style = "green" if res.targets_met else "bold red"
+        console.print(f"[{style}]targets:[/{style}] {escape(msg)}")
+    serving = res.serving()
+    if serving:
+        st = Table(title="LLM serving", box=box.SIMPLE_HEAVY, title_justify="left")
+        for col in ("decode phase", "batch", "steps", "TTFT (s)", "TPOT (s)", "tokens/s"):
+            st.add_column(col, justify="left" if col == "decode phase" else "right")
+        for sv in serving:
+            st.add_row(
+                escape(sv.model),
+                str(sv.batch),
+                str(sv.steps),
+                _f(sv.ttft_s),
+                _f(sv.tpot_s),
+                _f(sv.tokens_per_s),
+            )
+        console.print(st)
+
     if res.baselines:
         bt = Table(
             title="vs baselines (× = baseline / this; > 1: this is better)",

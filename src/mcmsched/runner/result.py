@@ -9,8 +9,9 @@ bars and the Pareto plot of every explored schedule.
 from __future__ import annotations
 
 import csv
+import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ from mcmsched.report.tables import (
     window_table,
 )
 from mcmsched.runner.config import RunConfig
-from mcmsched.schedule.metrics import Metrics
+from mcmsched.schedule.metrics import Metrics, ServingMetrics, serving_metrics
 from mcmsched.schedule.model import Schedule
+from mcmsched.search.objective import Target, make_objective, scenario_targets
 from mcmsched.search.options import SearchResult
 from mcmsched.workload.scenario import Scenario
 
@@ -122,6 +124,14 @@ def _model_summary(metrics: Metrics, scenario: Scenario) -> list[dict[str, Any]]
     return out
 
 
+def _target_label(row: dict[str, Any]) -> str:
+    if row["kind"] == "fps":
+        return f"{row['fps']:g} fps (frame deadline)"
+    if row["kind"] == "tpot":
+        return "time per output token"
+    return "latency"
+
+
 @dataclass
 class Result:
     """One run of a scenario file. ``search`` is the strategy's :class:`SearchResult`;
@@ -164,6 +174,133 @@ class Result:
     def layers(self) -> list[dict[str, Cell]]:
         """One row per layer (columns :data:`mcmsched.report.tables.LAYER_COLUMNS`)."""
         return layer_rows(self.schedule, self.scenario, self.package, self.costs)
+
+    # ---- targets and serving -----------------------------------------------------------------
+    @cached_property
+    def targets(self) -> tuple[Target, ...]:
+        """The scenario's targets (latency, fps, tpot), which the search honours."""
+        return scenario_targets(self.scenario)
+
+    def target_rows(self) -> list[dict[str, Any]]:
+        """Per target: model, kind, limit (s), measured value (s), slack (s, >= 0 when met),
+        relative violation and whether it is met."""
+        m = self.metrics
+        rows = []
+        for t in self.targets:
+            value = t.value(m)
+            slack = t.limit_s - value
+            rows.append(
+                {
+                    "model": t.name,
+                    "kind": t.kind,
+                    "fps": t.fps,
+                    "limit_s": t.limit_s,
+                    "value_s": value,
+                    "slack_s": slack,
+                    "violation": max(0.0, -slack) / t.limit_s,
+                    "met": slack >= 0,
+                }
+            )
+        return rows
+
+    @property
+    def targets_met(self) -> bool | None:
+        """True if every target is met, False if one is missed, None without targets."""
+        rows = self.target_rows()
+        return None if not rows else all(r["met"] for r in rows)
+
+    def targets_message(self) -> str | None:
+        """One sentence on the targets: all met (with the smallest slack), or which are missed
+        and by how much (no schedule the search scored met them all)."""
+        rows = self.target_rows()
+        if not rows:
+            return None
+        missed = [r for r in rows if not r["met"]]
+        if not missed:
+            tight = min(rows, key=lambda r: r["slack_s"])
+            return (
+                f"all {len(rows)} target(s) met; smallest slack {tight['slack_s']:.4g} s "
+                f"({tight['model']} {_target_label(tight)})"
+            )
+        parts = [
+            f"{r['model']} {_target_label(r)}: {r['value_s']:.4g} s > {r['limit_s']:.4g} s "
+            f"(missed by {-r['slack_s']:.4g} s, {100 * r['violation']:.1f}%)"
+            for r in missed
+        ]
+        if self.config.objective == "real-time":
+            frac = make_objective("real-time", self.targets).met_fraction(self.metrics)
+            why = (
+                f"The schedule shown meets the most frames ({100 * frac:.1f}% of them), then "
+                "uses the least energy."
+            )
+        else:
+            why = "The schedule shown has the least total relative violation."
+        return (
+            f"no schedule found meets every target; {len(missed)} of {len(rows)} missed: "
+            + "; ".join(parts)
+            + ". "
+            + why
+        )
+
+    def serving(self) -> list[ServingMetrics]:
+        """TTFT, TPOT and tokens/s of every decode phase (see
+        :class:`mcmsched.schedule.metrics.ServingMetrics`)."""
+        return serving_metrics(self.metrics, self.scenario)
+
+    def targets_table(self) -> Table:
+        rows: list[tuple[Cell, ...]] = [
+            (
+                r["model"],
+                _target_label(r),
+                r["limit_s"],
+                r["value_s"],
+                r["slack_s"],
+                "yes" if r["met"] else "MISSED",
+            )
+            for r in self.target_rows()
+        ]
+        return Table(
+            "targets",
+            "Targets (the search minimises the objective among schedules meeting them)",
+            ("model", "target", "limit (s)", "value (s)", "slack (s)", "met"),
+            tuple(rows),
+        )
+
+    def serving_table(self) -> Table:
+        rows: list[tuple[Cell, ...]] = [
+            (
+                sv.model,
+                sv.prefill,
+                sv.batch,
+                sv.steps,
+                sv.cache_len,
+                sv.ttft_s,
+                sv.tpot_s,
+                sv.e2e_s,
+                sv.tokens,
+                sv.tokens_per_s,
+                sv.decode_tokens_per_s,
+            )
+            for sv in self.serving()
+        ]
+        return Table(
+            "serving",
+            "LLM serving (per decode phase)",
+            (
+                "decode phase",
+                "prefill",
+                "batch",
+                "steps",
+                "cache at step 0",
+                "TTFT (s)",
+                "TPOT (s)",
+                "request latency (s)",
+                "output tokens",
+                "tokens/s",
+                "decode tokens/s",
+            ),
+            tuple(rows),
+        )
 
     # ---- tables ------------------------------------------------------------------------------
     def summary_table(self) -> Table:
@@ -230,6 +367,10 @@ class Result:
                     "dram_j": m.energy.dram_j,
                 },
                 "models": _model_summary(m, self.scenario),
+                "targets": self.target_rows(),
+                "targets_met": self.targets_met,
+                "targets_message": self.targets_message(),
+                "serving": [asdict(sv) for sv in self.serving()],
                 "baselines": {
                     k: {
                         "label": b.label,
@@ -265,6 +406,16 @@ class Result:
             f"seed {self.config.options.seed}"
         )
         results: list[H.Block] = [self.summary_table()]
+        msg = self.targets_message()
+        if msg is not None:
+            cls, color = ("ok", "#276749") if self.targets_met else ("missed", "#c53030")
+            results.append(
+                f'<p class="targets {cls}" style="color:{color}"><b>Targets:</b> '
+                f"{html.escape(msg)}</p>"
+            )
+            results.append(self.targets_table())
+        if self.serving():
+            results.append(self.serving_table())
         if self.baselines:
             results.append(self.baseline_table())
         sections: list[tuple[str, list[H.Block]]] = [

@@ -32,6 +32,7 @@ from mcmsched.runner.config import (
     resolve_package,
 )
 from mcmsched.runner.result import BaselineResult, ComparisonResult, Result
+from mcmsched.search.objective import make_objective, scenario_targets
 from mcmsched.search.options import SearchResult
 from mcmsched.search.registry import get_strategy
 
@@ -105,8 +106,9 @@ def _search(
         report(stage, 0, 1)
     opts = replace(cfg.options, progress=cb)
     fn = get_strategy(strategy)
+    objective = make_objective(cfg.objective, scenario_targets(cfg.scenario))
     try:
-        res = fn(cfg.scenario, package, table, cfg.objective, opts)
+        res = fn(cfg.scenario, package, table, objective, opts)
     except MCMSchedError as err:
         what = f"{err.field}: {err.reason}" if err.field else err.reason
         raise MCMSchedError(

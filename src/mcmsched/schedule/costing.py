@@ -49,6 +49,12 @@ class PlanCost:
     nop_j: FloatArray  # [P]
     dram_j: FloatArray  # [P]
     n_minibatches: int
+    #: sequential passes over the plan (decode steps); with steps > 1, ``first_s`` and
+    #: ``steady_s`` are those of step 0, ``latency_s`` and the energies cover every step, and
+    #: ``busy_s`` ([P, n]) is each stage's busy time over all steps
+    steps: int = 1
+    busy_s: FloatArray | None = None
+    kv_bytes: FloatArray | None = None  # [P] KV-cache bytes moved to/from DRAM (all steps)
 
     @property
     def energy_j(self) -> FloatArray:
@@ -72,7 +78,18 @@ class ModelCostModel:
         self.w: FloatArray = np.asarray(base.weight_bytes, dtype=float)
         self.in1: FloatArray = np.asarray(base.input_bytes, dtype=float)
         self.out1: FloatArray = np.asarray(base.output_bytes, dtype=float)
-        self.act1: FloatArray = self.in1 + self.out1  # live activation bytes per sample
+        # KV-cache traffic per sample (bytes): reads of the cached positions, writes of new K/V
+        self.steps = entry.steps
+        self.cache_len = model.cache_len
+        self.kvr: FloatArray = np.array([ly.kv_read_bytes for ly in model.layers], dtype=float)
+        # live activation bytes per sample (the cached K/V a layer reads is streamed from
+        # DRAM, not held in L2)
+        self.act1: FloatArray = self.in1 - self.kvr + self.out1
+        self.kvw: FloatArray = np.array([ly.kv_write_bytes for ly in model.layers], dtype=float)
+        self.kvr_prefix: FloatArray = np.concatenate([[0.0], np.cumsum(self.kvr)])
+        self.kvw_prefix: FloatArray = np.concatenate([[0.0], np.cumsum(self.kvw)])
+        self.attn: np.ndarray = self.kvr > 0  # layers whose work grows with the cache
+        self._attn_cache: dict[int, tuple[FloatArray, FloatArray]] = {}
         self.w_prefix: FloatArray = np.concatenate([[0.0], np.cumsum(self.w)])
         edges = set(model.edges)
         transfer = options.skip == "transfer"
@@ -255,7 +272,9 @@ class ModelCostModel:
         nop_j = np.zeros(n_p)
         dram_j = np.zeros(n_p)  # per mini-batch activation traffic
         c0 = ch[:, 0]
-        in0 = inb[start]
+        # the cached K/V part of a decode attention operand is KV-cache traffic (below), not
+        # window input: never charged twice
+        in0 = max(float(inb[start]) - minibatch * float(self.kvr[start]), 0.0)
         if in_src is None:
             in_s[:, 0] = self.dram_s(c0, in0)
             dram_j += self.dram_j(c0, in0)
@@ -293,20 +312,138 @@ class ModelCostModel:
                 dram_j += np.where(spill, 2.0 * one_j, 0.0).sum(axis=1)
         if extra_out_s is not None:
             out_s = out_s + extra_out_s
+        # KV cache: each stage reads its layers' cached K/V and writes the new K/V, b' samples
+        # per mini-batch, from / to DRAM (step 0's cache length)
+        kvr_k = minibatch * (self.kvr_prefix[b] - self.kvr_prefix[a])
+        kvw_k = minibatch * (self.kvw_prefix[b] - self.kvw_prefix[a])
+        kv_s = self.dram_s(ch, (kvr_k + kvw_k)[None, :])
+        kv_j = self.dram_j(ch, (kvr_k + kvw_k)[None, :])
         n_mb = -(-self.batch // minibatch)
-        first = comp_s + wl_s + in_s + out_s + spill_s
-        steady = comp_s + in_s + out_s + spill_s + np.where(resident, 0.0, wl_s)
+        first = comp_s + kv_s + wl_s + in_s + out_s + spill_s
+        steady = comp_s + kv_s + in_s + out_s + spill_s + np.where(resident, 0.0, wl_s)
         latency = first.sum(axis=1) + (n_mb - 1) * steady.max(axis=1)
         w_times = np.where(resident, 1.0, float(n_mb))
+        kv_bytes = n_mb * float((kvr_k + kvw_k).sum()) * np.ones(n_p)
+        if self.steps > 1:
+            return self._stepped(
+                a, b, ch, minibatch, n_mb, first, steady, comp_j, kvr_k, kvw_k, kv_s, kv_j,
+                wl_s, wl_j, resident, nop_j, dram_j,
+            )  # fmt: skip
         return PlanCost(
             first_s=first,
             steady_s=steady,
             latency_s=latency,
             compute_j=n_mb * comp_j.sum(axis=1),
             nop_j=n_mb * nop_j,
-            dram_j=n_mb * dram_j + (wl_j * w_times).sum(axis=1),
+            dram_j=n_mb * (dram_j + kv_j.sum(axis=1)) + (wl_j * w_times).sum(axis=1),
             n_minibatches=n_mb,
+            kv_bytes=kv_bytes,
         )
+
+    def _stepped(
+        self,
+        a: IntArray,
+        b: IntArray,
+        ch: IntArray,
+        minibatch: int,
+        n_mb: int,
+        first: FloatArray,
+        steady: FloatArray,
+        comp_j: FloatArray,
+        kvr_k: FloatArray,
+        kvw_k: FloatArray,
+        kv_s: FloatArray,
+        kv_j: FloatArray,
+        wl_s: FloatArray,
+        wl_j: FloatArray,
+        resident: np.ndarray,
+        nop_j: FloatArray,
+        dram_mb_j: FloatArray,
+    ) -> PlanCost:
+        """``steps`` sequential passes (decode steps) of the plan; step t (0-based) reads a KV
+        cache of ``cache_len + t`` tokens and its attention layers (those reading the cache)
+        attend to ``cache_len + 1 + t`` positions: their compute time and energy are step 0's
+        scaled by ``(cache_len + 1 + t) / (cache_len + 1)`` (their MACs scale exactly so).
+        Each step is a full pipelined pass of the batch (fill + ``(n_mb - 1)`` steady periods:
+        the next token needs the previous one). Resident weights are loaded once (step 0);
+        streamed weights every mini-batch of every step. A stage whose resident weights, live
+        activations and whole KV cache (all samples, final length) fit its L2 keeps the cache
+        there: it reads it from DRAM in step 0 only."""
+        n_steps = self.steps
+        c0 = max(self.cache_len, 1)
+        kk = np.arange(len(a))[None, :]
+        cls = self.cls_idx[ch]
+        att_s, att_j = self._attn_tables(minibatch)
+        d_comp_s = (att_s[b] - att_s[a])[kk, cls] / (c0 + 1)  # [P, n] per step
+        d_comp_j = (att_j[b] - att_j[a])[kk, cls] / (c0 + 1)
+        d_kv = kvr_k / c0  # bytes per stage per extra cached token
+        kv0 = kvr_k + kvw_k
+        # KV cache resident in L2 from step 1 on
+        wk = self.w_prefix[b] - self.w_prefix[a]
+        ak = minibatch * self.range_max_act(a, b)
+        kv_final = n_mb * (kvr_k * (c0 + n_steps - 1) / c0 + kvw_k * n_steps)
+        kv_res = resident & ((wk + ak + kv_final)[None, :] <= self.l2[ch]) & (kv0 > 0)[None, :]
+        d_kv_s = np.where(kv_res | (kv0 <= 0)[None, :], 0.0, d_kv[None, :] / self.dram_bw)
+        slope = d_comp_s + d_kv_s  # [P, n] stage time added per step (steps >= 1)
+        # what steps >= 1 do not repeat: resident weight loads, resident KV-cache traffic
+        saved = np.where(resident, wl_s, 0.0) + np.where(kv_res, kv_s, 0.0)
+        tri = n_steps * (n_steps - 1) / 2.0
+        fill_sum = (
+            n_steps * first.sum(axis=1)
+            + tri * slope.sum(axis=1)
+            - (n_steps - 1) * saved.sum(axis=1)
+        )
+        steady_sum = np.zeros(first.shape[0])
+        if n_mb > 1:
+            steady_sum += steady.max(axis=1)
+            base = steady - np.where(kv_res, kv_s, 0.0)
+            chunk = 64
+            for t0 in range(1, n_steps, chunk):
+                t = np.arange(t0, min(t0 + chunk, n_steps), dtype=float)[:, None, None]
+                steady_sum += (base[None] + t * slope[None]).max(axis=2).sum(axis=0)
+        latency = fill_sum + (n_mb - 1) * steady_sum
+        kv_saved = np.where(kv_res, kv_s, 0.0)
+        busy = (
+            n_steps * (first + (n_mb - 1) * steady)
+            + tri * n_mb * slope
+            - (n_steps - 1) * (np.where(resident, wl_s, 0.0) + n_mb * kv_saved)
+        )
+        # KV bytes and energy: streamed stages every step (growing), resident ones step 0 only
+        streamed = ~kv_res
+        kv_bytes = n_mb * (
+            np.where(streamed, n_steps * kv0[None, :] + tri * d_kv[None, :], kv0[None, :])
+        ).sum(axis=1)
+        d_kv_j = self.dram_j(ch, d_kv[None, :])
+        kv_energy = n_mb * np.where(streamed, n_steps * kv_j + tri * d_kv_j, kv_j).sum(axis=1)
+        w_times = np.where(resident, 1.0, float(n_mb * n_steps))
+        compute_j = n_mb * (n_steps * comp_j.sum(axis=1) + tri * d_comp_j.sum(axis=1))
+        return PlanCost(
+            first_s=first,
+            steady_s=steady,
+            latency_s=latency,
+            compute_j=compute_j,
+            nop_j=n_mb * n_steps * nop_j,
+            dram_j=n_mb * n_steps * dram_mb_j + kv_energy + (wl_j * w_times).sum(axis=1),
+            n_minibatches=n_mb,
+            steps=n_steps,
+            busy_s=busy,
+            kv_bytes=kv_bytes,
+        )
+
+    def _attn_tables(self, minibatch: int) -> tuple[FloatArray, FloatArray]:
+        """Prefix sums ``[L+1, C]`` of compute time (s) and energy (J) of the layers that read
+        the KV cache only, at ``minibatch`` samples."""
+        hit = self._attn_cache.get(minibatch)
+        if hit is None:
+            mc = self.costs.model_costs(self.model_idx, minibatch)
+            mask = self.attn[:, None]
+            zero = np.zeros((1, mc.compute_s.shape[1]))
+            hit = (
+                np.concatenate([zero, np.cumsum(np.where(mask, mc.compute_s, 0.0), axis=0)]),
+                np.concatenate([zero, np.cumsum(np.where(mask, mc.energy_j, 0.0), axis=0)]),
+            )
+            self._attn_cache[minibatch] = hit
+        return hit
 
     def _skip_costs(
         self,

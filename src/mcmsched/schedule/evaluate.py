@@ -89,6 +89,9 @@ def evaluate(
     busy = [0.0] * pkg.n_chiplets
     events: list[TimelineEvent] = []
     completion = [0.0] * n_models
+    start = [-1.0] * n_models
+    done: list[tuple[float, ...]] = [()] * n_models
+    kv_bytes = [0.0] * n_models
     t0 = 0.0
     for w, win in enumerate(schedule.windows):
         extra = _contention(win, cm) if opts.contention == "link-sharing" else None
@@ -114,14 +117,31 @@ def evaluate(
             m_nop[m] += float(pc.nop_j[0])
             m_dram[m] += float(pc.dram_j[0])
             prev_chip[m] = plan.segments[-1].chiplet
-            if last_window[m] == w:
-                completion[m] = t0 + lat
-            # timeline
+            if pc.kv_bytes is not None:
+                kv_bytes[m] += float(pc.kv_bytes[0])
+            if start[m] < 0:
+                start[m] = t0
             first = pc.first_s[0]
             steady = pc.steady_s[0]
             period = float(steady.max())
             model_period[m][w] = period
             n_rest = pc.n_minibatches - 1
+            if last_window[m] == w:
+                completion[m] = t0 + lat
+                b_mb = plan.minibatch
+                batch = scenario.entries[m].batch
+                done[m] = tuple(
+                    t0 + lat - (0.0 if pc.steps > 1 else (n_rest - j // b_mb) * period)
+                    for j in range(batch)
+                )
+            if pc.steps > 1 and pc.busy_s is not None:
+                # decode steps: one bar per stage over the whole stepped pass
+                for k, seg in enumerate(plan.segments):
+                    b_k = float(pc.busy_s[0][k])
+                    events.append(TimelineEvent(seg.chiplet, m, w, k, t0, t0 + lat, "steps", b_k))
+                    busy[seg.chiplet] += b_k
+                continue
+            # timeline
             f_start = t0
             for k, seg in enumerate(plan.segments):
                 f_end = f_start + float(first[k])
@@ -164,4 +184,7 @@ def evaluate(
         chiplet_busy_s=tuple(busy),
         chiplet_utilisation=tuple(b / latency if latency > 0 else 0.0 for b in busy),
         timeline=tuple(events),
+        model_start_s=tuple(max(x, 0.0) for x in start),
+        model_sample_done_s=tuple(done),
+        model_kv_bytes=tuple(kv_bytes),
     )

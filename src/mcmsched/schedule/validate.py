@@ -13,6 +13,8 @@ Rules (each violation raises :class:`ScheduleError` naming the rule):
   before it is consumed;
 - ``chiplet``: chiplet ids are valid and a chiplet runs at most one segment per window;
 - ``minibatch``: ``1 <= b' <= b``, and ``b'`` divides ``b`` under ``minibatch_rule="divisor-fit"``;
+- ``phase``: a model with ``steps`` > 1 (decode phase) or an ``after`` model runs in exactly one
+  window, later than every window of the model it runs after;
 - ``memory``: under ``memory="strict"``, each segment's weights plus the live activations of b'
   samples fit in its chiplet's L2.
 """
@@ -118,6 +120,7 @@ def validate(
                 f"model '{entry.model.name}': layers {next_layer[m]}..{len(entry.model.layers) - 1}"
                 " are never scheduled",
             )
+    _check_phases(schedule, scenario)
     if opts.memory == "strict":
         table = costs if costs is not None else CostTable(scenario, package)
         models: dict[int, ModelCostModel] = {}
@@ -135,3 +138,24 @@ def validate(
                             f"{wk[k] + ak[k]:.0f} B (weights + activations of b'={plan.minibatch})"
                             f" > L2 {l2} B of chiplet {seg.chiplet}",
                         )
+
+
+def _check_phases(schedule: Schedule, scenario: Scenario) -> None:
+    """The ``phase`` rule (see module docstring)."""
+    for m, entry in enumerate(scenario.entries):
+        if entry.steps == 1 and entry.after is None:
+            continue
+        wins = [w for w, _ in schedule.plans_of(m)]
+        name = entry.model.name
+        if len(wins) != 1:
+            raise ScheduleError(
+                "phase", f"model '{name}' (decode phase) runs in {len(wins)} windows, not one"
+            )
+        if entry.after is not None:
+            before = [w for w, _ in schedule.plans_of(scenario.index_of(entry.after))]
+            if before and max(before) >= wins[0]:
+                raise ScheduleError(
+                    "phase",
+                    f"model '{name}' runs in window {wins[0]}, not after the last window "
+                    f"({max(before)}) of '{entry.after}'",
+                )

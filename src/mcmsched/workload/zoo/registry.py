@@ -253,4 +253,5 @@ def _build(name: str, values: tuple[tuple[str, int | bool], ...]) -> Model:
         edges=model.edges,
         default_batch=model.default_batch,
         source=f"zoo:{label}",
+        cache_len=model.cache_len,
     )
