@@ -452,7 +452,7 @@ def _objective(vals: np.ndarray, objective: str) -> np.ndarray:
         return cyc
     if objective == "energy":
         return np.where(np.isfinite(cyc), en, np.inf)
-    out: np.ndarray = cyc * en
+    out: np.ndarray = np.where(np.isfinite(cyc), cyc * en, np.inf)
     return out
 
 

@@ -23,6 +23,7 @@ from mcmsched.hardware.package import Package
 from mcmsched.report import html as H
 from mcmsched.report.compare import comparison_table, normalised_figure
 from mcmsched.report.energy import energy_figure
+from mcmsched.report.roofline import roofline_figure
 from mcmsched.report.gantt import timeline_figure
 from mcmsched.report.pareto import ParetoSeries, pareto_figure, pareto_front
 from mcmsched.report.tables import (
@@ -197,6 +198,10 @@ class Result:
         """Energy by component (compute / NoP / DRAM) and by model."""
         return energy_figure(self.metrics, self.scenario)
 
+    def roofline_figure(self) -> Figure:
+        """Per chiplet class: each placed layer's cycles against its roofline bound."""
+        return roofline_figure(self.layers, title=f"{self.name}: layers against the roofline")
+
     def pareto_figure(self) -> Figure:
         """The explored (latency, energy) points with the chosen schedule highlighted."""
         m = self.metrics
@@ -292,6 +297,18 @@ class Result:
                 ],
             ),
             ("Models and chiplets", [self.model_table(), self.chiplet_table()]),
+            (
+                "Roofline",
+                [
+                    H.FigureBlock(
+                        "roofline",
+                        "Per chiplet class, each layer's cycles (per mini-batch run) against its "
+                        "roofline lower bound max(MACs / PEs, traffic / NoC or memory "
+                        "bandwidth); colour: the bound that holds (docs/COST_MODEL.md).",
+                        self.roofline_figure(),
+                    )
+                ],
+            ),
         ]
         if len(self.candidates) > 1:
             sections.append(
@@ -364,6 +381,10 @@ class ComparisonResult:
     def normalised_figure(self) -> Figure:
         """Latency, energy and EDP of each package divided by the baseline's."""
         return normalised_figure(self.labels, [r.metrics for r in self.results], self.baseline)
+
+    def roofline_figure(self) -> Figure:
+        """Per chiplet class: each placed layer's cycles against its roofline bound."""
+        return roofline_figure(self.layers, title=f"{self.name}: layers against the roofline")
 
     def pareto_figure(self) -> Figure:
         """Every candidate schedule explored on every package, each package's choice starred."""
