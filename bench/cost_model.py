@@ -268,7 +268,9 @@ def scaling() -> None:
     print(f"OS (shi) vs WS (nvd) on {len(gemms)} GEMMs with M, N, K >= 512:")
     for pes in (256, 1024, 4096, 16384):
         pkg = get_preset("het-sides", pes_per_chiplet=pes)
-        ws, os_ = evaluate_layers(gemms, [pkg.classes["nvd"], pkg.classes["shi"]], orientation="best")
+        ws, os_ = evaluate_layers(
+            gemms, [pkg.classes["nvd"], pkg.classes["shi"]], orientation="best"
+        )
         ratio = os_.cycles / ws.cycles
         print(
             f"  {pes:6d} PEs: OS/WS cycles max {ratio.max():.2f}, median {np.median(ratio):.2f}, "

@@ -68,9 +68,7 @@ def _random_layers(seed: int, n: int) -> list[Layer]:
                 )
             )
         elif kind is OpKind.DWCONV:
-            out.append(
-                Layer(f"d{i}", kind, N=batch, K=c, C=c, Y=hw, X=hw, R=r, S=r, groups=c)
-            )
+            out.append(Layer(f"d{i}", kind, N=batch, K=c, C=c, Y=hw, X=hw, R=r, S=r, groups=c))
         else:
             out.append(Layer(f"e{i}", kind, N=batch, K=c, C=c, Y=hw, X=hw, groups=c))
     return out
@@ -78,9 +76,7 @@ def _random_layers(seed: int, n: int) -> list[Layer]:
 
 @pytest.mark.parametrize("df", DATAFLOWS)
 @pytest.mark.parametrize("objective", ["edp", "latency"])
-def test_searched_never_worse_than_fixed_and_never_below_the_bound(
-    df: str, objective: str
-) -> None:
+def test_searched_never_worse_than_fixed_and_never_below_the_bound(df: str, objective: str) -> None:
     layers = _random_layers(7 + len(df), 40)
     for pes in (64, 1024):
         fixed = ChipletClass("f", get_dataflow(df), n_pes=pes, mapping="fixed")
@@ -118,7 +114,9 @@ def test_chosen_directives_reanalysed_give_the_same_costs() -> None:
         chosen = [j for j, t in enumerate(s.mapping) if t]
         assert len(chosen) >= len(layers) // 2  # the search changes most layers
         own = [dataclasses.replace(layers[j], dataflow=str(s.mapping[j])) for j in chosen]
-        (r,) = evaluate_layers(own, [dataclasses.replace(cls, mapping="fixed")], use_layer_dataflow=True)
+        (r,) = evaluate_layers(
+            own, [dataclasses.replace(cls, mapping="fixed")], use_layer_dataflow=True
+        )
         bound = s.bound_cycles
         assert bound is not None
         assert np.array_equal(np.maximum(r.cycles, bound[chosen]), s.cycles[chosen])

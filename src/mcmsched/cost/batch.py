@@ -9,7 +9,7 @@ mapping yields no work as written fall back to the scalar analysis, which clamps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -65,6 +65,37 @@ class BatchCosts:
     bound_cycles: np.ndarray | None = None
     bound: np.ndarray | None = None
 
+    def take(self, index: np.ndarray | slice) -> BatchCosts:
+        """The costs of the layers at ``index`` (every array indexed alike)."""
+        a = [getattr(self, f)[index] for f in _ARRAY_FIELDS]
+        return BatchCosts(
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            a[4],
+            a[5],
+            a[6],
+            a[7],
+            a[8],
+            mapping=None if self.mapping is None else self.mapping[index],
+            bound_cycles=None if self.bound_cycles is None else self.bound_cycles[index],
+            bound=None if self.bound is None else self.bound[index],
+        )
+
+
+_ARRAY_FIELDS = (
+    "cycles",
+    "energy_pj",
+    "mac_pj",
+    "l1_pj",
+    "l2_pj",
+    "macs",
+    "utilization",
+    "l1_bytes",
+    "l2_bytes",
+)
+
 
 def evaluate_layers(
     layers: list[Layer],
@@ -111,16 +142,22 @@ def evaluate_layers(
             text_arr = np.full(len(reps), "", dtype=object)
         else:
             text_arr = np.array(text, dtype=object)
-        v = vals[:, index]
         bound, kind = roofline(reps, cls)
-        out.append(
-            BatchCosts(
-                *(v[k] for k in range(9)),
-                mapping=text_arr[index],
-                bound_cycles=bound[index],
-                bound=kind[index],
-            )
+        full = BatchCosts(
+            vals[0],
+            vals[1],
+            vals[2],
+            vals[3],
+            vals[4],
+            vals[5],
+            vals[6],
+            vals[7],
+            vals[8],
+            mapping=text_arr,
+            bound_cycles=bound,
+            bound=kind,
         )
+        out.append(full.take(index))
     return out
 
 
@@ -184,25 +221,17 @@ def _best_orientation(
         if cls.mapping == "searched":
             from mcmsched.cost.mapper import better
 
-            take_alt = differs & better(
-                np.stack([a_cyc, a_en]), np.stack([cyc, en]), cls.objective
-            )
+            take_alt = differs & better(np.stack([a_cyc, a_en]), np.stack([cyc, en]), cls.objective)
             if bc.mapping is not None:
                 tagged = np.array(
                     [f"[transposed] {t}" if t else "[transposed]" for t in bc.mapping],
                     dtype=object,
                 )
-                bc = BatchCosts(
-                    **{
-                        **{f: getattr(bc, f) for f in BatchCosts.__dataclass_fields__},
-                        "mapping": np.where(np.arange(len(tagged)) >= n, tagged, bc.mapping),
-                    }
-                )
+                bc = replace(bc, mapping=np.where(np.arange(len(tagged)) >= n, tagged, bc.mapping))
         else:
             take_alt = differs & ((a_cyc < cyc) | ((a_cyc == cyc) & (a_en < en)))
         pick = np.where(take_alt, alt, np.arange(n))
-        fields = {f: getattr(bc, f) for f in BatchCosts.__dataclass_fields__}
-        out.append(BatchCosts(**{f: (v[pick] if v is not None else None) for f, v in fields.items()}))
+        out.append(bc.take(pick))
     return out
 
 

@@ -234,8 +234,8 @@ def _estimate(
     top: dict[str, Arr] = {}
     for d in [*template, Directive(DirectiveKind.CLUSTER, 1)]:
         if d.kind is DirectiveKind.CLUSTER:
-            for k, t in tiles.items():
-                cur[k] = np.minimum(cur[k], t)
+            for k, tile in tiles.items():
+                cur[k] = np.minimum(cur[k], tile)
             tiles = {}
             level += 1
             continue
@@ -252,7 +252,7 @@ def _estimate(
         elif level == 0:
             top[key] = np.minimum(full, size)
     steps = np.ones(n)
-    t = {}
+    t: dict[str, Arr] = {}
     for k in ("N", "K", "C", "Y'", "X'", "R", "S"):
         full_k = max(dims.get(k, 1), 1)
         t[k] = top.get(k, np.full(n, full_k, dtype=np.int64))
@@ -312,7 +312,8 @@ def coarse_candidates(
     grid = _grid(vars_, [_choices(v, dims, n_pes, True) for v in vars_])
     grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
     if grid.shape[0] == 0:
-        return grid
+        empty: np.ndarray = grid
+        return empty
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
     fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0])
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
@@ -420,9 +421,7 @@ def _evaluate_rows(
                 if not (is_tunable(d.size) or is_tunable(d.offset)):
                     tiles.append(None)
                     continue
-                tiles.append(
-                    (_rows_size(d.size, rdims, vcols), _rows_size(d.offset, rdims, vcols))
-                )
+                tiles.append((_rows_size(d.size, rdims, vcols), _rows_size(d.offset, rdims, vcols)))
             try:
                 res = analyse_batch(ps, concrete, hw, tiles)
             except MCMSchedError:
@@ -447,7 +446,8 @@ def _evaluate_rows(
 
 
 def _objective(vals: np.ndarray, objective: str) -> np.ndarray:
-    cyc, en = vals[0], vals[1]
+    cyc: np.ndarray = vals[0]
+    en: np.ndarray = vals[1]
     if objective == "latency":
         return cyc
     if objective == "energy":
@@ -460,9 +460,7 @@ def better(a: np.ndarray, b: np.ndarray, objective: str) -> np.ndarray:
     """Per column: candidate values ``a`` strictly better than ``b`` (objective, then cycles,
     then energy)."""
     oa, ob = _objective(a, objective), _objective(b, objective)
-    out: np.ndarray = (oa < ob) | (
-        (oa == ob) & ((a[0] < b[0]) | ((a[0] == b[0]) & (a[1] < b[1])))
-    )
+    out: np.ndarray = (oa < ob) | ((oa == ob) & ((a[0] < b[0]) | ((a[0] == b[0]) & (a[1] < b[1]))))
     return out
 
 
@@ -476,9 +474,7 @@ def _admissible(vals: np.ndarray, need_macs: np.ndarray, cls: ChipletClass) -> n
     return ok
 
 
-def _best_per_layer(
-    vals: np.ndarray, layer_idx: np.ndarray, n: int, objective: str
-) -> np.ndarray:
+def _best_per_layer(vals: np.ndarray, layer_idx: np.ndarray, n: int, objective: str) -> np.ndarray:
     """Row index of the best admissible row per layer (-1: none). Rows must already be
     admissible or have ``cycles = inf``."""
     best = np.full(n, -1, dtype=np.int64)
@@ -569,11 +565,11 @@ def search_layers(
             continue
         cand = res[:, best[has]]
         win = better(cand, out[:, has], cls.objective)
-        for j, r, w in zip(has, best[has], win, strict=True):
+        for jj, r, w in zip(has.tolist(), best[has].tolist(), win.tolist(), strict=True):
             if w:
-                out[:, j] = res[:, r]
+                out[:, jj] = res[:, r]
                 vals_j = {nm: int(vv[r, i]) for i, nm in enumerate(names)}
-                text[j] = " ".join(str(d) for d in instantiate(t, vals_j))
+                text[jj] = " ".join(str(d) for d in instantiate(t, vals_j))
     bad = np.nonzero(~np.isfinite(out[0]))[0]
     if bad.size:
         ly = reps[int(bad[0])]

@@ -48,7 +48,6 @@ class ModelCosts:
     mapping: np.ndarray | None = None  # searched directive text ("" = dataflow as written)
 
 
-
 def default_cache_dir() -> Path:
     """``$MCMSCHED_CACHE_DIR`` if set, else ``~/.cache/mcmsched``."""
     env = os.environ.get("MCMSCHED_CACHE_DIR")
@@ -178,15 +177,7 @@ class CostTable:
         for mb, lys in zip(todo, per_mb, strict=True):
             sl = slice(start, start + len(lys))
             start += len(lys)
-            part = [
-                BatchCosts(
-                    **{
-                        f: (None if getattr(bc, f) is None else getattr(bc, f)[sl])
-                        for f in BatchCosts.__dataclass_fields__
-                    }
-                )
-                for bc in res
-            ]
+            part = [bc.take(sl) for bc in res]
             self._mb[mb] = _pack(part, classes)
         self._save()
 
@@ -240,9 +231,12 @@ def _pack(res: list[BatchCosts], classes: list[ChipletClass]) -> dict[str, np.nd
         "l2_bytes": l2,
         "macs": np.stack([r.macs for r in res], axis=1).astype(float),
     }
-    if all(r.bound_cycles is not None for r in res):
-        out["bound_cycles"] = np.stack([r.bound_cycles for r in res], axis=1).astype(float)
-        out["bound"] = np.stack([r.bound for r in res], axis=1).astype(str)
-    if all(r.mapping is not None for r in res):
-        out["mapping"] = np.stack([r.mapping for r in res], axis=1).astype(str)
+    bounds = [r.bound_cycles for r in res]
+    kinds = [r.bound for r in res]
+    maps = [r.mapping for r in res]
+    if all(b is not None for b in bounds) and all(k is not None for k in kinds):
+        out["bound_cycles"] = np.stack(cast(list[np.ndarray], bounds), axis=1).astype(float)
+        out["bound"] = np.stack(cast(list[np.ndarray], kinds), axis=1).astype(str)
+    if all(m is not None for m in maps):
+        out["mapping"] = np.stack(cast(list[np.ndarray], maps), axis=1).astype(str)
     return out

@@ -248,7 +248,9 @@ def _name_tunables(ds: list[Directive], source: str | None) -> tuple[Directive, 
         try:
             name, lo, hi = tunable_parts(v)
         except MCMSchedError as err:
-            raise MCMSchedError(f"{err.reason} in '{stmt}'", file=source, field="Dataflow") from None
+            raise MCMSchedError(
+                f"{err.reason} in '{stmt}'", file=source, field="Dataflow"
+            ) from None
         if hi and not 1 <= lo <= hi:
             raise MCMSchedError(
                 f"tunable range {{{lo}..{hi}}} must satisfy 1 <= lo <= hi in '{stmt}'",

@@ -23,9 +23,9 @@ from mcmsched.hardware.package import Package
 from mcmsched.report import html as H
 from mcmsched.report.compare import comparison_table, normalised_figure
 from mcmsched.report.energy import energy_figure
-from mcmsched.report.roofline import roofline_figure
 from mcmsched.report.gantt import timeline_figure
 from mcmsched.report.pareto import ParetoSeries, pareto_figure, pareto_front
+from mcmsched.report.roofline import roofline_figure
 from mcmsched.report.tables import (
     LAYER_COLUMNS,
     BaselineEntry,
@@ -381,10 +381,6 @@ class ComparisonResult:
     def normalised_figure(self) -> Figure:
         """Latency, energy and EDP of each package divided by the baseline's."""
         return normalised_figure(self.labels, [r.metrics for r in self.results], self.baseline)
-
-    def roofline_figure(self) -> Figure:
-        """Per chiplet class: each placed layer's cycles against its roofline bound."""
-        return roofline_figure(self.layers, title=f"{self.name}: layers against the roofline")
 
     def pareto_figure(self) -> Figure:
         """Every candidate schedule explored on every package, each package's choice starred."""
