@@ -81,6 +81,9 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "SpatialMap(1,1) C;",
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
             "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K;",
+            "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
+            "SpatialMap(1,1) K;",
         ),
         (
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -102,6 +105,9 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "TemporalMap(?x,?x) X'; Cluster(?x,P); SpatialMap(1,1) X'; " + _R_S,
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
             "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; " + _R_S,
+            "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
+            "SpatialMap(1,1) K; " + _R_S,
         ),
         (
             "TemporalMap(?c,?c) C; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -296,7 +302,7 @@ REFINE_ROUNDS = 2
 """Rounds of one-variable-at-a-time refinement around the best candidate so far."""
 EVALUATED = [0]
 """Candidate evaluations so far in this process (read by bench/cost_model.py)."""
-COARSE_KEEP = 24
+COARSE_KEEP = 16
 """Coarse candidates per (layer, template) the analysis ranks (after the fill prune, the ones
 with the smallest rough cycle estimate)."""
 
@@ -452,7 +458,8 @@ def _objective(vals: np.ndarray, objective: str) -> np.ndarray:
         return cyc
     if objective == "energy":
         return np.where(np.isfinite(cyc), en, np.inf)
-    out: np.ndarray = np.where(np.isfinite(cyc), cyc * en, np.inf)
+    fin = np.isfinite(cyc)
+    out: np.ndarray = np.where(fin, np.where(fin, cyc, 0.0) * en, np.inf)
     return out
 
 
