@@ -248,3 +248,51 @@ def test_mapping_mode_and_objective_are_in_the_cache_key(tmp_path) -> None:  # t
     assert mc.mapping is not None and mc2.mapping is not None
     assert mc.mapping.tolist() == mc2.mapping.tolist()
     assert mc2.bound_cycles is not None and (mc2.cycles >= mc2.bound_cycles).all()
+
+
+def test_tunable_dataflow_round_trips_through_yaml() -> None:
+    from mcmsched.hardware.yaml_io import package_to_dict
+
+    text = (
+        "SpatialMap(?k,?) K; TemporalMap(?c,?c) C; TemporalMap(Sz(R),Sz(R)) R; "
+        "TemporalMap(Sz(S),Sz(S)) S; TemporalMap(?y{1..16},?) Y'; TemporalMap(?x,?) X'; "
+        "Cluster(?c,P); SpatialMap(1,1) C;"
+    )
+    d = {
+        "name": "p",
+        "classes": {"a": {"dataflow": {"name": "mine", "directives": text}, "mapping": "searched"}},
+        "layout": ["a"],
+    }
+    pkg = package_from_dict(d)
+    assert pkg.classes["a"].dataflow.tunable
+    again = package_from_dict(package_to_dict(pkg))
+    assert again == pkg
+    no_mode = {**d, "classes": {"a": {"dataflow": {"name": "mine", "directives": text}}}}
+    with pytest.raises(MCMSchedError, match="need mapping: searched"):
+        package_from_dict(no_mode)
+
+
+def test_cli_cost_show_mapping_and_roofline_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from typer.testing import CliRunner
+
+    from mcmsched.cli import app
+
+    out = tmp_path / "c.csv"
+    res = CliRunner().invoke(
+        app, ["cost", "mobilenetv2", "--hw", "het-sides", "--show-mapping", "--csv", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "SpatialMap(" in res.output and "roof" in res.output
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    pkg = get_preset("het-sides")
+    for r in rows:
+        for n in pkg.class_names:
+            cyc, bound = float(r[f"{n}_cycles"]), float(r[f"{n}_bound_cycles"])
+            assert cyc >= bound * (1 - 1e-5)
+            assert r[f"{n}_bound"] in ("compute", "noc", "memory")
+            util = float(r[f"{n}_pe_util"])  # the mapping's counted MACs / (cycles x PEs)
+            assert 0 < util <= 1.0 + 1e-9
+            assert util >= 0.999 * int(r["macs"]) / (cyc * pkg.classes[n].n_pes)
