@@ -245,11 +245,12 @@ def scaling() -> None:
             classes = [pkg.classes[n] for n in pkg.class_names]
             for mname, m in models.items():
                 res = evaluate_layers(list(m.layers), classes, orientation="best")
+                true_macs = np.array([ly.macs for ly in m.layers], dtype=float)
                 for cls, bc in zip(classes, res, strict=True):
                     assert bc.bound_cycles is not None
                     near = bc.cycles <= 1.5 * bc.bound_cycles
-                    share = float(bc.macs[near].sum() / bc.macs.sum())
-                    util = float(bc.macs.sum() / (bc.cycles.sum() * cls.n_pes))
+                    share = float(true_macs[near].sum() / true_macs.sum())
+                    util = float(true_macs.sum() / (bc.cycles.sum() * cls.n_pes))
                     print(
                         f"{mname:10s} {cls.name + ' (' + cls.dataflow.name + ')':24s} "
                         f"{pes:6d} {mode:8s} | {bc.cycles.sum():11.4e} "

@@ -147,7 +147,7 @@ def cost_cmd(
         extra: list[str] = []
         for j, c in enumerate(classes):
             r = res[j]
-            util = float(r.macs[i]) / (cyc[j] * c.n_pes) if cyc[j] > 0 else 0.0
+            util = ly.macs / (cyc[j] * c.n_pes) if cyc[j] > 0 else 0.0
             bnd = float(r.bound_cycles[i]) if r.bound_cycles is not None else 0.0
             kind = str(r.bound[i]) if r.bound is not None else ""
             ratio = cyc[j] / bnd if bnd > 0 else float("nan")
