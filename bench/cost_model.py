@@ -12,7 +12,14 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    wall and CPU time, best of 3: the machine is shared, so CPU time is the steadier figure).
 3. Time to build the CostTable of scenario ``scar-sc5`` on the ``het-sides`` 3x3 package: cold
    (empty disk cache, cold in-memory caches) and cached (a fresh table reading the disk cache),
-   for mini-batch 1 and every model's scenario batch.
+   for mini-batches {1, 8, 24, 32} (targets: cold <= 5 s, cached <= 0.1 s; the preset classes use
+   ``mapping: searched``).
+4. ``mapper``: candidate mappings evaluated per second by the mapping search (one batch of
+   every coarse candidate of ResNet-50, BERT-base and GPT-2 layers; target >= 100,000 /s).
+5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
+   Shi classes, fixed vs searched: total cycles, the roofline bound, MAC-weighted share of layers
+   within 1.5x of their bound (target >= 80%), PE utilisation; and the OS class against the WS
+   class of equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
 """
 
 from __future__ import annotations
@@ -182,35 +189,134 @@ def speed() -> None:
 
 
 def table() -> None:
+    from mcmsched.cost import mapper
     from mcmsched.hardware.presets import get_preset
     from mcmsched.workload.zoo import get_scenario
 
     sc = get_scenario("scar-sc5")
-    pkg = get_preset("het-sides")
-    mbs = sorted({1, *(e.batch for e in sc.entries)})
-    with tempfile.TemporaryDirectory() as d:
-        _clear_caches()
-        t0 = time.perf_counter()
-        ct = CostTable(sc, pkg, cache_dir=Path(d))
-        ct.precompute(mbs)
-        for m in range(len(sc.entries)):
-            ct.model_costs(m, 1)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ct2 = CostTable(sc, pkg, cache_dir=Path(d))
-        ct2.precompute(mbs)
-        for m in range(len(sc.entries)):
-            ct2.model_costs(m, 1)
-        cached = time.perf_counter() - t0
-    n_layers = sum(len(e.model.layers) for e in sc.entries)
+    mbs = [1, 8, 24, 32]
+    for mode in ("searched", "fixed"):
+        pkg = get_preset("het-sides", mapping=mode)
+        with tempfile.TemporaryDirectory() as d:
+            _clear_caches()
+            before = mapper.EVALUATED[0]
+            t0, c0 = time.perf_counter(), time.process_time()
+            ct = CostTable(sc, pkg, cache_dir=Path(d))
+            ct.precompute(mbs)
+            for m in range(len(sc.entries)):
+                ct.model_costs(m, 1)
+            cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
+            evals = mapper.EVALUATED[0] - before
+            t0, c0 = time.perf_counter(), time.process_time()
+            ct2 = CostTable(sc, pkg, cache_dir=Path(d))
+            ct2.precompute(mbs)
+            for m in range(len(sc.entries)):
+                ct2.model_costs(m, 1)
+            cached, cached_cpu = time.perf_counter() - t0, time.process_time() - c0
+        n_layers = sum(len(e.model.layers) for e in sc.entries)
+        print(
+            f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mapping "
+            f"{mode}, mini-batches {mbs}): cold {cold:.3f} s wall / {cold_cpu:.3f} s CPU "
+            f"({evals:,} candidate evaluations), cached {cached:.4f} s wall / "
+            f"{cached_cpu:.4f} s CPU"
+        )
+
+
+def mapper_speed() -> None:
+    from mcmsched.cost import mapper
+    from mcmsched.cost.analysis import to_problem
+    from mcmsched.workload.zoo import get_model
+
+    layers: list[Layer] = []
+    for name in ("resnet50", "bert-base", "gpt2-small"):
+        layers.extend(get_model(name).layers)
+    reps = list({ly.shape_key: ly for ly in layers}.values())
+    pr = [to_problem(ly) for ly in reps]
+    probs = [p for p, _ in pr]
+    count = np.array([g for _, g in pr], dtype=np.int64)
+    dimtab = {
+        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
+        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
+    }
+    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
+        cls = ChipletClass(df, get_dataflow(df), n_pes=4096, mapping="searched")
+        total = 0
+        best_cpu = 0.0
+        wall = 0.0
+        for t in mapper.templates_for(cls.dataflow, False):
+            vars_ = mapper._variables(t)
+            rows, lay = [], []
+            for j, p in enumerate(probs):
+                if p.depthwise:
+                    continue
+                dims = mapper._full_dims(p)
+                g = mapper._grid(vars_, [mapper._choices(v, dims, 4096, True) for v in vars_])
+                g = g[mapper._valid_clusters(g, vars_, t, 4096)]
+                rows.append(g)
+                lay.append(np.full(g.shape[0], j, dtype=np.int64))
+            vv, li = np.concatenate(rows), np.concatenate(lay)
+            t0, c0 = time.perf_counter(), time.process_time()
+            mapper._evaluate_rows(t, li, vv, reps, probs, count, cls, dimtab)
+            best_cpu += time.process_time() - c0
+            wall += time.perf_counter() - t0
+            total += li.size
+        print(
+            f"mapper on {df:18s}: {total:6,} candidates, {best_cpu:6.3f} s CPU "
+            f"({total / best_cpu:8,.0f} evaluations/s CPU), {wall:6.3f} s wall"
+        )
+
+
+def scaling() -> None:
+    from mcmsched.hardware.presets import get_preset
+    from mcmsched.workload.zoo import get_model
+
+    models = {"resnet50": get_model("resnet50"), "gpt2-small": get_model("gpt2-small")}
     print(
-        f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mini-batches "
-        f"{mbs}): cold {cold:.3f} s, cached {cached:.4f} s"
+        f"{'model':10s} {'class':24s} {'PEs':>6s} {'mapping':8s} | {'cycles':>11s} "
+        f"{'bound':>11s} {'x bound':>7s} | {'<=1.5x (MACs)':>13s} {'PE util':>7s}"
     )
+    for pes in (256, 1024, 4096, 16384):
+        for mode in ("fixed", "searched"):
+            pkg = get_preset("het-sides", pes_per_chiplet=pes, mapping=mode)
+            classes = [pkg.classes[n] for n in pkg.class_names]
+            for mname, m in models.items():
+                res = evaluate_layers(list(m.layers), classes, orientation="best")
+                true_macs = np.array([ly.macs for ly in m.layers], dtype=float)
+                for cls, bc in zip(classes, res, strict=True):
+                    assert bc.bound_cycles is not None
+                    near = bc.cycles <= 1.5 * bc.bound_cycles
+                    share = float(true_macs[near].sum() / true_macs.sum())
+                    util = float(true_macs.sum() / (bc.cycles.sum() * cls.n_pes))
+                    print(
+                        f"{mname:10s} {cls.name + ' (' + cls.dataflow.name + ')':24s} "
+                        f"{pes:6d} {mode:8s} | {bc.cycles.sum():11.4e} "
+                        f"{bc.bound_cycles.sum():11.4e} "
+                        f"{bc.cycles.sum() / bc.bound_cycles.sum():7.2f} | {share:13.1%} "
+                        f"{util:7.1%}"
+                    )
+    # OS vs WS on large GEMMs (GPT-2 at 4 and 8 sequences: M = 512 / 1,024 tokens)
+    gemms = [
+        ly.with_batch(b)
+        for b in (4, 8)
+        for ly in models["gpt2-small"].layers
+        if ly.kind.value == "GEMM" and min(ly.K, ly.C) >= 512
+    ]
+    gemms = list({g.shape_key: g for g in gemms}.values())
+    print(f"OS (shi) vs WS (nvd) on {len(gemms)} GEMMs with M, N, K >= 512:")
+    for pes in (256, 1024, 4096, 16384):
+        pkg = get_preset("het-sides", pes_per_chiplet=pes)
+        ws, os_ = evaluate_layers(
+            gemms, [pkg.classes["nvd"], pkg.classes["shi"]], orientation="best"
+        )
+        ratio = os_.cycles / ws.cycles
+        print(
+            f"  {pes:6d} PEs: OS/WS cycles max {ratio.max():.2f}, median {np.median(ratio):.2f}, "
+            f"MAC-weighted {float((os_.cycles.sum()) / ws.cycles.sum()):.2f}"
+        )
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["agreement", "full-runs", "speed", "table"]
+    parts = sys.argv[1:] or ["agreement", "full-runs", "speed", "table", "mapper", "scaling"]
     if "agreement" in parts:
         agreement()
     if "full-runs" in parts:
@@ -219,3 +325,7 @@ if __name__ == "__main__":
         speed()
     if "table" in parts:
         table()
+    if "mapper" in parts:
+        mapper_speed()
+    if "scaling" in parts:
+        scaling()

@@ -282,7 +282,23 @@ def layer_cost(
     layer's own directives (``Layer.dataflow``) instead of ``cls.dataflow``; ``check_buffers``
     (default) raises if the chiplet's L1/L2 cannot hold one tile (MAESTRO only warns); a batched
     layer (``N > 1``) whose tiles do not fit runs its samples one after another instead (``N``
-    times one sample's cycles and energy), as :func:`mcmsched.cost.batch.evaluate_layers` does."""
+    times one sample's cycles and energy), as :func:`mcmsched.cost.batch.evaluate_layers` does.
+    A class with ``mapping: searched`` returns the searched mapping's cost (as written, without
+    trying the transposed layer), through :func:`mcmsched.cost.batch.evaluate_layers`."""
+    if cls.mapping == "searched" and not use_layer_dataflow:
+        from mcmsched.cost.batch import evaluate_layers
+
+        bc = evaluate_layers([layer], [cls], check_buffers=check_buffers)[0]
+        return LayerCost(
+            cycles=float(bc.cycles[0]),
+            mac_energy_pj=float(bc.mac_pj[0]),
+            l1_energy_pj=float(bc.l1_pj[0]),
+            l2_energy_pj=float(bc.l2_pj[0]),
+            macs=int(bc.macs[0]),
+            utilization=float(bc.utilization[0]),
+            l1_bytes_needed=int(bc.l1_bytes[0]),
+            l2_bytes_needed=int(bc.l2_bytes[0]),
+        )
     la = analyse_layer(layer, cls, use_layer_dataflow=use_layer_dataflow)
     lc = cost_from_analysis(layer, cls, la, check_buffers=False)
     if check_buffers and (lc.l1_bytes_needed > cls.l1_bytes or lc.l2_bytes_needed > cls.l2_bytes):

@@ -42,6 +42,10 @@ class ModelCosts:
     weight_bytes: np.ndarray  # [n_layers] trained weight bytes
     input_bytes: np.ndarray  # [n_layers] input activation bytes (per mini-batch)
     output_bytes: np.ndarray  # [n_layers] output activation bytes (per mini-batch)
+    macs: np.ndarray | None = None  # MACs the mapping counts
+    bound_cycles: np.ndarray | None = None  # roofline lower bound, cycles
+    bound: np.ndarray | None = None  # which bound holds: compute / noc / memory (str)
+    mapping: np.ndarray | None = None  # searched directive text ("" = dataflow as written)
 
 
 def default_cache_dir() -> Path:
@@ -64,6 +68,8 @@ def class_fingerprint(cls: ChipletClass) -> str:
             repr(float(cls.mem_bw)),
             repr(float(cls.clock_hz)),
             repr((e.mac_pj, e.l1_factor, e.l2_factor)),
+            f"mapping={cls.mapping}",
+            f"objective={cls.objective}",
         ]
     )
 
@@ -161,10 +167,18 @@ class CostTable:
         if not todo:
             return
         classes = [self.package.classes[n] for n in self.class_names]
-        for mb in todo:
-            layers = self._batched_layers(mb)
-            res = evaluate_layers(layers, classes, orientation=self.orientation)
-            self._mb[mb] = _pack(res, classes)
+        # one batch call for every mini-batch size: the analysis (and the mapping search)
+        # vectorises over more rows at once
+        per_mb = [self._batched_layers(mb) for mb in todo]
+        res = evaluate_layers(
+            [ly for lys in per_mb for ly in lys], classes, orientation=self.orientation
+        )
+        start = 0
+        for mb, lys in zip(todo, per_mb, strict=True):
+            sl = slice(start, start + len(lys))
+            start += len(lys)
+            part = [bc.take(sl) for bc in res]
+            self._mb[mb] = _pack(part, classes)
         self._save()
 
     def _arrays(self, minibatch: int) -> dict[str, np.ndarray]:
@@ -196,6 +210,10 @@ class CostTable:
             output_bytes=np.array(
                 [ly.output_bytes() * minibatch for ly in model.layers], dtype=float
             ),
+            macs=arr["macs"][sl] if "macs" in arr else None,
+            bound_cycles=arr["bound_cycles"][sl] if "bound_cycles" in arr else None,
+            bound=arr["bound"][sl] if "bound" in arr else None,
+            mapping=arr["mapping"][sl] if "mapping" in arr else None,
         )
         self._model_cache[key] = mc
         return mc
@@ -206,9 +224,19 @@ def _pack(res: list[BatchCosts], classes: list[ChipletClass]) -> dict[str, np.nd
     clocks = np.array([c.clock_hz for c in classes], dtype=float)
     energy = np.stack([r.energy_pj for r in res], axis=1) * 1e-12
     l2 = np.stack([r.l2_bytes for r in res], axis=1).astype(float)
-    return {
+    out = {
         "cycles": cycles,
         "compute_s": cycles / clocks[None, :],
         "energy_j": energy,
         "l2_bytes": l2,
+        "macs": np.stack([r.macs for r in res], axis=1).astype(float),
     }
+    bounds = [r.bound_cycles for r in res]
+    kinds = [r.bound for r in res]
+    maps = [r.mapping for r in res]
+    if all(b is not None for b in bounds) and all(k is not None for k in kinds):
+        out["bound_cycles"] = np.stack(cast(list[np.ndarray], bounds), axis=1).astype(float)
+        out["bound"] = np.stack(cast(list[np.ndarray], kinds), axis=1).astype(str)
+    if all(m is not None for m in maps):
+        out["mapping"] = np.stack(cast(list[np.ndarray], maps), axis=1).astype(str)
+    return out

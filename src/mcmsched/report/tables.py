@@ -42,7 +42,16 @@ LAYER_COLUMNS = (
     "n_minibatches",
     "compute_s",
     "energy_j",
+    "cycles",
+    "bound_cycles",
+    "bound",
+    "pe_util",
+    "mapping",
 )
+"""The last five: per mini-batch run on the layer's class: ``cycles``, the roofline lower bound
+``bound_cycles`` and which bound holds (``compute``/``noc``/``memory``), ``pe_util`` = MACs /
+(cycles x PEs) with the layer's own MACs, and ``mapping`` the searched directives (``as
+written`` when the class runs its dataflow's own directives)."""
 
 
 def fmt(v: Cell, digits: int = 4) -> str:
@@ -323,9 +332,25 @@ def layer_rows(
                     "n_minibatches": n_mb,
                     "compute_s": float(mc.compute_s[i, j]) * n_mb,
                     "energy_j": float(mc.energy_j[i, j]) * n_mb,
+                    **_roofline_cells(mc, i, j, cls.n_pes, ly.macs * mb),
                 }
             )
     return rows
+
+
+def _roofline_cells(mc: Any, i: int, j: int, n_pes: int, macs: int) -> dict[str, Cell]:
+    """The cycles / roofline / mapping columns of layer ``i`` on class column ``j``; ``macs``:
+    the layer's MACs per mini-batch run (utilisation uses them, not the MACs a mapping counts,
+    which can be more at strided tile edges)."""
+    cyc = float(mc.cycles[i, j])
+    mapping = str(mc.mapping[i, j]) if mc.mapping is not None else ""
+    return {
+        "cycles": cyc,
+        "bound_cycles": float(mc.bound_cycles[i, j]) if mc.bound_cycles is not None else None,
+        "bound": str(mc.bound[i, j]) if mc.bound is not None else None,
+        "pe_util": macs / (cyc * n_pes) if cyc > 0 else None,
+        "mapping": mapping or "as written",
+    }
 
 
 def layer_table(rows: Sequence[Mapping[str, Cell]]) -> Table:

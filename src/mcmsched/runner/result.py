@@ -26,6 +26,7 @@ from mcmsched.report.compare import comparison_table, normalised_figure
 from mcmsched.report.energy import energy_figure
 from mcmsched.report.gantt import timeline_figure
 from mcmsched.report.pareto import ParetoSeries, pareto_figure, pareto_front
+from mcmsched.report.roofline import roofline_figure
 from mcmsched.report.tables import (
     LAYER_COLUMNS,
     BaselineEntry,
@@ -334,6 +335,10 @@ class Result:
         """Energy by component (compute / NoP / DRAM) and by model."""
         return energy_figure(self.metrics, self.scenario)
 
+    def roofline_figure(self) -> Figure:
+        """Per chiplet class: each placed layer's cycles against its roofline bound."""
+        return roofline_figure(self.layers, title=f"{self.name}: layers against the roofline")
+
     def pareto_figure(self) -> Figure:
         """The explored (latency, energy) points with the chosen schedule highlighted."""
         m = self.metrics
@@ -443,6 +448,18 @@ class Result:
                 ],
             ),
             ("Models and chiplets", [self.model_table(), self.chiplet_table()]),
+            (
+                "Roofline",
+                [
+                    H.FigureBlock(
+                        "roofline",
+                        "Per chiplet class, each layer's cycles (per mini-batch run) against its "
+                        "roofline lower bound max(MACs / PEs, traffic / NoC or memory "
+                        "bandwidth); colour: the bound that holds (docs/COST_MODEL.md).",
+                        self.roofline_figure(),
+                    )
+                ],
+            ),
         ]
         if len(self.candidates) > 1:
             sections.append(
