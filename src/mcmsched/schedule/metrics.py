@@ -14,7 +14,8 @@ class TimelineEvent:
     ``kind`` is ``"fill"`` (the first mini-batch passing the stage: weights load, input, compute,
     output; the chiplet is busy the whole bar) or ``"steady"`` (the remaining ``n_mb - 1``
     mini-batches: the bar spans the stage's steady-state interval of ``n_mb - 1`` pipeline periods,
-    during which the chiplet is busy ``busy_s`` in all, i.e. its own stage time of every period)."""
+    during which the chiplet is busy ``busy_s`` in all, i.e. its own stage time of every period).
+    A segment split across k chiplets has one bar per chiplet, ``split`` naming the split."""
 
     chiplet: int
     model: int
@@ -24,16 +25,20 @@ class TimelineEvent:
     end_s: float
     kind: str
     busy_s: float
+    split: str = ""  # "" or the segment's split, e.g. "K/4" (dimension / chiplets)
 
 
 @dataclass(frozen=True)
 class EnergyBreakdown:
     """Energy by component (J): on-chiplet compute (MAC + L1 + L2), NoP chiplet-to-chiplet
-    transfers, DRAM accesses (including the NoP hops to the DRAM interface)."""
+    transfers, DRAM accesses (including the NoP hops to the DRAM interface).
+    ``collective_j`` is the part of ``nop_j`` spent in the all-gathers / reduce-scatters of
+    split segments (already included in ``nop_j`` and ``total_j``)."""
 
     compute_j: float
     nop_j: float
     dram_j: float
+    collective_j: float = 0.0
 
     @property
     def total_j(self) -> float:
@@ -60,6 +65,9 @@ class Metrics:
     - ``chiplet_busy_s``: per chiplet, time spent running segments (fill + steady stage times);
       ``chiplet_utilisation = busy / latency_s``.
     - ``timeline``: Gantt bars (see :class:`TimelineEvent`).
+    - ``collective_bytes``: bytes moved by the collectives of split segments (all chiplets'
+      sends); ``window_dram_bound_s``: per window, its busiest DRAM interface's bytes / DRAM
+      bandwidth (a lower bound of the window's latency under ``dram_sharing="interface"``).
     """
 
     latency_s: float
@@ -77,6 +85,8 @@ class Metrics:
     chiplet_busy_s: tuple[float, ...]
     chiplet_utilisation: tuple[float, ...]
     timeline: tuple[TimelineEvent, ...]
+    collective_bytes: float = 0.0
+    window_dram_bound_s: tuple[float, ...] = ()
 
     @property
     def compute_j(self) -> float:
