@@ -93,6 +93,14 @@ class Metrics:
         return self.energy.compute_j
 
     @property
+    def dram_bound_fraction(self) -> float:
+        """Sum over windows of the busiest DRAM interface's busy time (bytes / bandwidth)
+        divided by the latency: near 1, the schedule is DRAM-bound (0 if nothing known)."""
+        if self.latency_s <= 0 or not self.window_dram_bound_s:
+            return 0.0
+        return sum(self.window_dram_bound_s) / self.latency_s
+
+    @property
     def nop_j(self) -> float:
         return self.energy.nop_j
 
