@@ -141,6 +141,15 @@ def summary_table(metrics: Metrics, scenario: Scenario, package: Package, strate
         ("energy: DRAM (J)", m.energy.dram_j),
         ("mean chiplet utilisation", util),
     ]
+    if m.energy.collective_j > 0:
+        rows.insert(11, ("energy: of NoP, split collectives (J)", m.energy.collective_j))
+    if m.dram_bound_fraction >= 0.5:
+        rows.append(
+            (
+                "DRAM-bound",
+                f"busiest DRAM interface busy {m.dram_bound_fraction:.0%} of the latency",
+            )
+        )
     return Table("summary", "Summary", ("metric", "value"), tuple(rows))
 
 
