@@ -377,3 +377,17 @@ def test_acceptance_llama_decode_simba_split_k_within_1_5x_of_bound() -> None:
     bound = _bound(model, pkg)
     assert bound <= res.metrics.latency_s <= 1.5 * bound
     assert res.metrics.dram_bound_fraction >= 0.5  # DRAM-bound
+
+
+def test_partition_is_on_for_users_and_off_in_search_options() -> None:
+    from mcmsched.runner.config import config_from_dict
+
+    assert SearchOptions().partition is False  # SCAR's space (reproduce experiments)
+    base = {"models": [{"zoo": "gpt2-small"}], "package": "simba-3x3-nvd"}
+    assert config_from_dict(base).options.partition is True
+    off = config_from_dict({**base, "options": {"partition": False}})
+    assert off.options.partition is False
+    split_k = config_from_dict({**base, "options": {"simba_scheme": "split-k"}})
+    assert split_k.options.simba_scheme == "split-k"
+    ev = config_from_dict({**base, "eval": {"dram_sharing": "none"}})
+    assert ev.options.eval_options.dram_sharing == "none"
