@@ -391,3 +391,26 @@ def test_partition_is_on_for_users_and_off_in_search_options() -> None:
     assert split_k.options.simba_scheme == "split-k"
     ev = config_from_dict({**base, "eval": {"dram_sharing": "none"}})
     assert ev.options.eval_options.dram_sharing == "none"
+
+
+def test_split_under_link_sharing_and_nop_boundaries(
+    two_by_two: tuple[Scenario, Package, CostTable],
+) -> None:
+    sc, pkg, ct = two_by_two
+    w0 = Window((ModelPlan(0, (Segment((0, 1), 0),), 1),))
+    w1 = Window((ModelPlan(0, (Segment((1, 2), 1, (1, 3, 2, 0), "C"),), 1),))
+    sched = Schedule((w0, w1), "s", "p22")
+    validate(sched, sc, pkg)
+    base = evaluate(sched, ct)
+    link = evaluate(sched, ct, EvalOptions(contention="link-sharing"))
+    nop = evaluate(sched, ct, EvalOptions(window_boundary="nop"))
+    # ring 1-3-2-0 is a unit-hop cycle: link sharing changes nothing
+    assert link.latency_s == pytest.approx(base.latency_s)
+    # window 1's input comes over the NoP from chiplet 0 instead of DRAM: less DRAM energy
+    assert nop.energy.dram_j < base.energy.dram_j
+    assert nop.energy.nop_j > base.energy.nop_j
+    # a C split needs 1/4 of the input on each chiplet: 3 of 4 quarters cross the NoP
+    out_a = 256 * 64
+    e_in = (out_a / 4) * 8 * E_NOP * (1 + 2 + 1)  # hops 0->1, 0->3, 0->2
+    assert nop.energy.nop_j - nop.energy.collective_j == pytest.approx(e_in)
+    assert base.to_dict()["energy"]["collective_j"] == base.energy.collective_j > 0
