@@ -19,6 +19,12 @@ zero: an activation between segments is charged once, as the producer's ``out``)
 the last layer's output to the next segment's chiplet over the NoP, or for the last segment to
 DRAM. Skip edges and spills add to ``in``/``out``/``spill`` (see :mod:`.options`). Energies are
 summed: compute per mini-batch, activations per mini-batch, weights once per window when resident.
+
+A segment split across several chiplets (``splits``, one path at a time) replaces its compute,
+weight-load, input, hand-off and output terms by those of the partition model and adds a
+collective stage term ``coll_k`` (:class:`_SplitSeg`, :mod:`mcmsched.schedule.shared`;
+docs/SCHEDULER.md, "Partition model"). ``PlanCost.dram_bytes`` feeds the window DRAM-interface
+bound of :func:`mcmsched.schedule.evaluate.evaluate`.
 All times are seconds, energies joules, sizes bytes.
 """
 
