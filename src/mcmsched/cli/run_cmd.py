@@ -123,8 +123,17 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
         "  compute / NoP / DRAM",
         f"{_f(m.energy.compute_j)} / {_f(m.energy.nop_j)} / {_f(m.energy.dram_j)} J",
     )
+    if m.energy.collective_j > 0:
+        t.add_row("  of NoP: split collectives", _f(m.energy.collective_j, " J"))
     t.add_row("EDP", _f(m.edp, " J·s"))
     t.add_row("windows", str(len(m.window_latency_s)))
+    frac = m.dram_bound_fraction
+    if frac >= 0.5:
+        t.add_row(
+            "DRAM-bound",
+            f"busiest DRAM interface busy {_f(sum(m.window_dram_bound_s), ' s')} "
+            f"({frac:.0%} of the latency)",
+        )
     util = "  ".join(
         f"C{c.id} {escape(res.package.chiplet_class(c.id).name)} {m.chiplet_utilisation[c.id]:.0%}"
         for c in res.package.chiplets

@@ -132,6 +132,9 @@ class SearchSpec(BaseModel):
     pop_size: int | None = None
     generations: int | None = None
     bnb_node_limit: int | None = None
+    partition: bool | None = None
+    partition_rounds: int | None = None
+    simba_scheme: Literal["pipeline", "split-k"] | None = None
 
 
 class EvalSpec(BaseModel):
@@ -144,6 +147,7 @@ class EvalSpec(BaseModel):
     contention: Literal["none", "link-sharing"] | None = None
     memory: Literal["spill", "strict"] | None = None
     skip: Literal["transfer", "ignore"] | None = None
+    dram_sharing: Literal["interface", "none"] | None = None
 
 
 class ExplicitJob(BaseModel):

@@ -56,7 +56,8 @@ def timeline_figure(
     width_in: float = 11.0,
 ) -> Figure:
     """The Gantt chart of a schedule's timeline (a matplotlib Figure, no pyplot state). With
-    ``schedule``, bars wide enough for it are labelled with their layer range (``L0-15``)."""
+    ``schedule``, bars wide enough for it are labelled with their layer range (``L0-15``) and, for
+    a split segment, its split (``K/4``: dimension / chiplets; one bar per chiplet)."""
     n_c = package.n_chiplets
     height = max(2.6, 0.9 + 0.42 * n_c)
     fig = Figure(figsize=(width_in, height), layout="constrained")
@@ -99,7 +100,7 @@ def timeline_figure(
             ax.text(
                 start + width / 2,
                 ev.chiplet,
-                f"L{rng[0]}-{rng[1] - 1}",
+                f"L{rng[0]}-{rng[1] - 1}" + (f" {ev.split}" if ev.split else ""),
                 ha="center",
                 va="center",
                 fontsize=7,

@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from mcmsched.cost.split import SplitCosts
 from mcmsched.cost.table import CostTable
 from mcmsched.hardware.package import Package
 from mcmsched.schedule.metrics import Metrics
-from mcmsched.schedule.model import Schedule
+from mcmsched.schedule.model import Schedule, Segment
 from mcmsched.workload.scenario import Scenario
 
 Cell = str | int | float | None
@@ -47,6 +48,8 @@ LAYER_COLUMNS = (
     "bound",
     "pe_util",
     "mapping",
+    "chiplets",
+    "split_dim",
 )
 """The last five: per mini-batch run on the layer's class: ``cycles``, the roofline lower bound
 ``bound_cycles`` and which bound holds (``compute``/``noc``/``memory``), ``pe_util`` = MACs /
@@ -147,6 +150,15 @@ def summary_table(metrics: Metrics, scenario: Scenario, package: Package, strate
         ("energy: DRAM (J)", m.energy.dram_j),
         ("mean chiplet utilisation", util),
     ]
+    if m.energy.collective_j > 0:
+        rows.insert(11, ("energy: of NoP, split collectives (J)", m.energy.collective_j))
+    if m.dram_bound_fraction >= 0.5:
+        rows.append(
+            (
+                "DRAM-bound",
+                f"busiest DRAM interface busy {m.dram_bound_fraction:.0%} of the latency",
+            )
+        )
     return Table("summary", "Summary", ("metric", "value"), tuple(rows))
 
 
@@ -291,7 +303,11 @@ def layer_rows(
     order: where it runs (window, segment, chiplet, class, dataflow), the mini-batch b' and the
     number of mini-batches, its compute time over the whole batch (s: per-mini-batch compute
     time x mini-batches) and its on-chiplet energy (J, same convention; the sum over all rows is
-    the schedule's compute energy)."""
+    the schedule's compute energy). A layer of a split segment lists all its chiplets
+    (``chiplets``, space-separated, ring order) and ``split_dim``; its compute time is the
+    largest share's and its energy the sum over the working chiplets."""
+    split_costs = SplitCosts(costs)
+    seg_of: dict[tuple[int, int], Segment] = {}
     place: dict[tuple[int, int], tuple[int, int, int, int, int]] = {}
     for w, win in enumerate(schedule.windows):
         for p in win.plans:
@@ -300,6 +316,7 @@ def layer_rows(
             for k, s in enumerate(p.segments):
                 for layer in range(s.start, s.stop):
                     place[(p.model, layer)] = (w, k, s.chiplet, p.minibatch, n_mb)
+                    seg_of[(p.model, layer)] = s
     cls_col = {n: i for i, n in enumerate(package.class_names)}
     rows: list[dict[str, Cell]] = []
     for m, e in enumerate(scenario.entries):
@@ -315,6 +332,14 @@ def layer_rows(
             cls = package.chiplet_class(chip)
             mc = costs.model_costs(m, mb)
             j = cls_col[cls.name]
+            seg = seg_of[(m, i)]
+            comp = float(mc.compute_s[i, j])
+            en = float(mc.energy_j[i, j])
+            if seg.is_split:
+                smc = split_costs.model_costs(m, mb, seg.dim, seg.k)
+                cols = [cls_col[package.chiplet_class(c).name] for c in seg.chiplets]
+                comp = max(float(smc.compute_s[i, c]) for c in cols)
+                en = sum(float(smc.energy_j[i, c]) for c in cols[: int(smc.k_eff[i])])
             rows.append(
                 {
                     "model": e.model.name,
@@ -330,9 +355,11 @@ def layer_rows(
                     "dataflow": cls.dataflow.name,
                     "minibatch": mb,
                     "n_minibatches": n_mb,
-                    "compute_s": float(mc.compute_s[i, j]) * n_mb,
-                    "energy_j": float(mc.energy_j[i, j]) * n_mb,
+                    "compute_s": comp * n_mb,
+                    "energy_j": en * n_mb,
                     **_roofline_cells(mc, i, j, cls.n_pes, ly.macs * mb),
+                    "chiplets": " ".join(str(c) for c in seg.chiplets),
+                    "split_dim": seg.dim,
                 }
             )
     return rows

@@ -38,7 +38,7 @@ from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.package import Package
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED as OBJECTIVES
-from mcmsched.search.options import SearchOptions
+from mcmsched.search.options import USER_DEFAULTS, SearchOptions
 from mcmsched.search.registry import list_strategies
 from mcmsched.workload.model import Model
 from mcmsched.workload.scenario import Scenario, ScenarioModel
@@ -614,6 +614,9 @@ def config_from_dict(
     package, label = resolve_package(top.package, base, source)
     try:
         opt_values = SearchOptionsModel.model_validate(top.options).model_dump()
+        for key, value in USER_DEFAULTS.items():  # user defaults (partitioning on)
+            if key not in top.options:
+                opt_values[key] = value
     except ValidationError as err:
         raise _validation_error(err, SearchOptionsModel, source, "options") from None
     try:

@@ -20,6 +20,12 @@ zero: an activation between segments is charged once, as the producer's ``out``)
 the last layer's output to the next segment's chiplet over the NoP, or for the last segment to
 DRAM. Skip edges and spills add to ``in``/``out``/``spill`` (see :mod:`.options`). Energies are
 summed: compute per mini-batch, activations per mini-batch, weights once per window when resident.
+
+A segment split across several chiplets (``splits``, one path at a time) replaces its compute,
+weight-load, input, hand-off and output terms by those of the partition model and adds a
+collective stage term ``coll_k`` (:class:`_SplitSeg`, :mod:`mcmsched.schedule.shared`;
+docs/SCHEDULER.md, "Partition model"). ``PlanCost.dram_bytes`` feeds the window DRAM-interface
+bound of :func:`mcmsched.schedule.evaluate.evaluate`.
 All times are seconds, energies joules, sizes bytes.
 """
 
@@ -31,8 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcmsched.cost.split import SplitCosts
 from mcmsched.cost.table import CostTable
+from mcmsched.schedule import shared
 from mcmsched.schedule.options import EvalOptions
+from mcmsched.workload.layer import OpKind
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -55,6 +64,9 @@ class PlanCost:
     steps: int = 1
     busy_s: FloatArray | None = None
     kv_bytes: FloatArray | None = None  # [P] KV-cache bytes moved to/from DRAM (all steps)
+    collective_j: FloatArray | None = None  # [P] part of nop_j spent in split collectives
+    collective_bytes: FloatArray | None = None  # [P] bytes moved by split collectives
+    dram_bytes: FloatArray | None = None  # [P, n] DRAM bytes per segment over the window
 
     @property
     def energy_j(self) -> FloatArray:
@@ -65,8 +77,15 @@ class PlanCost:
 class ModelCostModel:
     """Everything needed to cost plans of one model of ``costs.scenario`` on ``costs.package``."""
 
-    def __init__(self, costs: CostTable, model_idx: int, options: EvalOptions) -> None:
+    def __init__(
+        self,
+        costs: CostTable,
+        model_idx: int,
+        options: EvalOptions,
+        split_costs: SplitCosts | None = None,
+    ) -> None:
         self.costs = costs
+        self._split_costs = split_costs
         self.model_idx = model_idx
         self.options = options
         pkg = costs.package
@@ -123,6 +142,22 @@ class ModelCostModel:
             table.append(np.maximum(prev[:-span], prev[span:]))
             span *= 2
         self._sparse = table
+        self.kinds = [ly.kind for ly in model.layers]
+        # bytes of a MATMUL's second (activation) operand per sample (0 for other layers)
+        self.second1: FloatArray = np.array(
+            [
+                float(ly.weight_elements * ly.bytes_per_element)
+                if ly.kind is OpKind.MATMUL
+                else 0.0
+                for ly in model.layers
+            ]
+        )
+
+    @property
+    def split_costs(self) -> SplitCosts:
+        if self._split_costs is None:
+            self._split_costs = SplitCosts(self.costs)
+        return self._split_costs
 
     # ---- per-mini-batch tables ---------------------------------------------------------------
     def tables(self, minibatch: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -241,12 +276,15 @@ class ModelCostModel:
         in_src: IntArray | None = None,
         out_to_dram: bool = True,
         extra_out_s: FloatArray | None = None,
+        splits: Sequence[tuple[tuple[int, ...], str]] | None = None,
     ) -> PlanCost:
         """Cost of ``segments`` (``[start, stop)`` layer ranges, contiguous) placed on
         ``chiplets`` (``[P, n]``: P candidate paths, one chiplet per segment), with ``minibatch``
         samples per mini-batch. ``in_src`` (``[P]``): chiplet holding the window input (None:
         DRAM). ``out_to_dram``: the last segment writes its output to DRAM. ``extra_out_s``
-        (``[P, n]``): contention δ added to each stage's output transfer."""
+        (``[P, n]``): contention δ added to each stage's output transfer. ``splits`` (one path
+        only): per segment the ordered chiplet tuple and split dimension (see
+        :class:`mcmsched.schedule.model.Segment`); a tuple of one chiplet is an unsplit segment."""
         ch = np.asarray(chiplets, dtype=np.int64)
         if ch.ndim == 1:
             ch = ch[None, :]
@@ -263,21 +301,47 @@ class ModelCostModel:
         ak = minibatch * self.range_max_act(a, b)
         l2 = self.l2[ch]
         fits = (wk + ak)[None, :] <= l2
-        resident = fits if self.options.weight_reload == "once" else np.zeros_like(fits)
         wl_s = self.dram_s(ch, wk[None, :])
         wl_j = self.dram_j(ch, wk[None, :])
+        w_bytes = np.broadcast_to(wk[None, :], (n_p, n)).copy()
+        sp = self._split_plan(segments, splits, minibatch, n_p)
+        coll_s = np.zeros((n_p, n))
+        coll_j = np.zeros(n_p)
+        coll_b = np.zeros(n_p)
+        if sp is not None:
+            for k, info in enumerate(sp):
+                if info is None:
+                    continue
+                comp_s[0, k], comp_j[0, k] = info.compute_s, info.compute_j
+                wl_s[0, k], wl_j[0, k] = info.weights_s, info.weights_j
+                w_bytes[0, k] = info.weight_bytes
+                fits[0, k] = info.fits(float(ak[k]))
+                coll_s[0, k] = info.collective_s
+                coll_j[0] += info.collective_j
+                coll_b[0] += info.collective_bytes
+        resident = fits if self.options.weight_reload == "once" else np.zeros_like(fits)
         in_s = np.zeros((n_p, n))
         out_s = np.zeros((n_p, n))
         spill_s = np.zeros((n_p, n))
         nop_j = np.zeros(n_p)
         dram_j = np.zeros(n_p)  # per mini-batch activation traffic
+        dram_b = np.zeros((n_p, n))  # per mini-batch activation DRAM bytes per segment
         c0 = ch[:, 0]
         # the cached K/V part of a decode attention operand is KV-cache traffic (below), not
         # window input: never charged twice
         in0 = max(float(inb[start]) - minibatch * float(self.kvr[start]), 0.0)
-        if in_src is None:
+        if sp is not None and sp[0] is not None:
+            t, e, by = sp[0].receive(self, in_src, in0)
+            in_s[0, 0] = t
+            if in_src is None:
+                dram_j[0] += e
+                dram_b[0, 0] += by
+            else:
+                nop_j[0] += e
+        elif in_src is None:
             in_s[:, 0] = self.dram_s(c0, in0)
             dram_j += self.dram_j(c0, in0)
+            dram_b[:, 0] += in0
         else:
             src = np.broadcast_to(np.asarray(in_src, dtype=np.int64), (n_p,))
             in_s[:, 0] = self.nop_s(src, c0, in0)
@@ -286,13 +350,28 @@ class ModelCostModel:
             # the chain edge (last layer -> next layer); a branch start that does not consume the
             # previous layer gets its inputs through the other (skip) edges instead
             size = outb[b[k] - 1] if self.chain[b[k] - 1] else 0.0
+            if sp is not None and (sp[k] is not None or sp[k + 1] is not None):
+                sk = sp[k]
+                prod = sk.team if sk is not None else (int(ch[0, k]),)
+                t, e = _SplitSeg.handoff(self, prod, sp[k + 1], int(ch[0, k + 1]), float(size))
+                out_s[0, k] = t
+                nop_j[0] += e
+                continue
             out_s[:, k] = self.nop_s(ch[:, k], ch[:, k + 1], size)
             nop_j += self.nop_j(ch[:, k], ch[:, k + 1], size)
         if out_to_dram:
-            out_s[:, n - 1] = self.dram_s(ch[:, n - 1], outb[stop - 1])
-            dram_j += self.dram_j(ch[:, n - 1], outb[stop - 1])
+            last = sp[n - 1] if sp is not None else None
+            if last is not None:
+                t, e, by = last.write_dram(self, float(outb[stop - 1]))
+                out_s[0, n - 1] = t
+                dram_j[0] += e
+                dram_b[0, n - 1] += by
+            else:
+                out_s[:, n - 1] = self.dram_s(ch[:, n - 1], outb[stop - 1])
+                dram_j += self.dram_j(ch[:, n - 1], outb[stop - 1])
+                dram_b[:, n - 1] += outb[stop - 1]
         if len(self.skip_u):
-            self._skip_costs(a, b, ch, outb, out_to_dram, out_s, in_s, nop_j, dram_j)
+            self._skip_costs(a, b, ch, outb, out_to_dram, out_s, in_s, nop_j, dram_j, dram_b)
         if self.options.memory == "spill":
             # a layer (not last of its segment) whose activations do not fit beside the resident
             # weights writes its output to DRAM and reads it back
@@ -307,8 +386,10 @@ class ModelCostModel:
                 one_s = self.dram_s(chl, outb[lay][None, :])
                 one_j = self.dram_j(chl, outb[lay][None, :])
                 per_l = np.where(spill, 2.0 * one_s, 0.0)
+                per_b = np.where(spill, 2.0 * outb[lay][None, :], 0.0)
                 for k in range(n):
                     spill_s[:, k] = per_l[:, seg_of_l == k].sum(axis=1)
+                    dram_b[:, k] += per_b[:, seg_of_l == k].sum(axis=1)
                 dram_j += np.where(spill, 2.0 * one_j, 0.0).sum(axis=1)
         if extra_out_s is not None:
             out_s = out_s + extra_out_s
@@ -319,25 +400,28 @@ class ModelCostModel:
         kv_s = self.dram_s(ch, (kvr_k + kvw_k)[None, :])
         kv_j = self.dram_j(ch, (kvr_k + kvw_k)[None, :])
         n_mb = -(-self.batch // minibatch)
-        first = comp_s + kv_s + wl_s + in_s + out_s + spill_s
-        steady = comp_s + kv_s + in_s + out_s + spill_s + np.where(resident, 0.0, wl_s)
+        first = comp_s + kv_s + wl_s + in_s + out_s + spill_s + coll_s
+        steady = comp_s + kv_s + in_s + out_s + spill_s + coll_s + np.where(resident, 0.0, wl_s)
         latency = first.sum(axis=1) + (n_mb - 1) * steady.max(axis=1)
         w_times = np.where(resident, 1.0, float(n_mb))
         kv_bytes = n_mb * float((kvr_k + kvw_k).sum()) * np.ones(n_p)
         if self.steps > 1:
             return self._stepped(
                 a, b, ch, minibatch, n_mb, first, steady, comp_j, kvr_k, kvw_k, kv_s, kv_j,
-                wl_s, wl_j, resident, nop_j, dram_j,
+                wl_s, wl_j, resident, nop_j, dram_j, coll_j, coll_b, dram_b, w_bytes,
             )  # fmt: skip
         return PlanCost(
             first_s=first,
             steady_s=steady,
             latency_s=latency,
             compute_j=n_mb * comp_j.sum(axis=1),
-            nop_j=n_mb * nop_j,
+            nop_j=n_mb * (nop_j + coll_j),
             dram_j=n_mb * (dram_j + kv_j.sum(axis=1)) + (wl_j * w_times).sum(axis=1),
             n_minibatches=n_mb,
             kv_bytes=kv_bytes,
+            collective_j=n_mb * coll_j,
+            collective_bytes=n_mb * coll_b,
+            dram_bytes=n_mb * (dram_b + (kvr_k + kvw_k)[None, :]) + w_bytes * w_times,
         )
 
     def _stepped(
@@ -359,6 +443,10 @@ class ModelCostModel:
         resident: np.ndarray,
         nop_j: FloatArray,
         dram_mb_j: FloatArray,
+        coll_j: FloatArray,
+        coll_b: FloatArray,
+        dram_b: FloatArray,
+        w_bytes: FloatArray,
     ) -> PlanCost:
         """``steps`` sequential passes (decode steps) of the plan; step t (0-based) reads a KV
         cache of ``cache_len + t`` tokens and its attention layers (those reading the cache)
@@ -417,17 +505,24 @@ class ModelCostModel:
         kv_energy = n_mb * np.where(streamed, n_steps * kv_j + tri * d_kv_j, kv_j).sum(axis=1)
         w_times = np.where(resident, 1.0, float(n_mb * n_steps))
         compute_j = n_mb * (n_steps * comp_j.sum(axis=1) + tri * d_comp_j.sum(axis=1))
+        # DRAM bytes per segment over all steps (for the shared DRAM interfaces)
+        kv_seg = n_mb * np.where(
+            streamed, n_steps * kv0[None, :] + tri * d_kv[None, :], kv0[None, :]
+        )
         return PlanCost(
             first_s=first,
             steady_s=steady,
             latency_s=latency,
             compute_j=compute_j,
-            nop_j=n_mb * n_steps * nop_j,
+            nop_j=n_mb * n_steps * (nop_j + coll_j),
             dram_j=n_mb * n_steps * dram_mb_j + kv_energy + (wl_j * w_times).sum(axis=1),
             n_minibatches=n_mb,
             steps=n_steps,
             busy_s=busy,
             kv_bytes=kv_bytes,
+            collective_j=n_mb * n_steps * coll_j,
+            collective_bytes=n_mb * n_steps * coll_b,
+            dram_bytes=n_mb * n_steps * dram_b + w_bytes * w_times + kv_seg,
         )
 
     def _attn_tables(self, minibatch: int) -> tuple[FloatArray, FloatArray]:
@@ -445,6 +540,26 @@ class ModelCostModel:
             self._attn_cache[minibatch] = hit
         return hit
 
+    def _split_plan(
+        self,
+        segments: Sequence[tuple[int, int]],
+        splits: Sequence[tuple[tuple[int, ...], str]] | None,
+        minibatch: int,
+        n_p: int,
+    ) -> list[_SplitSeg | None] | None:
+        """Per segment, the split costs (None for one-chiplet segments); None if nothing is
+        split."""
+        if splits is None or all(len(t) <= 1 for t, _ in splits):
+            return None
+        if n_p != 1:
+            raise ValueError("split segments are costed one path at a time")
+        out: list[_SplitSeg | None] = []
+        for (s0, s1), (team, dim) in zip(segments, splits, strict=True):
+            out.append(
+                None if len(team) <= 1 else _SplitSeg.build(self, s0, s1, team, dim, minibatch)
+            )
+        return out
+
     def _skip_costs(
         self,
         a: IntArray,
@@ -456,6 +571,7 @@ class ModelCostModel:
         in_s: FloatArray,
         nop_j: FloatArray,
         dram_j: FloatArray,
+        dram_b: FloatArray,
     ) -> None:
         """Add the transfers of non-chain edges (in place). Each producer's output moves once per
         consuming segment (same window: NoP; later window: one DRAM write, one read per consuming
@@ -489,6 +605,7 @@ class ModelCostModel:
                 pku = np.searchsorted(b, pu, side="right")
                 t = self.dram_s(ch[:, pku], outb[pu][None, :])
                 np.add.at(out_s.T, pku, t.T)
+                np.add.at(dram_b.T, pku, np.broadcast_to(outb[pu][:, None], (len(pu), t.shape[0])))
                 dram_j += self.dram_j(ch[:, pku], outb[pu][None, :]).sum(axis=1)
         # produced in an earlier window, consumed here (not by the window's first layer, whose
         # input load covers it): read from DRAM once per consuming segment
@@ -498,7 +615,143 @@ class ModelCostModel:
             pu, pk = pairs[:, 0], pairs[:, 1]
             t = self.dram_s(ch[:, pk], outb[pu][None, :])
             np.add.at(in_s.T, pk, t.T)
+            np.add.at(dram_b.T, pk, np.broadcast_to(outb[pu][:, None], (len(pu), t.shape[0])))
             dram_j += self.dram_j(ch[:, pk], outb[pu][None, :]).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class _SplitSeg:
+    """Costs of one segment split across ``team`` along ``dim`` (one mini-batch; s, J, bytes).
+    See docs/SCHEDULER.md, "Partition model"."""
+
+    team: tuple[int, ...]
+    dim: str
+    compute_s: float
+    compute_j: float
+    weights_s: float
+    weights_j: float
+    weight_bytes: float  # all shards together
+    max_shard_bytes: float
+    min_l2: float
+    collective_s: float
+    collective_j: float
+    collective_bytes: float
+
+    @staticmethod
+    def build(
+        mcm: ModelCostModel, s0: int, s1: int, team: tuple[int, ...], dim: str, minibatch: int
+    ) -> _SplitSeg:
+        pkg = mcm.costs.package
+        k = len(team)
+        smc = mcm.split_costs.model_costs(mcm.model_idx, minibatch, dim, k)
+        lay = np.arange(s0, s1)
+        ke = smc.k_eff[lay]
+        cls_t = mcm.cls_idx[np.asarray(team, dtype=np.int64)]
+        # the slowest share decides: the largest share on the slowest class present
+        comp_s = max(float(smc.compute_s[lay, c].sum()) for c in np.unique(cls_t))
+        works = np.arange(k)[None, :] < ke[:, None]  # [layers, k] chiplet j has a share
+        comp_j = float((smc.energy_j[lay][:, cls_t] * works).sum())
+        shard = (smc.share_weight_bytes[lay][:, None] * works).sum(axis=0)  # [k]
+        by_chip = {int(c): float(shard[j]) for j, c in enumerate(team)}
+        sharing = mcm.options.dram_sharing == "interface"
+        link = mcm.options.contention == "link-sharing"
+        ring = shared.ring_params(pkg, team, link_sharing=link)
+        outb = minibatch * mcm.out1[lay]
+        sizes: list[float] = []
+        for i, li in enumerate(range(s0, s1)):
+            if ke[i] <= 1:
+                continue
+            if dim == "K":
+                nxt = li + 1
+                if nxt < s1 and mcm.kinds[nxt] not in (OpKind.DWCONV, OpKind.ELTWISE):
+                    sizes.append(float(outb[i]))  # all-gather the output
+            elif dim == "Y":
+                if mcm.kinds[li] is OpKind.MATMUL:
+                    sizes.append(float(minibatch * mcm.second1[li]))  # all-gather operand 2
+            else:
+                sizes.append(float(outb[i]))  # reduce-scatter the partial sums
+        colls = [ring.collective(sz) for sz in sizes]
+        return _SplitSeg(
+            team=team,
+            dim=dim,
+            compute_s=comp_s,
+            compute_j=comp_j,
+            weights_s=shared.dram_time_s(pkg, by_chip, sharing=sharing),
+            weights_j=shared.dram_energy_j(pkg, by_chip),
+            weight_bytes=float(shard.sum()),
+            max_shard_bytes=float(shard.max()),
+            min_l2=float(mcm.l2[np.asarray(team, dtype=np.int64)].min()),
+            collective_s=sum(c.time_s for c in colls),
+            collective_j=sum(c.energy_j for c in colls),
+            collective_bytes=sum(c.bytes_moved for c in colls),
+        )
+
+    def fits(self, act_bytes: float) -> bool:
+        """The largest weight shard plus ``act_bytes`` fit the smallest L2 of the team."""
+        return self.max_shard_bytes + act_bytes <= self.min_l2
+
+    def need(self, size: float) -> list[float]:
+        """Bytes of an input tensor of ``size`` bytes each team member needs (K: the whole
+        tensor; Y, C: its rows / channels)."""
+        k = len(self.team)
+        return [size if self.dim == "K" else size / k] * k
+
+    def receive(
+        self, mcm: ModelCostModel, in_src: IntArray | None, size: float
+    ) -> tuple[float, float, float]:
+        """``(time, energy, DRAM bytes)`` of the window input: from DRAM, or over the NoP from
+        chiplet ``in_src``."""
+        pkg = mcm.costs.package
+        need = self.need(float(size))
+        if in_src is None:
+            by_chip = {c: nb for c, nb in zip(self.team, need, strict=True)}
+            sharing = mcm.options.dram_sharing == "interface"
+            return (
+                shared.dram_time_s(pkg, by_chip, sharing=sharing),
+                shared.dram_energy_j(pkg, by_chip),
+                float(sum(need)),
+            )
+        src = int(np.asarray(in_src).reshape(-1)[0])
+        flows = shared.redistribute_flows((src,), self.team, need)
+        link = mcm.options.contention == "link-sharing"
+        return (
+            shared.flows_time_s(pkg, flows, link_sharing=link),
+            shared.flows_energy_j(pkg, flows),
+            0.0,
+        )
+
+    def write_dram(self, mcm: ModelCostModel, size: float) -> tuple[float, float, float]:
+        """``(time, energy, bytes)``: every team member writes its 1/k of the output."""
+        pkg = mcm.costs.package
+        by_chip = {c: size / len(self.team) for c in self.team}
+        sharing = mcm.options.dram_sharing == "interface"
+        return (
+            shared.dram_time_s(pkg, by_chip, sharing=sharing),
+            shared.dram_energy_j(pkg, by_chip),
+            float(size),
+        )
+
+    @staticmethod
+    def handoff(
+        mcm: ModelCostModel,
+        producers: tuple[int, ...],
+        consumer: _SplitSeg | None,
+        consumer_lead: int,
+        size: float,
+    ) -> tuple[float, float]:
+        """``(time, energy)`` of moving a segment's output (sharded evenly over ``producers``)
+        to the next segment (split ``consumer`` or the one chiplet ``consumer_lead``)."""
+        if size <= 0:
+            return 0.0, 0.0
+        pkg = mcm.costs.package
+        if consumer is None:
+            team: tuple[int, ...] = (consumer_lead,)
+            need = [size]
+        else:
+            team, need = consumer.team, consumer.need(size)
+        flows = shared.redistribute_flows(producers, team, need)
+        link = mcm.options.contention == "link-sharing"
+        return shared.flows_time_s(pkg, flows, link_sharing=link), shared.flows_energy_j(pkg, flows)
 
 
 class CostModels:
@@ -508,10 +761,11 @@ class CostModels:
         self.costs = costs
         self.options = options
         self._models: dict[int, ModelCostModel] = {}
+        self.split_costs = SplitCosts(costs)
 
     def __getitem__(self, model_idx: int) -> ModelCostModel:
         hit = self._models.get(model_idx)
         if hit is None:
-            hit = ModelCostModel(self.costs, model_idx, self.options)
+            hit = ModelCostModel(self.costs, model_idx, self.options, self.split_costs)
             self._models[model_idx] = hit
         return hit

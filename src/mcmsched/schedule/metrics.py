@@ -16,7 +16,8 @@ class TimelineEvent:
     ``kind`` is ``"fill"`` (the first mini-batch passing the stage: weights load, input, compute,
     output; the chiplet is busy the whole bar) or ``"steady"`` (the remaining ``n_mb - 1``
     mini-batches: the bar spans the stage's steady-state interval of ``n_mb - 1`` pipeline periods,
-    during which the chiplet is busy ``busy_s`` in all, i.e. its own stage time of every period)."""
+    during which the chiplet is busy ``busy_s`` in all, i.e. its own stage time of every period).
+    A segment split across k chiplets has one bar per chiplet, ``split`` naming the split."""
 
     chiplet: int
     model: int
@@ -26,16 +27,20 @@ class TimelineEvent:
     end_s: float
     kind: str
     busy_s: float
+    split: str = ""  # "" or the segment's split, e.g. "K/4" (dimension / chiplets)
 
 
 @dataclass(frozen=True)
 class EnergyBreakdown:
     """Energy by component (J): on-chiplet compute (MAC + L1 + L2), NoP chiplet-to-chiplet
-    transfers, DRAM accesses (including the NoP hops to the DRAM interface)."""
+    transfers, DRAM accesses (including the NoP hops to the DRAM interface).
+    ``collective_j`` is the part of ``nop_j`` spent in the all-gathers / reduce-scatters of
+    split segments (already included in ``nop_j`` and ``total_j``)."""
 
     compute_j: float
     nop_j: float
     dram_j: float
+    collective_j: float = 0.0
 
     @property
     def total_j(self) -> float:
@@ -62,6 +67,9 @@ class Metrics:
     - ``chiplet_busy_s``: per chiplet, time spent running segments (fill + steady stage times);
       ``chiplet_utilisation = busy / latency_s``.
     - ``timeline``: Gantt bars (see :class:`TimelineEvent`).
+    - ``collective_bytes``: bytes moved by the collectives of split segments (all chiplets'
+      sends); ``window_dram_bound_s``: per window, its busiest DRAM interface's bytes / DRAM
+      bandwidth (a lower bound of the window's latency under ``dram_sharing="interface"``).
     """
 
     latency_s: float
@@ -87,10 +95,20 @@ class Metrics:
     model_sample_done_s: tuple[tuple[float, ...], ...] = ()
     #: per model, KV-cache bytes moved between the chiplets and DRAM (reads + writes)
     model_kv_bytes: tuple[float, ...] = ()
+    collective_bytes: float = 0.0
+    window_dram_bound_s: tuple[float, ...] = ()
 
     @property
     def compute_j(self) -> float:
         return self.energy.compute_j
+
+    @property
+    def dram_bound_fraction(self) -> float:
+        """Sum over windows of the busiest DRAM interface's busy time (bytes / bandwidth)
+        divided by the latency: near 1, the schedule is DRAM-bound (0 if nothing known)."""
+        if self.latency_s <= 0 or not self.window_dram_bound_s:
+            return 0.0
+        return sum(self.window_dram_bound_s) / self.latency_s
 
     @property
     def nop_j(self) -> float:
