@@ -70,8 +70,9 @@ PNG_DPI = 110
 
 @dataclass(frozen=True)
 class BaselineResult:
-    """A baseline design: ``key`` (``monolithic``, ``homogeneous-nvd``, ``homogeneous-shi``), a
-    human label, the strategy used, the package it ran on and its metrics."""
+    """A baseline design: ``key`` (``monolithic``, ``homogeneous-<class>`` for each class of the
+    package, built from that class as defined), a human label naming the class, the strategy
+    used, the package it ran on and its metrics."""
 
     key: str
     label: str
@@ -80,15 +81,16 @@ class BaselineResult:
     metrics: Metrics
 
     def ratios(self, ours: Metrics) -> dict[str, float | None]:
-        """Baseline / ours for latency, energy and EDP (> 1: ours is better)."""
+        """Ours / baseline for latency, energy and EDP: the one ratio convention of every
+        table (design / baseline; below 1: ours is better)."""
 
         def r(a: float, b: float) -> float | None:
             return a / b if b > 0 else None
 
         return {
-            "latency": r(self.metrics.latency_s, ours.latency_s),
-            "energy": r(self.metrics.energy_j, ours.energy_j),
-            "edp": r(self.metrics.edp, ours.edp),
+            "latency": r(ours.latency_s, self.metrics.latency_s),
+            "energy": r(ours.energy_j, self.metrics.energy_j),
+            "edp": r(ours.edp, self.metrics.edp),
         }
 
 
@@ -131,6 +133,8 @@ class Result:
     search: SearchResult
     costs: CostTable
     baselines: dict[str, BaselineResult] = field(default_factory=dict)
+    #: Baselines that could not run, by key: why (e.g. a class that cannot hold a layer).
+    skipped_baselines: dict[str, str] = field(default_factory=dict)
 
     # ---- the data ----------------------------------------------------------------------------
     @property
@@ -243,6 +247,7 @@ class Result:
                     }
                     for k, b in self.baselines.items()
                 },
+                "skipped_baselines": dict(self.skipped_baselines),
                 "search": {
                     "evaluations": self.search.stats.evaluations,
                     "wall_s": self.search.stats.wall_s,
