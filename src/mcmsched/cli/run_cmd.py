@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any
@@ -27,29 +29,64 @@ from mcmsched.errors import MCMSchedError
 
 #: Seconds a run must take before the progress bar appears.
 PROGRESS_DELAY_S = 1.0
+#: Seconds between two progress lines when stderr is not a terminal (a log file, CI, a pipe).
+PROGRESS_INTERVAL_S = 5.0
 
 
 class LazyProgress:
-    """A rich progress bar on stderr that appears only once the work has lasted
-    ``delay_s`` seconds; ``__call__(stage, done, total)`` is a run progress callback."""
+    """Progress on stderr; ``__call__(stage, done, total)`` is a run progress callback.
 
-    def __init__(self, out: Console, *, enabled: bool = True, delay_s: float = PROGRESS_DELAY_S):
+    On a terminal: a rich progress bar that appears only once the work has lasted ``delay_s``
+    seconds. Elsewhere (stderr redirected to a file or a pipe): one plain line every
+    ``interval_s`` seconds, ``progress: <stage> <done>/<total> (<elapsed> s)``, so a long run
+    in a log or CI shows it is alive. ``clock`` gives seconds (tests pass a fake one)."""
+
+    def __init__(
+        self,
+        out: Console,
+        *,
+        enabled: bool = True,
+        delay_s: float = PROGRESS_DELAY_S,
+        interval_s: float = PROGRESS_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.out = out
         self.enabled = enabled and out.is_terminal
+        self.lines = enabled and not out.is_terminal
         self.delay_s = delay_s
+        self.interval_s = interval_s
+        self.clock = clock
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         self._task: Any = None
         self._state: tuple[str, int, int] = ("starting", 0, 1)
         self._timer: threading.Timer | None = None
         self._done = False
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._t0 = 0.0
 
     def __enter__(self) -> LazyProgress:
+        self._t0 = self.clock()
         if self.enabled:
             self._timer = threading.Timer(self.delay_s, self._show)
             self._timer.daemon = True
             self._timer.start()
+        elif self.lines:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
         return self
+
+    def line(self) -> str:
+        """The progress line for the current state."""
+        with self._lock:
+            stage, done, total = self._state
+        elapsed = self.clock() - self._t0
+        return f"progress: {stage} {done}/{total} ({elapsed:.0f} s)"
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.out.print(self.line(), markup=False, highlight=False, soft_wrap=True)
 
     def _show(self) -> None:
         with self._lock:
@@ -81,6 +118,9 @@ class LazyProgress:
     ) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=1.0)
         with self._lock:
             self._done = True
             if self._progress is not None:
