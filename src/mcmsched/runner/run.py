@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mcmsched.cost.table import CostTable
+from mcmsched.cost.table import CostTable, NoClassFitsError
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.dataflow import get_dataflow
 from mcmsched.hardware.package import Chiplet, Package
@@ -107,14 +107,43 @@ def _search(
     fn = get_strategy(strategy)
     try:
         res = fn(cfg.scenario, package, table, cfg.objective, opts)
+    except NoClassFitsError as err:  # a layer no class of this package can hold
+        raise MCMSchedError(f"{stage}: {err.reason}", file=cfg.source, field="package") from None
     except MCMSchedError as err:
         what = f"{err.field}: {err.reason}" if err.field else err.reason
         raise MCMSchedError(
             f"{stage} on '{package.name}' failed: {what}", file=cfg.source, field="strategy"
         ) from None
+    bad = infeasible_placement(res, table)
+    if bad is not None:
+        raise MCMSchedError(f"{stage} on '{package.name}': {bad}", file=cfg.source, field="package")
     if progress is not None:
         progress(stage, 1, 1)
     return res, table
+
+
+def infeasible_placement(res: SearchResult, table: CostTable) -> str | None:
+    """Why ``res``'s schedule cannot run (a layer on a chiplet whose class cannot hold it: the
+    search found no placement avoiding it), or None when every placement is feasible."""
+    if res.package is not table.package and res.package != table.package:
+        return None  # a strategy that built its own package (monolithic) and its own table
+    for w, win in enumerate(res.schedule.windows):
+        for plan in win.plans:
+            mc = table.model_costs(plan.model, plan.minibatch)
+            if mc.feasible is None:
+                continue
+            for seg in plan.segments:
+                cls = res.package.chiplet_class(seg.chiplet).name
+                c = table.class_names.index(cls)
+                for i in range(seg.start, seg.stop):
+                    if not mc.feasible[i, c]:
+                        entry = table.scenario.entries[plan.model]
+                        return (
+                            f"no schedule found that avoids class '{cls}' for layer "
+                            f"'{entry.model.layers[i].name}' of model '{entry.model.name}', "
+                            f"which the class cannot hold (window {w}, chiplet {seg.chiplet})"
+                        )
+    return None
 
 
 def run(
@@ -157,7 +186,12 @@ def run(
     skipped: dict[str, str] = {}
     try:
         futures = (
-            {j.key: pool.submit(_baseline_search, cfg, j.strategy, j.package) for j in todo}
+            {
+                j.key: pool.submit(
+                    _baseline_search, cfg, j.strategy, j.package, f"baseline {j.key}"
+                )
+                for j in todo
+            }
             if pool is not None
             else {}
         )
@@ -254,9 +288,9 @@ def baseline_designs(pkg: Package) -> list[BaselineDesign]:
     return out
 
 
-def _baseline_search(cfg: RunConfig, strategy: str, package: Package) -> SearchResult:
+def _baseline_search(cfg: RunConfig, strategy: str, package: Package, stage: str) -> SearchResult:
     """One baseline search in a worker process (no progress callback)."""
-    res, _ = _search(cfg, strategy, package, None, f"baseline {strategy}", None)
+    res, _ = _search(cfg, strategy, package, None, stage, None)
     return res
 
 
@@ -349,6 +383,7 @@ __all__ = [
     "compare",
     "homogeneous_like",
     "homogeneous_of_class",
+    "infeasible_placement",
     "load_config",
     "run",
 ]
