@@ -71,6 +71,13 @@ def column_groups(
     console when that is longer; longer names fold)."""
     just = ["left"] * len(headers)
     full = _width([headers[0], *(r[0] for r in rows)])
+    everything = list(range(1, len(headers)))
+    natural = _natural_width(_table(out, "", headers, rows, everything, just, full))
+    if natural <= out.width:
+        return [everything], full
+    folded = full - (natural - out.width)
+    if folded >= max(_MIN_LABEL, min(full, 16)):
+        return [everything], folded  # one table: only the names fold
     label = min(full, max(_MIN_LABEL, out.width // 3))
     groups: list[list[int]] = []
     current: list[int] = []

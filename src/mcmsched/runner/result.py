@@ -279,8 +279,10 @@ class Result:
                 [
                     H.FigureBlock(
                         "gantt",
-                        "One row per chiplet; bars coloured by model (solid: first mini-batch, "
-                        "hatched: steady state); shaded bands are the windows (barriers).",
+                        "One row per chiplet, labelled with its utilisation; bars coloured by "
+                        "model (solid: first mini-batch; steady state: dashed span filled to the "
+                        "share of it the chiplet is busy); shaded bands are the windows "
+                        "(barriers).",
                         self.timeline_figure(),
                     ),
                     self.window_table(),
@@ -425,7 +427,8 @@ class ComparisonResult:
                 [
                     H.FigureBlock(
                         "normalised",
-                        f"Latency, energy and EDP divided by {self.baseline}'s (lower is better).",
+                        f"Latency, energy and EDP divided by {self.baseline}'s (design / "
+                        "baseline; lower is better).",
                         self.normalised_figure(),
                     )
                 ],
