@@ -4,6 +4,11 @@ searched in worker processes beside the main search give the same numbers as sea
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +85,45 @@ def test_homogeneous_package_is_its_own_baseline(tmp_path: Path) -> None:
     assert list(res.baselines) == ["monolithic", "homogeneous-nvd"]
     # the main search already ran on this homogeneous package: reused, identical
     assert res.baselines["homogeneous-nvd"].metrics == res.metrics
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_killed_run_leaves_no_baseline_worker() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(repo / "src"), MCMSCHED_BASELINE_WORKERS="3")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mcmsched", "run", str(repo / "examples/datacenter-sc4.yaml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        kids: list[int] = []
+        while time.monotonic() < deadline and len(kids) < 2 and proc.poll() is None:
+            time.sleep(0.2)
+            kids = _children(proc.pid)
+        assert len(kids) >= 2, "the baseline workers did not start"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_alive(k) for k in kids):
+            time.sleep(0.2)
+        assert not [k for k in kids if _alive(k)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

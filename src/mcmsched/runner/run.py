@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -306,14 +308,16 @@ def _baseline_workers(requested: int | None, n_jobs: int) -> int:
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and end the workers now (the run failed or was
     interrupted: the baselines are not needed)."""
-    procs = list(getattr(pool, "_processes", None) or {})
-    workers = [getattr(pool, "_processes", {})[k] for k in procs]
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in workers:
-        if p.is_alive():
-            p.terminate()
-    for p in workers:
-        p.join(timeout=5)
+    try:
+        workers = list(dict(getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            if p.is_alive():
+                p.terminate()
+        for p in workers:
+            p.join(timeout=5)
+    except Exception:  # never hide the error that stopped the run
+        pass
 
 
 def _start_pool(workers: int) -> ProcessPoolExecutor | None:
@@ -322,7 +326,25 @@ def _start_pool(workers: int) -> ProcessPoolExecutor | None:
     baselines then run one after another)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+    )
+
+
+def _worker_init() -> None:
+    """In a baseline worker: leave Ctrl-C to the parent (which ends the workers) and, on
+    Linux, die with the parent (``PR_SET_PDEATHSIG``) so a killed run leaves no process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
 
 
 def _same_classes(a: Package, b: Package) -> bool:
