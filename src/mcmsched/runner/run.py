@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -189,8 +190,11 @@ def run(
     try:
         futures = (
             {
+                # pickled here, before the main search fills lazily cached attributes of the
+                # scenario and package (the pool's feeder thread would pickle them meanwhile)
                 j.key: pool.submit(
-                    _baseline_search, cfg, j.strategy, j.package, f"baseline {j.key}"
+                    _baseline_search_pickled,
+                    pickle.dumps((cfg, j.strategy, j.package, f"baseline {j.key}")),
                 )
                 for j in todo
             }
@@ -290,8 +294,10 @@ def baseline_designs(pkg: Package) -> list[BaselineDesign]:
     return out
 
 
-def _baseline_search(cfg: RunConfig, strategy: str, package: Package, stage: str) -> SearchResult:
-    """One baseline search in a worker process (no progress callback)."""
+def _baseline_search_pickled(job: bytes) -> SearchResult:
+    """One baseline search in a worker process (no progress callback); ``job`` is the pickled
+    ``(config, strategy, package, stage)``."""
+    cfg, strategy, package, stage = pickle.loads(job)
     res, _ = _search(cfg, strategy, package, None, stage, None)
     return res
 
