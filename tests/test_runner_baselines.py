@@ -127,3 +127,17 @@ def test_killed_run_leaves_no_baseline_worker() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _run_in_daemon(path: str) -> float:
+    return run(path, baseline_workers=3).baselines["homogeneous-os"].metrics.edp
+
+
+def test_run_inside_a_daemonic_pool_worker_runs_baselines_here(tmp_path: Path) -> None:
+    import multiprocessing
+
+    scen = _scenario(tmp_path)
+    expect = run(scen, baseline_workers=0).baselines["homogeneous-os"].metrics.edp
+    with multiprocessing.get_context("fork").Pool(1) as pool:  # daemonic workers
+        got = pool.apply(_run_in_daemon, (str(scen),))
+    assert got == expect

@@ -328,10 +328,12 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
 
 def _start_pool(workers: int) -> ProcessPoolExecutor | None:
     """A pool of forked workers (no re-import of the caller's script, so ``run()`` in a script
-    without ``if __name__ == "__main__"`` is safe), or None where fork is not available (the
-    baselines then run one after another)."""
+    without ``if __name__ == "__main__"`` is safe), or None where fork is not available or in a
+    daemonic process (the baselines then run one after another)."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
+    if multiprocessing.current_process().daemon:
+        return None  # inside a daemonic worker (multiprocessing.Pool): no children allowed
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
