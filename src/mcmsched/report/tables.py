@@ -256,8 +256,8 @@ class BaselineEntry:
 
 
 def baseline_table(ours: Metrics, ours_label: str, baselines: Sequence[BaselineEntry]) -> Table:
-    """This schedule against each baseline: latency, energy and EDP, and the ratios baseline /
-    ours (above 1 means this schedule is better)."""
+    """This schedule against each baseline: latency, energy and EDP, and the ratios ours /
+    baseline (design / baseline as in every table; below 1 means this schedule is better)."""
     rows: list[tuple[Cell, ...]] = [
         (ours_label, "", ours.latency_s, ours.energy_j, ours.edp, 1.0, 1.0, 1.0)
     ]
@@ -270,14 +270,15 @@ def baseline_table(ours: Metrics, ours_label: str, baselines: Sequence[BaselineE
                 m.latency_s,
                 m.energy_j,
                 m.edp,
-                _ratio(m.latency_s, ours.latency_s),
-                _ratio(m.energy_j, ours.energy_j),
-                _ratio(m.edp, ours.edp),
+                _ratio(ours.latency_s, m.latency_s),
+                _ratio(ours.energy_j, m.energy_j),
+                _ratio(ours.edp, m.edp),
             )
         )
     return Table(
         "baselines",
-        "Against the baselines (ratio = baseline / this schedule; > 1: this schedule is better)",
+        "Against the baselines (ratio = this schedule / baseline; below 1: this schedule is "
+        "better)",
         (
             "design",
             "package",

@@ -303,11 +303,15 @@ def _build_models(
             source,
             fld,
         )
+    if "model" in raw and "zoo" not in raw:
+        # sweep files name a zoo model with ``model:``; accept it here too
+        raw = {("zoo" if k == "model" else k): v for k, v in raw.items()}
     kinds = [k for k in MODEL_SOURCES if k in raw]
     if len(kinds) != 1:
         what = "none" if not kinds else ", ".join(kinds)
+        hint = " ('model' as in sweep files is accepted for 'zoo')" if not kinds else ""
         raise _err(
-            f"a model entry needs exactly one of {', '.join(MODEL_SOURCES)} (found {what})",
+            f"a model entry needs exactly one of {', '.join(MODEL_SOURCES)} (found {what}){hint}",
             source,
             fld,
         )

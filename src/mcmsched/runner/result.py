@@ -73,8 +73,9 @@ PNG_DPI = 110
 
 @dataclass(frozen=True)
 class BaselineResult:
-    """A baseline design: ``key`` (``monolithic``, ``homogeneous-nvd``, ``homogeneous-shi``), a
-    human label, the strategy used, the package it ran on and its metrics."""
+    """A baseline design: ``key`` (``monolithic``, ``homogeneous-<class>`` for each class of the
+    package, built from that class as defined), a human label naming the class, the strategy
+    used, the package it ran on and its metrics."""
 
     key: str
     label: str
@@ -83,15 +84,16 @@ class BaselineResult:
     metrics: Metrics
 
     def ratios(self, ours: Metrics) -> dict[str, float | None]:
-        """Baseline / ours for latency, energy and EDP (> 1: ours is better)."""
+        """Ours / baseline for latency, energy and EDP: the one ratio convention of every
+        table (design / baseline; below 1: ours is better)."""
 
         def r(a: float, b: float) -> float | None:
             return a / b if b > 0 else None
 
         return {
-            "latency": r(self.metrics.latency_s, ours.latency_s),
-            "energy": r(self.metrics.energy_j, ours.energy_j),
-            "edp": r(self.metrics.edp, ours.edp),
+            "latency": r(ours.latency_s, self.metrics.latency_s),
+            "energy": r(ours.energy_j, self.metrics.energy_j),
+            "edp": r(ours.edp, self.metrics.edp),
         }
 
 
@@ -142,6 +144,8 @@ class Result:
     search: SearchResult
     costs: CostTable
     baselines: dict[str, BaselineResult] = field(default_factory=dict)
+    #: Baselines that could not run, by key: why (e.g. a class that cannot hold a layer).
+    skipped_baselines: dict[str, str] = field(default_factory=dict)
 
     # ---- the data ----------------------------------------------------------------------------
     @property
@@ -389,6 +393,7 @@ class Result:
                     }
                     for k, b in self.baselines.items()
                 },
+                "skipped_baselines": dict(self.skipped_baselines),
                 "search": {
                     "evaluations": self.search.stats.evaluations,
                     "wall_s": self.search.stats.wall_s,
@@ -430,8 +435,10 @@ class Result:
                 [
                     H.FigureBlock(
                         "gantt",
-                        "One row per chiplet; bars coloured by model (solid: first mini-batch, "
-                        "hatched: steady state); shaded bands are the windows (barriers).",
+                        "One row per chiplet, labelled with its utilisation; bars coloured by "
+                        "model (solid: first mini-batch; steady state: dashed span filled to the "
+                        "share of it the chiplet is busy); shaded bands are the windows "
+                        "(barriers).",
                         self.timeline_figure(),
                     ),
                     self.window_table(),
@@ -588,7 +595,8 @@ class ComparisonResult:
                 [
                     H.FigureBlock(
                         "normalised",
-                        f"Latency, energy and EDP divided by {self.baseline}'s (lower is better).",
+                        f"Latency, energy and EDP divided by {self.baseline}'s (design / "
+                        "baseline; lower is better).",
                         self.normalised_figure(),
                     )
                 ],
