@@ -338,14 +338,18 @@ def test_link_sharing_serialises_a_shared_link() -> None:
 
 
 def _bound(model: Model, pkg: Package) -> float:
-    """Lower bound (s): MACs over all PEs at the clock, weight bytes over the aggregate DRAM
-    bandwidth of the package's interfaces; the larger of the two."""
+    """Lower bound (s): MACs over all PEs at the clock, weight bytes plus KV-cache bytes (a
+    decode step reads its cache and writes the new K/V) over the aggregate DRAM bandwidth of the
+    package's interfaces; the larger of the two."""
     pes_per_s = sum(
         pkg.chiplet_class(c.id).n_pes * pkg.chiplet_class(c.id).clock_hz for c in pkg.chiplets
     )
     n_if = sum(c.dram_interface for c in pkg.chiplets)
     compute = sum(ly.macs for ly in model.layers) / pes_per_s
-    weights = sum(ly.weight_bytes() for ly in model.layers) / (n_if * pkg.dram.bw_gbps * 1e9)
+    dram_bytes = sum(
+        ly.weight_bytes() + ly.kv_read_bytes + ly.kv_write_bytes for ly in model.layers
+    )
+    weights = dram_bytes / (n_if * pkg.dram.bw_gbps * 1e9)
     return max(compute, weights)
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -380,7 +380,19 @@ class ModelCostModel:
             not_last = lay != (b[seg_of_l] - 1)
             act = minibatch * self.act1[lay]
             wl = np.where(fits[:, seg_of_l], wk[seg_of_l][None, :], self.w[lay][None, :])
-            spill = (act[None, :] > l2[:, seg_of_l] - wl) & not_last[None, :]
+            l2l = l2[:, seg_of_l]
+            if sp is not None:
+                # a split segment's chiplets hold weight shards: the largest resident shard of
+                # the team (or the layer's own shard when streamed) beside the activations
+                for k, info in enumerate(sp):
+                    if info is None:
+                        continue
+                    on = seg_of_l == k
+                    wl[0, on] = np.where(
+                        fits[0, k], info.max_shard_bytes, info.layer_shard_bytes[lay[on] - a[k]]
+                    )
+                    l2l[0, on] = info.min_l2
+            spill = (act[None, :] > l2l - wl) & not_last[None, :]
             if spill.any():
                 chl = ch[:, seg_of_l]
                 one_s = self.dram_s(chl, outb[lay][None, :])
@@ -399,6 +411,17 @@ class ModelCostModel:
         kvw_k = minibatch * (self.kvw_prefix[b] - self.kvw_prefix[a])
         kv_s = self.dram_s(ch, (kvr_k + kvw_k)[None, :])
         kv_j = self.dram_j(ch, (kvr_k + kvw_k)[None, :])
+        if sp is not None:
+            # a split segment's chiplets each read / write the K/V of their own share (heads,
+            # tokens or channels): 1/k of the bytes each, through their shared interfaces
+            for k, info in enumerate(sp):
+                kv_k = float(kvr_k[k] + kvw_k[k])
+                if info is None or kv_k <= 0:
+                    continue
+                by_chip = {c: kv_k / len(info.team) for c in info.team}
+                sharing = self.options.dram_sharing == "interface"
+                kv_s[0, k] = shared.dram_time_s(self.costs.package, by_chip, sharing=sharing)
+                kv_j[0, k] = shared.dram_energy_j(self.costs.package, by_chip)
         n_mb = -(-self.batch // minibatch)
         first = comp_s + kv_s + wl_s + in_s + out_s + spill_s + coll_s
         steady = comp_s + kv_s + in_s + out_s + spill_s + coll_s + np.where(resident, 0.0, wl_s)
@@ -636,6 +659,8 @@ class _SplitSeg:
     collective_s: float
     collective_j: float
     collective_bytes: float
+    #: [layers of the segment] the largest weight shard of each layer on one chiplet (bytes)
+    layer_shard_bytes: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @staticmethod
     def build(
@@ -684,6 +709,7 @@ class _SplitSeg:
             collective_s=sum(c.time_s for c in colls),
             collective_j=sum(c.energy_j for c in colls),
             collective_bytes=sum(c.bytes_moved for c in colls),
+            layer_shard_bytes=np.asarray(smc.share_weight_bytes[lay], dtype=float),
         )
 
     def fits(self, act_bytes: float) -> bool:
