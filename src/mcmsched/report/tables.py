@@ -336,11 +336,13 @@ def layer_rows(
             seg = seg_of[(m, i)]
             comp = float(mc.compute_s[i, j])
             en = float(mc.energy_j[i, j])
+            roof = _roofline_cells(mc, i, j, cls.n_pes, ly.macs * mb)
             if seg.is_split:
                 smc = split_costs.model_costs(m, mb, seg.dim, seg.k)
                 cols = [cls_col[package.chiplet_class(c).name] for c in seg.chiplets]
                 comp = max(float(smc.compute_s[i, c]) for c in cols)
                 en = sum(float(smc.energy_j[i, c]) for c in cols[: int(smc.k_eff[i])])
+                roof = _split_roofline_cells(roof, comp * cls.clock_hz, int(smc.k_eff[i]), seg)
             rows.append(
                 {
                     "model": e.model.name,
@@ -358,12 +360,35 @@ def layer_rows(
                     "n_minibatches": n_mb,
                     "compute_s": comp * n_mb,
                     "energy_j": en * n_mb,
-                    **_roofline_cells(mc, i, j, cls.n_pes, ly.macs * mb),
+                    **roof,
                     "chiplets": " ".join(str(c) for c in seg.chiplets),
                     "split_dim": seg.dim,
                 }
             )
     return rows
+
+
+def _split_roofline_cells(
+    whole: dict[str, Cell], share_cycles: float, k_eff: int, seg: Segment
+) -> dict[str, Cell]:
+    """The roofline columns of a split layer's largest share (``share_cycles``, on the team's
+    slowest class): the whole layer's bound divided by the ``k_eff`` chiplets that work (a lower
+    bound of the share: its MACs and weights are 1/k_eff of the layer's), utilisation of one
+    share's PEs, and which split it is (the share's mapping is searched per share shape)."""
+    cyc = float(whole["cycles"] or 0.0)
+    util = whole["pe_util"]
+    bound = whole["bound_cycles"]
+    return {
+        "cycles": share_cycles,
+        "bound_cycles": None if bound is None else float(bound) / k_eff,
+        "bound": whole["bound"],
+        "pe_util": (
+            None
+            if util is None or share_cycles <= 0
+            else float(util) * cyc / (share_cycles * k_eff)
+        ),
+        "mapping": f"share of a {seg.dim}/{seg.k} split",
+    }
 
 
 def _roofline_cells(mc: Any, i: int, j: int, n_pes: int, macs: int) -> dict[str, Cell]:
