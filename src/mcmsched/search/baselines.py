@@ -40,7 +40,7 @@ def scar(
     options: SearchOptions | None = None,
 ) -> SearchResult:
     """SCAR's full search (see :mod:`mcmsched.search.scar`)."""
-    return run_scar(scenario, package, costs, objective, options, strategy="scar")
+    return run_scar(scenario, package, costs, objective, options, strategy="scar", portfolio=True)
 
 
 def standalone(

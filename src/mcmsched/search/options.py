@@ -31,11 +31,15 @@ class SearchOptions:
       best layout with the key ``(L_rest + lat) * (E_rest + energy)``, where L_rest and E_rest
       are the other windows' totals, i.e. the whole schedule's EDP (the first pass uses the
       window's own EDP, as SCAR); 0 keeps SCAR's purely per-window greedy choice;
-    - ``seed_objectives``: for objectives other than latency and energy (EDP, throughput, user
-      functions), SCAR's search is also run with each of these window objectives and the whole
+    - ``seed_objectives``: SCAR's search is also run with each of these window objectives
+      (``latency``, ``energy``, ``edp``; the objective's own window key is skipped) and the whole
       schedule with the best score under the real objective is kept. EDP is not additive over
       windows, so per-window EDP choices can lose to the latency-optimal windows on the
-      scenario's EDP; ``()`` keeps the single EDP-keyed search;
+      scenario's EDP, and latency-keyed windows can lose to EDP-keyed ones on latency; ``()``
+      keeps the single search;
+    - ``portfolio``: the ``scar`` strategy also scores the simple schedules of
+      :mod:`mcmsched.search.portfolio` and the standalone baseline on the same package and
+      returns the best (never worse than the obvious);
     - ``boundary_samples``: extra random boundary samplings (sorted uniform cut points in the
       horizon, seeded) tried besides the periodic one; the best whole schedule wins;
     - ``prov``: ``"uniform"`` (Eq. 2 with repair) or ``"exhaustive"`` (every chiplet-count
@@ -61,7 +65,8 @@ class SearchOptions:
     sweep_splits: bool = False
     refine_passes: int = 0
     context_passes: int = 1
-    seed_objectives: tuple[str, ...] = ("latency",)
+    seed_objectives: tuple[str, ...] = ("latency", "edp")
+    portfolio: bool = True
     prov: Literal["uniform", "exhaustive"] = "uniform"
     node_cap: int | None = None
     top_k: int = 4
@@ -96,9 +101,9 @@ class SearchOptions:
             raise MCMSchedError("must be >= 0", field="context_passes")
         object.__setattr__(self, "seed_objectives", tuple(self.seed_objectives))
         for name in self.seed_objectives:
-            if name not in ("latency", "energy"):
+            if name not in ("latency", "energy", "edp"):
                 raise MCMSchedError(
-                    f"seed objective must be 'latency' or 'energy', got {name!r}",
+                    f"seed objective must be 'latency', 'energy' or 'edp', got {name!r}",
                     field="seed_objectives",
                 )
         if self.start_chiplet < 0:
@@ -123,13 +128,28 @@ class SearchStats:
 
 
 @dataclass(frozen=True)
+class PortfolioEntry:
+    """A whole schedule a search scored besides its own result (a portfolio member or the search
+    keyed by another window objective): ``name``, latency (s), energy (J) and objective score
+    (lower is better); ``chosen`` marks the one returned."""
+
+    name: str
+    latency_s: float
+    energy_j: float
+    score: float
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """What a strategy returns. ``candidates`` are (latency_s, energy_j) points of whole
     schedules the search scored (for Pareto plots); ``package`` is the package the schedule runs
-    on (differs from the input package for the monolithic baseline)."""
+    on (differs from the input package for the monolithic baseline); ``portfolio`` lists the
+    alternatives scored (empty for strategies without a portfolio)."""
 
     schedule: Schedule
     metrics: Metrics
     candidates: list[tuple[float, float]]
     stats: SearchStats
     package: Package
+    portfolio: tuple[PortfolioEntry, ...] = ()

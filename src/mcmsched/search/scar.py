@@ -29,8 +29,9 @@ from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
 from mcmsched.search.evolutionary import evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
-from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.options import PortfolioEntry, SearchOptions, SearchResult, SearchStats
 from mcmsched.search.place import Candidates, best_assignment, pareto_by_mask, simple_paths
+from mcmsched.search.portfolio import portfolio_schedules
 from mcmsched.search.provision import exhaustive_prov, uniform_prov
 from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segmentations
 from mcmsched.search.windows import (
@@ -70,6 +71,7 @@ class ScarEngine:
         options: SearchOptions,
         *,
         force_single: bool = False,
+        rows: dict[tuple[int, int, int, int], np.ndarray] | None = None,
     ) -> None:
         if costs.package is not package and costs.package.name != package.name:
             raise MCMSchedError("the cost table was built for another package", field="costs")
@@ -86,6 +88,8 @@ class ScarEngine:
         self.mode = options.placement_mode(package.n_chiplets)
         self.evaluations = 0
         self.windows_solved = 0
+        self._rows: dict[tuple[int, int, int, int], np.ndarray] = {} if rows is None else rows
+        self._ranked: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
         self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
@@ -95,10 +99,22 @@ class ScarEngine:
 
     # ---- SEG ---------------------------------------------------------------------------------
     def _ranked_rows(self, m: int, s: int, e: int, n: int) -> np.ndarray:
-        rows = segmentations(s, e, n, self.opts.max_segmentations, self.rng, self.exp.latency_s[m])
+        """Model m's segmentations of [s, e) into n segments, the best ``prefilter`` by proxy
+        key. Sampled rows come from a generator seeded by (seed, m, s, e, n), so they are the
+        same for every search of a run (and shared through ``rows``)."""
+        k = (m, s, e, n)
+        hit = self._ranked.get(k)
+        if hit is not None:
+            return hit
+        rows = self._rows.get(k)
+        if rows is None:
+            rng = np.random.default_rng([self.opts.seed, m, s, e, n])
+            rows = segmentations(s, e, n, self.opts.max_segmentations, rng, self.exp.latency_s[m])
+            self._rows[k] = rows
         if len(rows) > self.opts.prefilter:
             keys = proxy_keys(self.cm[m], rows, self.obj, self.class_ids)
             rows = rows[np.argsort(keys, kind="stable")[: self.opts.prefilter]]
+        self._ranked[k] = rows
         return rows
 
     def seg_evals(self, m: int, s: int, e: int, n: int) -> list[SegEval]:
@@ -451,34 +467,114 @@ def run_scar(
     *,
     strategy: str = "scar",
     force_single: bool = False,
+    portfolio: bool = False,
 ) -> SearchResult:
-    """Run SCAR's search; ``force_single`` pins N_m = 1 (the Standalone baseline). For
-    objectives other than latency and energy, the searches keyed by ``options.seed_objectives``
-    run too and the best whole schedule under the real objective wins."""
+    """Run SCAR's search; ``force_single`` pins N_m = 1 (the Standalone baseline). The searches
+    keyed by ``options.seed_objectives`` (other than the objective's own window key) run too;
+    with ``portfolio`` (and ``options.portfolio``) the standalone baseline and the simple
+    schedules of :mod:`mcmsched.search.portfolio` are scored as well. The best whole schedule
+    under the real objective wins; on ties the earlier one (the objective's own search first)."""
     t0 = time.perf_counter()
     opts = options or SearchOptions()
     obj = make_objective(objective)
-    res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single)
-    if obj.name in ("latency", "energy") or not opts.seed_objectives:
-        return res
+    rows: dict[tuple[int, int, int, int], np.ndarray] = {}
+    res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single, rows)
     best, best_score = res, obj.score(res.metrics)
     candidates = list(res.candidates)
     evaluations, windows = res.stats.evaluations, res.stats.windows_solved
-    for name in opts.seed_objectives:
-        seed_opts = dataclasses.replace(opts, progress=None)
+    entries: list[tuple[str, float, float, float]] = [
+        (
+            f"search ({obj.window_metric} windows)",
+            res.metrics.latency_s,
+            res.metrics.energy_j,
+            best_score,
+        )
+    ]
+    chosen = 0
+
+    def consider(name: str, alt: SearchResult, window_objective: str | None) -> None:
+        nonlocal best, best_score, chosen
+        score = obj.score(alt.metrics)
+        entries.append((name, alt.metrics.latency_s, alt.metrics.energy_j, score))
+        if score < best_score - 1e-12 * abs(best_score):
+            meta = {**alt.schedule.meta, "objective": obj.name}
+            if window_objective is not None:
+                meta["window_objective"] = window_objective
+            best = dataclasses.replace(alt, schedule=dataclasses.replace(alt.schedule, meta=meta))
+            best_score = score
+            chosen = len(entries) - 1
+
+    sub_opts = dataclasses.replace(opts, progress=None)
+    for name in dict.fromkeys(opts.seed_objectives):
+        if name == obj.window_metric:
+            continue
         alt = _run_scar_once(
-            scenario, package, costs, make_objective(name), seed_opts, strategy, force_single
+            scenario, package, costs, make_objective(name), sub_opts, strategy, force_single, rows
         )
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
         windows += alt.stats.windows_solved
-        score = obj.score(alt.metrics)
-        if score < best_score * (1 - 1e-12):
-            meta = {**alt.schedule.meta, "objective": obj.name, "window_objective": name}
-            best = dataclasses.replace(alt, schedule=dataclasses.replace(alt.schedule, meta=meta))
-            best_score = score
+        consider(f"search ({name} windows)", alt, name)
+    if portfolio and opts.portfolio and not force_single:
+        alt = _run_scar_once(scenario, package, costs, obj, sub_opts, "standalone", True, rows)
+        evaluations += alt.stats.evaluations
+        windows += alt.stats.windows_solved
+        candidates.append((alt.metrics.latency_s, alt.metrics.energy_j))
+        consider("standalone", alt, None)
+        cm = CostModels(costs, opts.eval_options)
+        members = portfolio_schedules(scenario, package, costs, obj, cm)
+        members.append(("nn-baton", _nn_baton_schedule(scenario, package, costs, cm)))
+        for name, sched in members:
+            meta = {
+                **sched.meta,
+                **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
+            }
+            sched = dataclasses.replace(sched, meta=meta)
+            metrics = evaluate(sched, costs, opts.eval_options, cost_models=cm)
+            evaluations += 1
+            candidates.append((metrics.latency_s, metrics.energy_j))
+            stats0 = SearchStats(1, 0.0, 0)
+            consider(name, SearchResult(sched, metrics, [], stats0, package), None)
     stats = SearchStats(evaluations, time.perf_counter() - t0, windows)
-    return dataclasses.replace(best, candidates=candidates, stats=stats)
+    table = tuple(
+        PortfolioEntry(n, la, en, sc_, i == chosen) for i, (n, la, en, sc_) in enumerate(entries)
+    )
+    return dataclasses.replace(best, candidates=candidates, stats=stats, portfolio=table)
+
+
+def _nn_baton_schedule(
+    scenario: Scenario, package: Package, costs: CostTable, cm: CostModels
+) -> Schedule:
+    """The NN-Baton-like schedule from chiplet 0: each model alone in a window, split only where
+    its weights exceed the chiplet's L2 (see :func:`mcmsched.search.baselines.nn_baton`)."""
+    from mcmsched.search.place import dfs_paths
+
+    l2 = float(package.chiplet_class(0).l2_bytes)
+    windows = []
+    for m, entry in enumerate(scenario.entries):
+        w = cm[m].w
+        n_l = len(entry.model.layers)
+        bounds = [0]
+        acc = 0.0
+        for i in range(n_l):
+            if i > bounds[-1] and acc + w[i] > l2:
+                bounds.append(i)
+                acc = 0.0
+            acc += float(w[i])
+        bounds.append(n_l)
+        n = len(bounds) - 1
+        path: tuple[int, ...] | None = None
+        while path is None:
+            path = next(iter(dfs_paths(package, 0, n, 0)), None)
+            if path is None:
+                bounds = [*bounds[: n - 1], n_l]
+                n -= 1
+        segs = [(bounds[k], bounds[k + 1]) for k in range(n)]
+        mb = cm[m].choose_minibatch(segs, cm[m].l2[list(path)])
+        plan = ModelPlan(m, tuple(Segment(r, path[k]) for k, r in enumerate(segs)), mb)
+        windows.append(Window((plan,)))
+    meta = {"strategy": "portfolio", "portfolio": "nn-baton"}
+    return Schedule(tuple(windows), scenario.name, package.name, meta)
 
 
 def _run_scar_once(
@@ -489,10 +585,12 @@ def _run_scar_once(
     opts: SearchOptions,
     strategy: str,
     force_single: bool,
+    rows: dict[tuple[int, int, int, int], np.ndarray] | None = None,
 ) -> SearchResult:
-    """One SCAR search with window keys of ``obj``."""
+    """One SCAR search with window keys of ``obj``; ``rows`` shares sampled segmentations
+    between the searches of one run."""
     t0 = time.perf_counter()
-    eng = ScarEngine(scenario, package, costs, obj, opts, force_single=force_single)
+    eng = ScarEngine(scenario, package, costs, obj, opts, force_single=force_single, rows=rows)
     layouts = eng.layouts()
     total = sum(len(lay) for lay in layouts)
     done = 0
