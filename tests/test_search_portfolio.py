@@ -40,7 +40,7 @@ def test_result_never_worse_than_portfolio_or_baselines(layout: str) -> None:
     rng = np.random.default_rng(len(layout) * 7 + sum(map(ord, layout)))
     sc = _scenario(rng, layout)
     costs = CostTable(sc, pkg)
-    lb = lower_bound(sc, pkg)
+    lb = lower_bound(sc, pkg, costs)
     opts = SearchOptions(n_splits=2)
     for name in ("latency", "energy", "edp", "throughput"):
         obj = make_objective(name)

@@ -131,6 +131,7 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
     )
     t.add_row("utilisation", util)
     console.print(t)
+    console.print(escape(res.bound_line()), highlight=False)
 
     mt = Table(title="per model", box=box.SIMPLE_HEAVY, title_justify="left")
     for col, just in (
@@ -195,10 +196,16 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
                 _r(r["edp"]),
             )
         console.print(bt)
+    _print_warnings(res.warnings())
     if paths:
         folder = next(iter(paths.values())).parent
         names = ", ".join(paths)
         console.print(f"wrote {escape(names)} to {escape(str(folder))}", highlight=False)
+
+
+def _print_warnings(lines: list[str]) -> None:
+    for w in dict.fromkeys(lines):
+        console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False)
 
 
 def _emit_json(data: Any) -> None:
@@ -330,6 +337,9 @@ def compare_cmd(
             _r(m.edp / base.edp if base.edp > 0 else None),
         )
     console.print(t)
+    for label, r in zip(cmp.labels, cmp.results, strict=True):
+        console.print(f"{escape(label)}: {escape(r.bound_line())}", highlight=False)
+        _print_warnings([f"{label}: {w}" for w in r.warnings()])
     if paths:
         folder = next(iter(paths.values())).parent
         console.print(f"wrote {escape(', '.join(paths))} to {escape(str(folder))}", highlight=False)

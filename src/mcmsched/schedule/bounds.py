@@ -23,6 +23,15 @@ Energy: Σ_m b_m Σ_l M_l · min_c mac_pj_c (MAC energy on the cheapest class) +
 that cannot be avoided (each weight byte read once, each sample's input read and final output
 written once) at the DRAM energy per bit.
 
+With a cost table (``costs``, and ``allow_split=False``) and every batch at most
+``table_batch_limit``, the per-layer compute times and energies of the table itself tighten the
+bound: for every layer l, t_l = min over classes c and mini-batch sizes b' in 1..b of
+ceil(b/b') · compute(l, b', c) (all b samples) and t1_l = min over c, b' of compute(l, b', c)
+(one mini-batch), e_l likewise for energy. Then ``chain[m]`` uses Σ_l t1_l for the compute part,
+``layer[m]`` max_l t_l, and the energy Σ_l e_l + the DRAM bits; these are the very numbers
+:func:`~mcmsched.schedule.evaluate` sums (a model may use a different b' in each window, hence
+the per-layer minimum over b').
+
 ``allow_split=True`` (a layer may run on several chiplets at once, issue 11): ``chain`` uses
 R_tot instead of R_max and the weights and activations may stream through every DRAM interface
 in parallel (bytes / (n_interfaces · B), no t_D); ``layer`` is dropped. Terms are in seconds and
@@ -35,6 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mcmsched.cost.table import CostTable
 from mcmsched.hardware.package import Package
 from mcmsched.workload.scenario import Scenario
 
@@ -81,8 +91,39 @@ class LowerBound:
         return out
 
 
-def lower_bound(scenario: Scenario, package: Package, *, allow_split: bool = False) -> LowerBound:
+def _table_minima(
+    costs: CostTable, m: int, batch: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per layer of model m: (min one-mini-batch compute s, min all-samples compute s, min
+    all-samples energy J) over classes and b' in 1..batch."""
+    t1 = t_all = e_all = None
+    for mb in range(1, batch + 1):
+        mc = costs.model_costs(m, mb)
+        n_mb = -(-batch // mb)
+        c1 = mc.compute_s.min(axis=1)
+        ca = n_mb * c1
+        ea = n_mb * mc.energy_j.min(axis=1)
+        t1 = c1 if t1 is None else np.minimum(t1, c1)
+        t_all = ca if t_all is None else np.minimum(t_all, ca)
+        e_all = ea if e_all is None else np.minimum(e_all, ea)
+    assert t1 is not None and t_all is not None and e_all is not None
+    return t1, t_all, e_all
+
+
+def lower_bound(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable | None = None,
+    *,
+    allow_split: bool = False,
+    table_batch_limit: int = 8,
+) -> LowerBound:
     """The certified lower bound (see the module docstring)."""
+    use_table = (
+        costs is not None
+        and not allow_split
+        and max(e.batch for e in scenario.entries) <= table_batch_limit
+    )
     rates = np.array(
         [
             float(package.chiplet_class(c.id).n_pes) * package.chiplet_class(c.id).clock_hz
@@ -105,14 +146,23 @@ def lower_bound(scenario: Scenario, package: Package, *, allow_split: bool = Fal
         w = float(sum(ly.weight_bytes() for ly in layers))
         io = float(layers[0].input_bytes() + layers[-1].output_bytes())
         work += b * float(macs.sum())
-        energy += b * float(macs.sum()) * mac_pj * 1e-12 + (w + b * io) * 8 * e_bit
+        e_comp = b * float(macs.sum()) * mac_pj * 1e-12
+        chain_c = float(macs.sum()) / r_max
+        layer_c = b * float(macs.max()) / r_max
+        if use_table:
+            assert costs is not None
+            t1, t_all, e_all = _table_minima(costs, m, b)
+            e_comp = max(e_comp, float(e_all.sum()))
+            chain_c = max(chain_c, float(t1.sum()))
+            layer_c = max(layer_c, float(t_all.max()))
+        energy += e_comp + (w + b * io) * 8 * e_bit
         name = f"{m}:{entry.model.name}"
         if allow_split:
             terms[f"chain[{name}]"] = float(macs.sum()) / r_tot + (w + io) / (n_if * bw)
         else:
             n_lat = (w > 0) + (layers[0].input_bytes() > 0) + (layers[-1].output_bytes() > 0)
-            terms[f"chain[{name}]"] = float(macs.sum()) / r_max + (w + io) / bw + n_lat * t_d
-            terms[f"layer[{name}]"] = b * float(macs.max()) / r_max
+            terms[f"chain[{name}]"] = chain_c + (w + io) / bw + n_lat * t_d
+            terms[f"layer[{name}]"] = layer_c
     terms["work"] = work / r_tot
     binding = max(terms, key=lambda k: terms[k])
     return LowerBound(terms[binding], energy, terms, binding, allow_split)
