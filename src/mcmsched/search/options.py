@@ -48,11 +48,24 @@ class SearchOptions:
       alone); ``prefilter``: when a model has more segmentations than this for one segment
       count, a dataflow-agnostic proxy (best chiplet class per segment, one-hop transfers) ranks
       them and only the best ``prefilter`` are mapped; ``max_segmentations``: above this count
-      segmentations are sampled (seeded) instead of enumerated, plus the balanced one;
+      segmentations are sampled (seeded) instead of enumerated, plus the balanced one
+      (``ga_segmentations`` caps the sample in the evolutionary mode, whose pools keep only the
+      best 4·top_k rows per model);
     - ``search``: placement by ``"exhaustive"`` scheduling trees (branch and bound, equal to
       enumerating every tree), ``"evolutionary"`` (population ``pop_size``, ``generations``) or
       ``"auto"`` (evolutionary above 16 chiplets); ``bnb_node_limit`` bounds branch and bound
       (the best assignment found so far is kept when hit);
+    - ``ga_budget``: ``"auto"`` scales the evolutionary budget with the package: population and
+      generations are multiplied by sqrt(|C| / 16) when |C| > 16 (36 chiplets: 15 x 6 instead of
+      10 x 4), a fixed count of evaluations, so the result stays deterministic; ``"fixed"`` uses
+      ``pop_size`` and ``generations`` as given;
+    - ``class_affinity``: the evolutionary search draws 3 of 4 paths (and half of the greedy
+      individual's candidate paths) class-aware: each segment prefers chiplets whose class runs it
+      within 1.5x (then 4x, then 20x) of the package's fastest class for it;
+    - ``time_cap_s``: a wall-clock safety net for the evolutionary search: once a search has run
+      this long, each window's GA stops after its current generation. The budget above is what
+      normally bounds the time; a cap that is hit makes the result depend on the machine's speed
+      (not deterministic), so it is off (None) by default;
     - ``start_chiplet``: the chiplet the ``nn-baton`` baseline starts every model on (the
       motivational study compares the same single-model schedule on a Shi and an NVD chiplet);
     - ``seed``: randomness (evolutionary search, sampling); ``progress(done, total)`` is called
@@ -75,6 +88,10 @@ class SearchOptions:
     search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
     pop_size: int = 10
     generations: int = 4
+    ga_segmentations: int = 4000
+    ga_budget: Literal["fixed", "auto"] = "auto"
+    class_affinity: bool = True
+    time_cap_s: float | None = None
     bnb_node_limit: int = 200_000
     seed: int = 0
     start_chiplet: int = 0
@@ -92,11 +109,22 @@ class SearchOptions:
             raise MCMSchedError(
                 "search must be 'exhaustive', 'evolutionary' or 'auto'", field="search"
             )
-        for name in ("top_k", "prefilter", "max_segmentations", "pop_size", "bnb_node_limit"):
+        for name in (
+            "top_k",
+            "prefilter",
+            "max_segmentations",
+            "ga_segmentations",
+            "pop_size",
+            "bnb_node_limit",
+        ):
             if getattr(self, name) < 1:
                 raise MCMSchedError("must be >= 1", field=name)
         if self.generations < 0 or self.boundary_samples < 0 or self.refine_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
+        if self.ga_budget not in ("fixed", "auto"):
+            raise MCMSchedError("ga_budget must be 'fixed' or 'auto'", field="ga_budget")
+        if self.time_cap_s is not None and not self.time_cap_s > 0:
+            raise MCMSchedError("time_cap_s must be positive", field="time_cap_s")
         if self.context_passes < 0:
             raise MCMSchedError("must be >= 0", field="context_passes")
         object.__setattr__(self, "seed_objectives", tuple(self.seed_objectives))

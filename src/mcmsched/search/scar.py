@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +27,12 @@ from mcmsched.hardware.package import Package
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
-from mcmsched.search.evolutionary import evolve_window, random_path
+from mcmsched.search.evolutionary import affine_path, evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
 from mcmsched.search.options import PortfolioEntry, SearchOptions, SearchResult, SearchStats
 from mcmsched.search.place import Candidates, best_assignment, pareto_by_mask, simple_paths
-from mcmsched.search.portfolio import portfolio_schedules
+from mcmsched.search.portfolio import class_path, portfolio_schedules
 from mcmsched.search.provision import exhaustive_prov, uniform_prov
 from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segmentations
 from mcmsched.search.windows import (
@@ -88,11 +89,14 @@ class ScarEngine:
         self.mode = options.placement_mode(package.n_chiplets)
         self.evaluations = 0
         self.windows_solved = 0
+        cap = options.time_cap_s
+        self.deadline = None if cap is None else time.perf_counter() + cap
         self._rows: dict[tuple[int, int, int, int], np.ndarray] = {} if rows is None else rows
         self._ranked: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
         self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
+        self._ratio_cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
         self._ga_cost_cache: dict[
             tuple[int, tuple[int, ...], tuple[int, ...]], tuple[float, float, int]
         ] = {}
@@ -109,7 +113,10 @@ class ScarEngine:
         rows = self._rows.get(k)
         if rows is None:
             rng = np.random.default_rng([self.opts.seed, m, s, e, n])
-            rows = segmentations(s, e, n, self.opts.max_segmentations, rng, self.exp.latency_s[m])
+            cap = self.opts.max_segmentations
+            if self.mode == "evolutionary":
+                cap = min(cap, self.opts.ga_segmentations)
+            rows = segmentations(s, e, n, cap, rng, self.exp.latency_s[m])
             self._rows[k] = rows
         if len(rows) > self.opts.prefilter:
             keys = proxy_keys(self.cm[m], rows, self.obj, self.class_ids)
@@ -291,6 +298,34 @@ class ScarEngine:
             self.evaluations += 1
         return hit
 
+    def ga_budget(self) -> tuple[int, int]:
+        """(population, generations) of the evolutionary search (``SearchOptions.ga_budget``)."""
+        pop, gens = self.opts.pop_size, self.opts.generations
+        n_c = self.package.n_chiplets
+        if self.opts.ga_budget == "auto" and n_c > 16:
+            f = math.sqrt(n_c / 16)
+            pop, gens = round(pop * f), round(gens * f)
+        return pop, gens
+
+    def _ratio(self, m: int, bounds: tuple[int, ...]) -> np.ndarray:
+        """``[n, n_chiplets]``: each segment's compute time (b' = 1) on each chiplet's class over
+        its time on the package's fastest class for it (the class affinity)."""
+        k = (m, bounds)
+        hit = self._ratio_cache.get(k)
+        if hit is None:
+            cp = self.cm[m].tables(1)[0]
+            a = np.array(bounds[:-1], dtype=np.int64)
+            e = np.array(bounds[1:], dtype=np.int64)
+            seg = cp[e] - cp[a]  # [n, classes]
+            best = seg[:, self.class_ids].min(axis=1, keepdims=True)
+            cls = np.asarray(self.package.class_index, dtype=np.int64)
+            hit = seg[:, cls] / np.maximum(best, 1e-30)
+            self._ratio_cache[k] = hit
+        return hit
+
+    def _affine_path(self, m: int, bounds: tuple[int, ...], used: int) -> tuple[int, ...] | None:
+        return affine_path(self.package, self._ratio(m, bounds), used, self.rng)
+
     def _greedy_genes(
         self,
         models: list[int],
@@ -321,6 +356,7 @@ class ScarEngine:
             for row in (pools[i][0], min(pools[i], key=len)):
                 n = len(row) - 1
                 paths = {random_path(self.package, n, used, self.rng) for _ in range(tries)}
+                paths |= {self._affine_path(m, row, used) for _ in range(tries)}
                 paths.discard(None)
                 if paths:
                     break
@@ -354,15 +390,21 @@ class ScarEngine:
             la, en, _ = self._ga_cost(models[i], bounds, path)
             return la, en
 
+        def path_fn(i: int, bounds: tuple[int, ...], used: int) -> tuple[int, ...] | None:
+            return self._affine_path(models[i], bounds, used)
+
+        pop, gens = self.ga_budget()
         res = evolve_window(
             self.package,
             pools,
             cost,
             key,
-            self.opts.pop_size,
-            self.opts.generations,
+            pop,
+            gens,
             self.rng,
             initial=self._greedy_genes(models, pools, key),
+            path_fn=path_fn if self.opts.class_affinity else None,
+            deadline=self.deadline,
         )
         plans = []
         for m, (bounds, path) in zip(models, res.genes, strict=True):
@@ -545,10 +587,9 @@ def run_scar(
 def _nn_baton_schedule(
     scenario: Scenario, package: Package, costs: CostTable, cm: CostModels
 ) -> Schedule:
-    """The NN-Baton-like schedule from chiplet 0: each model alone in a window, split only where
-    its weights exceed the chiplet's L2 (see :func:`mcmsched.search.baselines.nn_baton`)."""
-    from mcmsched.search.place import dfs_paths
-
+    """An NN-Baton-like schedule: each model alone in a window, split only where its weights
+    exceed chiplet 0's L2 (see :func:`mcmsched.search.baselines.nn_baton`), at most one segment
+    per chiplet, on a path found by a budgeted DFS from the chiplets nearest DRAM."""
     l2 = float(package.chiplet_class(0).l2_bytes)
     windows = []
     for m, entry in enumerate(scenario.entries):
@@ -562,11 +603,12 @@ def _nn_baton_schedule(
                 acc = 0.0
             acc += float(w[i])
         bounds.append(n_l)
-        n = len(bounds) - 1
-        path: tuple[int, ...] | None = None
-        while path is None:
-            path = next(iter(dfs_paths(package, 0, n, 0)), None)
-            if path is None:
+        n = min(len(bounds) - 1, package.n_chiplets)
+        bounds = [*bounds[:n], n_l]
+        path: tuple[int, ...] = ()
+        while not path:  # a budgeted DFS (long paths may not exist); merge the tail if none
+            path = class_path(package, (1 << package.n_chiplets) - 1, n, budget=5000)
+            if not path:
                 bounds = [*bounds[: n - 1], n_l]
                 n -= 1
         segs = [(bounds[k], bounds[k + 1]) for k in range(n)]
