@@ -55,6 +55,12 @@ class SearchOptions:
       enumerating every tree), ``"evolutionary"`` (population ``pop_size``, ``generations``) or
       ``"auto"`` (evolutionary above 16 chiplets); ``bnb_node_limit`` bounds branch and bound
       (the best assignment found so far is kept when hit);
+    - ``placements``: where a model's segments may go: ``"paths"`` (SCAR: simple mesh paths),
+      ``"any"`` (every ordered choice of distinct chiplets), ``"auto"`` (``any`` when there are at
+      most 64 such choices for a segment count, i.e. tiny packages, else paths);
+    - ``effort``: ``"auto"`` turns on ``sweep_splits`` and 3 ``refine_passes`` for small instances
+      (<= 24 layers in all on <= 9 chiplets), where they cost well under a second; ``"fixed"``
+      uses the options as given;
     - ``ga_budget``: ``"auto"`` scales the evolutionary budget with the package: population and
       generations are multiplied by sqrt(|C| / 16) when |C| > 16 (36 chiplets: 15 x 6 instead of
       10 x 4), a fixed count of evaluations, so the result stays deterministic; ``"fixed"`` uses
@@ -88,6 +94,8 @@ class SearchOptions:
     search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
     pop_size: int = 10
     generations: int = 4
+    placements: Literal["paths", "any", "auto"] = "auto"
+    effort: Literal["fixed", "auto"] = "auto"
     ga_segmentations: int = 4000
     ga_budget: Literal["fixed", "auto"] = "auto"
     class_affinity: bool = True
@@ -121,6 +129,10 @@ class SearchOptions:
                 raise MCMSchedError("must be >= 1", field=name)
         if self.generations < 0 or self.boundary_samples < 0 or self.refine_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
+        if self.placements not in ("paths", "any", "auto"):
+            raise MCMSchedError("placements must be 'paths', 'any' or 'auto'", field="placements")
+        if self.effort not in ("fixed", "auto"):
+            raise MCMSchedError("effort must be 'fixed' or 'auto'", field="effort")
         if self.ga_budget not in ("fixed", "auto"):
             raise MCMSchedError("ga_budget must be 'fixed' or 'auto'", field="ga_budget")
         if self.time_cap_s is not None and not self.time_cap_s > 0:

@@ -47,6 +47,10 @@ from mcmsched.search.windows import (
 )
 from mcmsched.workload.scenario import Scenario
 
+#: ``placements="auto"``: every ordered choice of distinct chiplets when there are at most this
+#: many for a segment count (tiny packages), else mesh paths
+ANY_PLACEMENTS = 64
+
 
 @dataclass
 class WindowSolution:
@@ -96,6 +100,7 @@ class ScarEngine:
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
         self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
+        self._paths: dict[int, np.ndarray] = {}
         self._ratio_cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
         self._ga_cost_cache: dict[
             tuple[int, tuple[int, ...], tuple[int, ...]], tuple[float, float, int]
@@ -131,7 +136,7 @@ class ScarEngine:
         hit = self._seg_cache.get(k)
         if hit is not None:
             return hit
-        paths = simple_paths(self.package, n)
+        paths = self.paths(n)
         if len(paths) == 0:
             self._seg_cache[k] = []
             return []
@@ -158,7 +163,7 @@ class ScarEngine:
         refs: list[tuple[int, int]] = []
         for j, ev in enumerate(evs):
             n = len(ev.bounds) - 1
-            paths = simple_paths(self.package, n)
+            paths = self.paths(n)
             lats.append(ev.lat)
             ens.append(ev.en)
             masks.append(np.bitwise_or.reduce(np.left_shift(np.int64(1), paths), axis=1))
@@ -171,7 +176,7 @@ class ScarEngine:
 
     def _plan_ref(self, m: int, ev: SegEval, p: int) -> ModelPlan:
         n = len(ev.bounds) - 1
-        path = simple_paths(self.package, n)[p]
+        path = self.paths(n)[p]
         segs = tuple(Segment((ev.bounds[k], ev.bounds[k + 1]), int(path[k])) for k in range(n))
         return ModelPlan(m, segs, int(ev.mb[p]))
 
@@ -296,6 +301,22 @@ class ScarEngine:
                 hit = (np.inf, np.inf, mb)
             self._ga_cost_cache[k] = hit
             self.evaluations += 1
+        return hit
+
+    def paths(self, n: int) -> np.ndarray:
+        """Placements of n segments: the simple mesh paths of n chiplets (SCAR), or every ordered
+        choice of n distinct chiplets when ``placements`` allows it (``"any"``, or ``"auto"``
+        with at most ``ANY_PLACEMENTS`` of them)."""
+        hit = self._paths.get(n)
+        if hit is None:
+            c = self.package.n_chiplets
+            mode = self.opts.placements
+            if mode == "any" or (mode == "auto" and math.perm(c, n) <= ANY_PLACEMENTS):
+                hit = np.array(list(itertools.permutations(range(c), n)), dtype=np.int64)
+                hit = hit.reshape(-1, n)
+            else:
+                hit = simple_paths(self.package, n)
+            self._paths[n] = hit
         return hit
 
     def ga_budget(self) -> tuple[int, int]:
@@ -500,6 +521,24 @@ def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
     return out
 
 
+#: ``effort="auto"``: instances with at most this many layers in all and this many chiplets
+#: also get SCAR's outer loop (every n_splits' <= n_splits and 3 local-search passes)
+SMALL_LAYERS = 24
+SMALL_CHIPLETS = 9
+
+
+def effective_options(scenario: Scenario, package: Package, opts: SearchOptions) -> SearchOptions:
+    """``opts`` with ``effort="auto"`` applied: small instances (<= SMALL_LAYERS layers, <=
+    SMALL_CHIPLETS chiplets) also sweep the split counts and run 3 refine passes."""
+    small = (
+        sum(len(e.model.layers) for e in scenario.entries) <= SMALL_LAYERS
+        and package.n_chiplets <= SMALL_CHIPLETS
+    )
+    if opts.effort != "auto" or not small:
+        return opts
+    return dataclasses.replace(opts, sweep_splits=True, refine_passes=max(opts.refine_passes, 3))
+
+
 def run_scar(
     scenario: Scenario,
     package: Package,
@@ -517,7 +556,7 @@ def run_scar(
     schedules of :mod:`mcmsched.search.portfolio` are scored as well. The best whole schedule
     under the real objective wins; on ties the earlier one (the objective's own search first)."""
     t0 = time.perf_counter()
-    opts = options or SearchOptions()
+    opts = effective_options(scenario, package, options or SearchOptions())
     obj = make_objective(objective)
     rows: dict[tuple[int, int, int, int], np.ndarray] = {}
     res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single, rows)
