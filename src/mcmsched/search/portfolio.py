@@ -188,11 +188,12 @@ class PortfolioBuilder:
                     counts[m] = min(int(s), self.cm[m].n_layers)
             used = 0
             plans = []
-            for m in chunk:
+            for j, m in enumerate(chunk):
                 k = pref[m]
                 allowed = sum(1 << c for c in self.members[k]) & ~used
                 path: tuple[int, ...] = ()
-                n = counts[m]
+                n_free = self.package.n_chiplets - bin(used).count("1")
+                n = min(counts[m], n_free - (len(chunk) - j - 1))  # a chiplet for each later one
                 while n >= 1 and not path:
                     path = class_path(self.package, allowed, n)
                     n = n - 1 if not path else n

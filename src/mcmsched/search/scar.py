@@ -578,7 +578,8 @@ def run_scar(
         score = obj.score(alt.metrics)
         entries.append((name, alt.metrics.latency_s, alt.metrics.energy_j, score))
         if score < best_score - 1e-12 * abs(best_score):
-            meta = {**alt.schedule.meta, "objective": obj.name}
+            meta = {**res.schedule.meta, **alt.schedule.meta}
+            meta.update(strategy=strategy, objective=obj.name)
             if window_objective is not None:
                 meta["window_objective"] = window_objective
             best = dataclasses.replace(alt, schedule=dataclasses.replace(alt.schedule, meta=meta))
