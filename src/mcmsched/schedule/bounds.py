@@ -40,6 +40,7 @@ joules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,8 +87,8 @@ class LowerBound:
         }
         if latency_s is not None and energy_j is not None:
             gl, ge = self.gap(latency_s, energy_j)
-            out["latency_ratio"] = gl
-            out["energy_ratio"] = ge
+            out["latency_ratio"] = gl if math.isfinite(gl) else None
+            out["energy_ratio"] = ge if math.isfinite(ge) else None
         return out
 
 
