@@ -92,3 +92,21 @@ def test_class_path_stays_in_class() -> None:
         assert all(path[k + 1] in pkg.neighbours(path[k]) for k in range(n - 1))
     shi = sum(1 << c for c in range(pkg.n_chiplets) if cls[c] == cls[0])
     assert class_path(pkg, shi, 2) == ()  # the Shi chiplets of this layout are never adjacent
+
+
+def test_strict_memory_portfolio_members_must_fit() -> None:
+    """With memory="strict", a portfolio schedule whose segments overflow L2 is never returned."""
+    from mcmsched.schedule.options import EvalOptions
+
+    pkg = grid_package(LAYOUTS["2x2-het"], name="2x2", l2_bytes=400 * 1024)
+    sc = Scenario.of("big", (gemm_chain("a", 4, (512, 256, 512)), 2))
+    costs = CostTable(sc, pkg)
+    ev = EvalOptions(memory="strict")
+    opts = SearchOptions(n_splits=1, eval_options=ev)
+    res = get_strategy("scar")(sc, pkg, costs, "latency", opts)
+    validate(res.schedule, sc, pkg, costs, ev)
+    cm = CostModels(costs, ev)
+    whole = portfolio_schedules(sc, pkg, costs, make_objective("latency"), cm)[0][1]
+    with pytest.raises(Exception, match="memory"):
+        validate(whole, sc, pkg, costs, ev)  # the whole model on one chiplet does not fit
+    assert all(e.name != "one-window-whole-latency" for e in res.portfolio)

@@ -181,6 +181,8 @@ class PortfolioBuilder:
                 ms = [m for m in chunk if pref[m] == k]
                 size = len(self.members[k])
                 w = np.array([max(float(self.single[m, k, 0]), 1e-30) for m in ms])
+                ok = np.isfinite(w)  # a model no single chiplet holds (memory="strict")
+                w = np.where(ok, w, float(w[ok].max()) if ok.any() else 1.0)
                 share = np.maximum(1, np.floor(w / w.sum() * size)).astype(int)
                 while share.sum() > size and share.max() > 1:
                     share[int(np.argmax(share))] -= 1

@@ -27,6 +27,7 @@ from mcmsched.hardware.package import Package
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
+from mcmsched.schedule.validate import ScheduleError, validate
 from mcmsched.search.evolutionary import affine_path, evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
@@ -598,11 +599,15 @@ def run_scar(
         windows += alt.stats.windows_solved
         consider(f"search ({name} windows)", alt, name)
     if portfolio and opts.portfolio and not force_single:
-        alt = _run_scar_once(scenario, package, costs, obj, sub_opts, "standalone", True, rows)
-        evaluations += alt.stats.evaluations
-        windows += alt.stats.windows_solved
-        candidates.append((alt.metrics.latency_s, alt.metrics.energy_j))
-        consider("standalone", alt, None)
+        try:  # memory="strict" may leave a model no single chiplet that holds it
+            alt = _run_scar_once(scenario, package, costs, obj, sub_opts, "standalone", True, rows)
+        except MCMSchedError:
+            pass
+        else:
+            evaluations += alt.stats.evaluations
+            windows += alt.stats.windows_solved
+            candidates.append((alt.metrics.latency_s, alt.metrics.energy_j))
+            consider("standalone", alt, None)
         cm = CostModels(costs, opts.eval_options)
         members = portfolio_schedules(scenario, package, costs, obj, cm)
         members.append(("nn-baton", _nn_baton_schedule(scenario, package, costs, cm)))
@@ -612,6 +617,10 @@ def run_scar(
                 **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
             }
             sched = dataclasses.replace(sched, meta=meta)
+            try:  # e.g. memory="strict": a member whose segments overflow L2 is not a candidate
+                validate(sched, scenario, package, costs, opts.eval_options)
+            except ScheduleError:
+                continue
             metrics = evaluate(sched, costs, opts.eval_options, cost_models=cm)
             evaluations += 1
             candidates.append((metrics.latency_s, metrics.energy_j))
