@@ -132,7 +132,9 @@ def minibatch_many(mcm: ModelCostModel, bounds: np.ndarray, l2: float) -> np.nda
     lim_w = np.min((l2 - wk) / ak, axis=1)
     lim_a = np.min(l2 / ak, axis=1)
     cands = np.array(
-        [d for d in range(1, b + 1) if b % d == 0] if rule == "divisor-fit" else range(1, b + 1),
+        [d for d in range(1, b + 1) if b % d == 0]
+        if rule in ("divisor-fit", "search")
+        else range(1, b + 1),
         dtype=np.int64,
     )
     out = np.ones(s_rows, dtype=np.int64)
@@ -211,11 +213,19 @@ def map_segmentation(
     mbs = np.empty(len(paths), dtype=np.int64)
     for g in range(len(uniq)):
         sel = inv == g
-        mb = mcm.choose_minibatch(segs, uniq[g])
-        pc = mcm.plan_cost(segs, paths[sel], mb)
-        ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
-        lat[sel] = np.where(ok, pc.latency_s, np.inf)
-        en[sel] = np.where(ok, pc.energy_j, np.inf)
-        mbs[sel] = mb
+        # b' candidates (one unless minibatch_rule="search"); the rule's choice first, a later
+        # one replaces it only where its key is strictly lower
+        for c, mb in enumerate(mcm.minibatch_candidates(segs, uniq[g])):
+            pc = mcm.plan_cost(segs, paths[sel], mb)
+            ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
+            la = np.where(ok, pc.latency_s, np.inf)
+            ej = np.where(ok, pc.energy_j, np.inf)
+            if c == 0:
+                lat[sel], en[sel], mbs[sel] = la, ej, mb
+                continue
+            better = objective.window_key(la, ej) < objective.window_key(lat[sel], en[sel])
+            lat[sel] = np.where(better, la, lat[sel])
+            en[sel] = np.where(better, ej, en[sel])
+            mbs[sel] = np.where(better, mb, mbs[sel])
     key = objective.window_key(lat, en)
     return SegEval(bounds, mbs, lat, en, float(key.min()) if len(key) else math.inf)
