@@ -59,10 +59,10 @@ def test_paper1_one_window_schedule_meets_the_bound() -> None:
         + layers[0].input_bytes()
         + layers[-1].output_bytes()
     ) / (pkg.dram.bw_gbps * 1e9) + 3 * pkg.dram.latency_ns * 1e-9
-    assert lb.latency_s == pytest.approx(best + dram, rel=1e-12)
-    assert met.latency_s >= lb.latency_s * (1 - 1e-12)
+    assert lb.latency_s == pytest.approx(best + dram, rel=1e-11)
+    assert met.latency_s >= lb.latency_s
     assert met.latency_s == pytest.approx(lb.latency_s, rel=1e-9)
-    assert met.energy_j >= lb.energy_j * (1 - 1e-12)
+    assert met.energy_j >= lb.energy_j
     # without the table only the physical terms remain: valid, much looser
     phys = lower_bound(sc, pkg)
     assert phys.latency_s < lb.latency_s / 10
