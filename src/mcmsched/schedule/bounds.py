@@ -49,7 +49,6 @@ from mcmsched.cost.table import CostTable
 from mcmsched.hardware.package import Package
 from mcmsched.workload.scenario import Scenario
 
-
 #: relative margin below the computed bound (the evaluator adds the same terms in another order)
 ROUNDING = 1e-12
 
