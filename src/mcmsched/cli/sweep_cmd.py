@@ -88,7 +88,10 @@ def run_cmd(
     ] = None,
     dask: Annotated[
         str | None,
-        typer.Option(help="Run on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT."),
+        typer.Option(
+            help="Run on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT. Results from the "
+            "scheduler are unpickled: use only a trusted cluster (docs/SWEEPS.md)."
+        ),
     ] = None,
     batch: Annotated[
         int | None, typer.Option(help="Jobs per task (default: adaptive, ~1 s of work).")

@@ -1,4 +1,4 @@
-"""SCAR: the two-level search (PAPERS.md §2.6, §3.5).
+"""SCAR: the two-level search (SCAR §IV; docs/REFERENCES.md#scar-part-by-part).
 
 Top level (MCM-Reconfig): expected layer costs (Eq. 1), horizon, window boundaries and layer
 packing give one or more window layouts. Per window: PROV chooses chiplet counts N_m, SEG lists
@@ -39,6 +39,8 @@ from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segme
 from mcmsched.search.windows import (
     Layout,
     WindowContent,
+    confine_phases,
+    front_load,
     horizon,
     pack_greedy,
     pack_uniform,
@@ -51,6 +53,16 @@ from mcmsched.workload.scenario import Scenario
 #: ``placements="auto"``: every ordered choice of distinct chiplets when there are at most this
 #: many for a segment count (tiny packages), else mesh paths
 ANY_PLACEMENTS = 64
+
+
+def phase_models(scenario: Scenario) -> dict[int, int | None]:
+    """Models that must run whole in one window (``steps`` > 1 or an ``after`` model), with
+    the index of the model they run after (or None)."""
+    return {
+        i: (scenario.index_of(e.after) if e.after is not None else None)
+        for i, e in enumerate(scenario.entries)
+        if e.steps > 1 or e.after is not None
+    }
 
 
 @dataclass
@@ -440,6 +452,14 @@ class ScarEngine:
         return WindowSolution(Window(tuple(plans)), res.latency_s, res.energy_j, res.key, res.trace)
 
     # ---- top level ---------------------------------------------------------------------------
+    def confine(self, layout: Layout) -> Layout:
+        """Decode phases (``steps`` > 1 or ``after``) whole in one window, after their prefill."""
+        return confine_phases(
+            layout,
+            phase_models(self.scenario),
+            [len(e.model.layers) for e in self.scenario.entries],
+        )
+
     def layouts(self) -> list[Layout]:
         n_layers = [len(e.model.layers) for e in self.scenario.entries]
         out: list[Layout] = []
@@ -454,8 +474,22 @@ class ScarEngine:
             for _ in range(self.opts.boundary_samples):
                 bounds.append(random_boundaries(h, self.opts.n_splits, self.rng))
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
+        if self.obj.targets:
+            # deadline layouts: every model with a target also tried whole in its first window
+            # (a model cut by a window barrier completes only when the later window does), and
+            # whole in a first window of its own (where the window key optimises it alone)
+            phases = phase_models(self.scenario)
+            sizes = [len(e.model.layers) for e in self.scenario.entries]
+            free: dict[int, int | None] = {
+                t.model: None for t in self.obj.targets if t.model not in phases
+            }
+            if free:
+                base = list(out)
+                out.extend(confine_phases(lay, free, sizes) for lay in base)
+                out.extend(front_load(lay, sorted(free), sizes) for lay in base)
         uniq: list[Layout] = []
         for lay in out:
+            lay = self.confine(lay)
             lay = split_crowded(lay, self.package.n_chiplets)
             if lay not in uniq:
                 uniq.append(lay)
@@ -592,11 +626,16 @@ def run_scar(
             chosen = len(entries) - 1
 
     sub_opts = dataclasses.replace(opts, progress=None)
-    for name in dict.fromkeys(opts.seed_objectives):
+    seeds = list(dict.fromkeys(opts.seed_objectives))
+    if obj.name == "real-time" and "energy" not in seeds:
+        seeds.append("energy")  # real-time breaks ties of met frames by energy
+    for name in seeds:
         if name == obj.window_metric:
-            continue
+            continue  # the same window keys: the same search
+        # the seed search picks its layout under the same targets
+        seed_obj = make_objective(name, obj.targets)
         alt = _run_scar_once(
-            scenario, package, costs, make_objective(name), sub_opts, strategy, force_single, rows
+            scenario, package, costs, seed_obj, sub_opts, strategy, force_single, rows
         )
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
@@ -718,7 +757,7 @@ def _run_scar_once(
         for _ in range(opts.refine_passes):
             improved = False
             for nc in _neighbours(_cuts(cur, n_layers)):
-                lay = _layout(nc)
+                lay = eng.confine(_layout(nc))
                 if any(len(w) > package.n_chiplets for w in lay):
                     continue
                 sc_ = approx_score(lay)
