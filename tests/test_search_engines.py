@@ -179,7 +179,7 @@ def test_seg_top_k_is_the_k_best_by_best_placement() -> None:
     rng = np.random.default_rng(5)
     sc, stub = random_instance(rng, 1, 6, pkg)
     obj = make_objective("edp")
-    eng = ScarEngine(sc, pkg, as_table(stub), obj, SearchOptions(top_k=3))
+    eng = ScarEngine(sc, pkg, as_table(stub), obj, SearchOptions(top_k=3, placements="paths"))
     n_layers = len(sc.models[0].layers)
     n = 2
     top = eng.seg_evals(0, 0, n_layers, n)
@@ -297,7 +297,7 @@ def test_window_solver_equals_naive_enumeration_with_evaluate(metric: str) -> No
     sc, stub = random_instance(np.random.default_rng(21), 2, 5, pkg)
     table = as_table(stub)
     obj = make_objective(metric)
-    eng = ScarEngine(sc, pkg, table, obj, SearchOptions(top_k=2))
+    eng = ScarEngine(sc, pkg, table, obj, SearchOptions(top_k=2, placements="paths"))
     content = tuple((m, 0, len(sc.models[m].layers)) for m in range(2))
     vec = eng.prov_vectors(content)[0]
     sol = eng.solve_window(content)

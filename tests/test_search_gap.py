@@ -62,3 +62,6 @@ def test_scar_gap_to_exact_optimum() -> None:
         f"with default options: mean {np.mean(default_gaps):.4f}, worst {max(default_gaps):.4f}"
     )
     assert np.mean(gaps) <= 0.05
+    # the defaults (portfolio, seeded window keys, effort/placements "auto" on these tiny
+    # instances): issue 10 asks for a mean gap <= 2% (measured 1.1%)
+    assert np.mean(default_gaps) <= 0.02

@@ -181,6 +181,7 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
     )
     t.add_row("busy (utilisation)", util)
     console.print(t)
+    console.print(escape(res.bound_line()), highlight=False)
 
     rows: list[list[str]] = []
     for i, e in enumerate(res.scenario.entries):
@@ -264,10 +265,16 @@ def _print_run(res: Any, paths: dict[str, Path] | None) -> None:
         )
     for key, why in getattr(res, "skipped_baselines", {}).items():
         console.print(f"baseline {escape(key)} left out: {escape(why)}", highlight=False)
+    _print_warnings(res.warnings())
     if paths:
         folder = next(iter(paths.values())).parent
         names = ", ".join(paths)
         console.print(f"wrote {escape(names)} to {escape(str(folder))}", highlight=False)
+
+
+def _print_warnings(lines: list[str]) -> None:
+    for w in dict.fromkeys(lines):
+        console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False)
 
 
 def _emit_json(data: Any) -> None:
@@ -444,6 +451,9 @@ def compare_cmd(
         ),
         rows,
     )
+    for label, r in zip(cmp.labels, cmp.results, strict=True):
+        console.print(f"{escape(label)}: {escape(r.bound_line())}", highlight=False)
+        _print_warnings([f"{label}: {w}" for w in r.warnings()])
     if paths:
         folder = next(iter(paths.values())).parent
         console.print(f"wrote {escape(', '.join(paths))} to {escape(str(folder))}", highlight=False)

@@ -42,6 +42,7 @@ from mcmsched.report.tables import (
     window_table,
 )
 from mcmsched.runner.config import RunConfig
+from mcmsched.schedule.bounds import LowerBound, lower_bound
 from mcmsched.schedule.metrics import Metrics, ServingMetrics, serving_metrics
 from mcmsched.schedule.model import Schedule
 from mcmsched.search.objective import Target, make_objective, scenario_targets
@@ -69,6 +70,12 @@ COMPARE_FILES = (
 )
 
 PNG_DPI = 110
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,39 @@ class Result:
     def candidates(self) -> list[tuple[float, float]]:
         """(latency s, energy J) of every whole schedule the search scored."""
         return list(self.search.candidates)
+
+    @cached_property
+    def lower_bound(self) -> LowerBound:
+        """The certified lower bound on latency and energy of the scenario on the package
+        (:func:`mcmsched.schedule.bounds.lower_bound`)."""
+        same = self.costs.package.name == self.package.name
+        return lower_bound(self.scenario, self.package, self.costs if same else None)
+
+    def bound_line(self) -> str:
+        """``within X of the lower bound`` for this result."""
+        return self.lower_bound.describe(self.metrics.latency_s, self.metrics.energy_j)
+
+    def warnings(self) -> list[str]:
+        """A line for every portfolio schedule or baseline that beats this result under the
+        run's objective, targets included (none is expected: the search keeps the best it
+        saw)."""
+        obj = make_objective(self.config.objective, self.targets)
+        ours = obj.score(self.metrics)
+        tol = 1e-9 * abs(ours)
+        out = [
+            f"portfolio schedule '{e.name}' scores {e.score:.6g} < this result's {ours:.6g} "
+            f"({obj.name})"
+            for e in self.search.portfolio
+            if not e.chosen and e.score < ours - tol
+        ]
+        for b in self.baselines.values():
+            sc = obj.score(b.metrics)
+            if sc < ours - tol:
+                out.append(
+                    f"baseline '{b.label}' on '{b.package.name}' scores {sc:.6g} < this "
+                    f"result's {ours:.6g} ({obj.name})"
+                )
+        return out
 
     @cached_property
     def layers(self) -> list[dict[str, Cell]]:
@@ -393,6 +433,18 @@ class Result:
                     }
                     for k, b in self.baselines.items()
                 },
+                "lower_bound": self.lower_bound.to_dict(m.latency_s, m.energy_j),
+                "portfolio": [
+                    {
+                        "name": e.name,
+                        "latency_s": e.latency_s,
+                        "energy_j": e.energy_j,
+                        "score": e.score,
+                        "chosen": e.chosen,
+                    }
+                    for e in self.search.portfolio
+                ],
+                "warnings": self.warnings(),
                 "skipped_baselines": dict(self.skipped_baselines),
                 "search": {
                     "evaluations": self.search.stats.evaluations,
@@ -416,6 +468,9 @@ class Result:
             f"seed {self.config.options.seed}"
         )
         results: list[H.Block] = [self.summary_table()]
+        results.append(f'<p class="bound">{_esc(self.bound_line())}.</p>')
+        for w in self.warnings():
+            results.append(f'<p class="warning"><strong>Warning:</strong> {_esc(w)}</p>')
         msg = self.targets_message()
         if msg is not None:
             cls, color = ("ok", "#276749") if self.targets_met else ("missed", "#c53030")
@@ -574,6 +629,10 @@ class ComparisonResult:
                             "energy": r.metrics.energy_j / b.energy_j,
                             "edp": r.metrics.edp / b.edp,
                         },
+                        "lower_bound": r.lower_bound.to_dict(
+                            r.metrics.latency_s, r.metrics.energy_j
+                        ),
+                        "warnings": r.warnings(),
                         "candidates": [list(p) for p in r.candidates],
                         "pareto_front": [list(p) for p in pareto_front(r.candidates)],
                     }
@@ -588,8 +647,17 @@ class ComparisonResult:
             f"{self.config.source or '(dict)'} · strategy {self.config.strategy} · objective "
             f"{self.config.objective} · baseline {self.baseline}"
         )
+        bounds: list[H.Block] = [
+            f'<p class="bound">{_esc(label)}: {_esc(r.bound_line())}.</p>'
+            for label, r in zip(self.labels, self.results, strict=True)
+        ]
+        bounds += [
+            f'<p class="warning"><strong>Warning:</strong> {_esc(label)}: {_esc(w)}</p>'
+            for label, r in zip(self.labels, self.results, strict=True)
+            for w in r.warnings()
+        ]
         sections: list[tuple[str, list[H.Block]]] = [
-            ("Comparison", [self.table()]),
+            ("Comparison", [self.table(), *bounds]),
             (
                 "Normalised",
                 [

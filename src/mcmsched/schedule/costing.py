@@ -209,7 +209,7 @@ class ModelCostModel:
             return 1
         cands = (
             [d for d in range(b, 0, -1) if b % d == 0]
-            if rule == "divisor-fit"
+            if rule in ("divisor-fit", "search")
             else list(range(b, 0, -1))
         )
         a = np.array([s for s, _ in segments], dtype=np.int64)
@@ -225,6 +225,21 @@ class ModelCostModel:
                 if d <= lim + 1e-9:
                     return d
         return 1
+
+    def minibatch_candidates(
+        self, segments: Sequence[tuple[int, int]], l2_bytes: FloatArray
+    ) -> list[int]:
+        """b' values a search tries: the rule's choice, and with ``minibatch_rule="search"``
+        also every ceil(b / k) (k = 1..b) whose activations fit every segment's L2."""
+        first = self.choose_minibatch(segments, l2_bytes)
+        if self.options.minibatch_rule != "search":
+            return [first]
+        _, ak1 = self.segment_memory(segments, 1)
+        l2 = np.asarray(l2_bytes, dtype=float)
+        lim = float(np.min(l2 / ak1)) if np.all(ak1 > 0) else float(self.batch)
+        b = self.batch
+        more = sorted({-(-b // k) for k in range(1, b + 1)} - {first}, reverse=True)
+        return [first, *(d for d in more if d <= lim + 1e-9)]
 
     def fits_strict(
         self, segments: Sequence[tuple[int, int]], chiplets: IntArray, minibatch: int

@@ -7,7 +7,10 @@ See docs/SCHEDULER.md for the full semantics. Summary of the defaults:
   segment, the weights plus the live activations of b' samples fit the chiplet's L2; if no divisor
   fits with weights, the largest divisor whose activations alone fit (weights are then streamed
   from DRAM for every mini-batch); if none, b' = 1. Other rules: ``"fit"`` (any b' <= b, the
-  number of mini-batches is ceil(b / b')), ``"full"`` (b' = b), ``"single"`` (b' = 1).
+  number of mini-batches is ceil(b / b')), ``"full"`` (b' = b), ``"single"`` (b' = 1),
+  ``"search"`` (b' is a search decision per model and window: the divisor-fit choice first, then
+  every b' = ceil(b / k) whose activations fit L2; any 1 <= b' <= b is valid; the last of the
+  ceil(b / b') mini-batches is charged as a full one).
 - ``window_boundary="dram"``: a model's first segment in a window reads its input activation
   from DRAM and its last segment writes its output to DRAM (windows regroup chiplets).
   ``"nop"``: an activation that crosses a window boundary moves chiplet-to-chiplet over the NoP
@@ -38,7 +41,7 @@ from typing import Literal
 
 from mcmsched.errors import MCMSchedError
 
-MinibatchRule = Literal["divisor-fit", "fit", "full", "single"]
+MinibatchRule = Literal["divisor-fit", "fit", "full", "single", "search"]
 WindowBoundary = Literal["dram", "nop"]
 WeightReload = Literal["once", "per-minibatch"]
 Contention = Literal["none", "link-sharing"]
@@ -47,7 +50,7 @@ SkipMode = Literal["transfer", "ignore"]
 DramSharing = Literal["interface", "none"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "minibatch_rule": ("divisor-fit", "fit", "full", "single"),
+    "minibatch_rule": ("divisor-fit", "fit", "full", "single", "search"),
     "window_boundary": ("dram", "nop"),
     "weight_reload": ("once", "per-minibatch"),
     "contention": ("none", "link-sharing"),

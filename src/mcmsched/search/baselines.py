@@ -47,10 +47,10 @@ def scar(
     objective: ObjectiveLike | Objective,
     options: SearchOptions | None = None,
 ) -> SearchResult:
-    """SCAR's full search (see :mod:`mcmsched.search.scar`), then the partition step when
-    ``options.partition`` is on."""
+    """SCAR's full search with its portfolio of simple schedules (see
+    :mod:`mcmsched.search.scar`), then the partition step when ``options.partition`` is on."""
     t0 = time.perf_counter()
-    res = run_scar(scenario, package, costs, objective, options, strategy="scar")
+    res = run_scar(scenario, package, costs, objective, options, strategy="scar", portfolio=True)
     return _with_partition(res, costs, objective, options, t0)
 
 

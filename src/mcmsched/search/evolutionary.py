@@ -22,6 +22,7 @@ open; these are ours):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -76,6 +77,51 @@ def random_path(
     return None
 
 
+def affine_path(
+    package: Package,
+    ratio: np.ndarray,
+    used: int,
+    rng: np.random.Generator,
+    budget: int = 2000,
+) -> tuple[int, ...] | None:
+    """A random simple path of ``len(ratio)`` free chiplets that prefers, for segment k, chiplets
+    whose class runs it nearly as fast as the best class: ``ratio[k, c]`` is segment k's time on
+    chiplet c's class over its time on the best class. Candidates are tried by bucket (ratio
+    <= 1.5, <= 4, <= 20, above), randomly within a bucket (randomised DFS with backtracking, at
+    most ``budget`` steps); None if none is found."""
+    n = ratio.shape[0]
+    free = [c for c in range(package.n_chiplets) if not used >> c & 1]
+    if len(free) < n:
+        return None
+    buckets = np.digitize(ratio, [1.5, 4.0, 20.0], right=True)
+    steps = [budget]
+
+    def order(k: int, cands: list[int]) -> list[int]:
+        keys = rng.random(len(cands))
+        return [c for _, _, c in sorted(zip(buckets[k, cands], keys, cands, strict=True))]
+
+    def rec(path: list[int], u: int) -> tuple[int, ...] | None:
+        if len(path) == n:
+            return tuple(path)
+        steps[0] -= 1
+        if steps[0] < 0:
+            return None
+        nbs = [nb for nb in package.neighbours(path[-1]) if not u >> nb & 1]
+        for nb in order(len(path), nbs):
+            path.append(nb)
+            got = rec(path, u | 1 << nb)
+            if got is not None:
+                return got
+            path.pop()
+        return None
+
+    for s in order(0, free)[:8]:
+        got = rec([s], used | 1 << s)
+        if got is not None:
+            return got
+    return None
+
+
 def evolve_window(
     package: Package,
     pools: Sequence[Sequence[tuple[int, ...]]],
@@ -85,10 +131,15 @@ def evolve_window(
     generations: int,
     rng: np.random.Generator,
     initial: Sequence[Gene] | None = None,
+    path_fn: Callable[[int, tuple[int, ...], int], tuple[int, ...] | None] | None = None,
+    deadline: float | None = None,
 ) -> GAResult:
     """Search one window: ``pools[i]`` are model i's candidate boundary rows (best first; the
     single-segment row must be among them); ``cost(i, bounds, path)`` gives (latency, energy);
-    ``initial`` (optional) replaces individual 0 (e.g. a greedy placement)."""
+    ``initial`` (optional) replaces individual 0 (e.g. a greedy placement); ``path_fn(i, bounds,
+    used)`` (optional) draws a class-aware path, used for 3 of 4 path draws (the others stay
+    uniformly random, for exploration); past ``deadline`` (a ``time.perf_counter()`` value) no
+    further generation starts."""
     n_models = len(pools)
     evals = [0]
     trace: list[tuple[float, float]] = []
@@ -103,7 +154,11 @@ def evolve_window(
             for c in path:
                 pm |= 1 << c
             if len(path) != n or len(set(path)) != n or pm & used:
-                p2 = random_path(package, n, used, rng)
+                p2 = None
+                if path_fn is not None and rng.random() < 0.75:
+                    p2 = path_fn(i, bounds, used)
+                if p2 is None:
+                    p2 = random_path(package, n, used, rng)
                 if p2 is None:
                     bounds = fewest[i]
                     p2 = random_path(package, len(bounds) - 1, used, rng, tries=package.n_chiplets)
@@ -148,6 +203,8 @@ def evolve_window(
         return pop[min(int(a), int(b))][3]  # pop is sorted: lower index is fitter
 
     for _ in range(generations):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         children: list[tuple[float, float, float, list[Gene]]] = []
         while len(children) < max(pop_size - 2, 1):
             p1, p2 = tournament(), tournament()

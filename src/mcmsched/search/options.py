@@ -33,11 +33,15 @@ class SearchOptions:
       best layout with the key ``(L_rest + lat) * (E_rest + energy)``, where L_rest and E_rest
       are the other windows' totals, i.e. the whole schedule's EDP (the first pass uses the
       window's own EDP, as SCAR); 0 keeps SCAR's purely per-window greedy choice;
-    - ``seed_objectives``: for objectives other than latency and energy (EDP, throughput, user
-      functions), SCAR's search is also run with each of these window objectives and the whole
+    - ``seed_objectives``: SCAR's search is also run with each of these window objectives
+      (``latency``, ``energy``, ``edp``; the objective's own window key is skipped) and the whole
       schedule with the best score under the real objective is kept. EDP is not additive over
       windows, so per-window EDP choices can lose to the latency-optimal windows on the
-      scenario's EDP; ``()`` keeps the single EDP-keyed search;
+      scenario's EDP, and latency-keyed windows can lose to EDP-keyed ones on latency; ``()``
+      keeps the single search;
+    - ``portfolio``: the ``scar`` strategy also scores the simple schedules of
+      :mod:`mcmsched.search.portfolio` and the standalone baseline on the same package and
+      returns the best (never worse than the obvious);
     - ``boundary_samples``: extra random boundary samplings (sorted uniform cut points in the
       horizon, seeded) tried besides the periodic one; the best whole schedule wins;
     - ``prov``: ``"uniform"`` (Eq. 2 with repair) or ``"exhaustive"`` (every chiplet-count
@@ -46,11 +50,30 @@ class SearchOptions:
       alone); ``prefilter``: when a model has more segmentations than this for one segment
       count, a dataflow-agnostic proxy (best chiplet class per segment, one-hop transfers) ranks
       them and only the best ``prefilter`` are mapped; ``max_segmentations``: above this count
-      segmentations are sampled (seeded) instead of enumerated, plus the balanced one;
+      segmentations are sampled (seeded) instead of enumerated, plus the balanced one
+      (``ga_segmentations`` caps the sample in the evolutionary mode, whose pools keep only the
+      best 4·top_k rows per model);
     - ``search``: placement by ``"exhaustive"`` scheduling trees (branch and bound, equal to
       enumerating every tree), ``"evolutionary"`` (population ``pop_size``, ``generations``) or
       ``"auto"`` (evolutionary above 16 chiplets); ``bnb_node_limit`` bounds branch and bound
       (the best assignment found so far is kept when hit);
+    - ``placements``: where a model's segments may go: ``"paths"`` (SCAR: simple mesh paths),
+      ``"any"`` (every ordered choice of distinct chiplets), ``"auto"`` (``any`` when there are at
+      most 64 such choices for a segment count, i.e. tiny packages, else paths);
+    - ``effort``: ``"auto"`` turns on ``sweep_splits`` and 3 ``refine_passes`` for small instances
+      (<= 24 layers in all on <= 9 chiplets), where they cost well under a second; ``"fixed"``
+      uses the options as given;
+    - ``ga_budget``: ``"auto"`` scales the evolutionary budget with the package: population and
+      generations are multiplied by sqrt(|C| / 16) when |C| > 16 (36 chiplets: 15 x 6 instead of
+      10 x 4), a fixed count of evaluations, so the result stays deterministic; ``"fixed"`` uses
+      ``pop_size`` and ``generations`` as given;
+    - ``class_affinity``: the evolutionary search draws 3 of 4 paths (and half of the greedy
+      individual's candidate paths) class-aware: each segment prefers chiplets whose class runs it
+      within 1.5x (then 4x, then 20x) of the package's fastest class for it;
+    - ``time_cap_s``: a wall-clock safety net for the evolutionary search: once a search has run
+      this long, each window's GA stops after its current generation. The budget above is what
+      normally bounds the time; a cap that is hit makes the result depend on the machine's speed
+      (not deterministic), so it is off (None) by default;
     - ``start_chiplet``: the chiplet the ``nn-baton`` baseline starts every model on (the
       motivational study compares the same single-model schedule on a Shi and an NVD chiplet);
     - ``partition``: after the search, try splitting segments across idle chiplets of their
@@ -71,7 +94,8 @@ class SearchOptions:
     sweep_splits: bool = False
     refine_passes: int = 0
     context_passes: int = 1
-    seed_objectives: tuple[str, ...] = ("latency",)
+    seed_objectives: tuple[str, ...] = ("latency", "edp")
+    portfolio: bool = True
     prov: Literal["uniform", "exhaustive"] = "uniform"
     node_cap: int | None = None
     top_k: int = 4
@@ -80,6 +104,12 @@ class SearchOptions:
     search: Literal["exhaustive", "evolutionary", "auto"] = "auto"
     pop_size: int = 10
     generations: int = 4
+    placements: Literal["paths", "any", "auto"] = "auto"
+    effort: Literal["fixed", "auto"] = "auto"
+    ga_segmentations: int = 4000
+    ga_budget: Literal["fixed", "auto"] = "auto"
+    class_affinity: bool = True
+    time_cap_s: float | None = None
     bnb_node_limit: int = 200_000
     seed: int = 0
     start_chiplet: int = 0
@@ -100,18 +130,33 @@ class SearchOptions:
             raise MCMSchedError(
                 "search must be 'exhaustive', 'evolutionary' or 'auto'", field="search"
             )
-        for name in ("top_k", "prefilter", "max_segmentations", "pop_size", "bnb_node_limit"):
+        for name in (
+            "top_k",
+            "prefilter",
+            "max_segmentations",
+            "ga_segmentations",
+            "pop_size",
+            "bnb_node_limit",
+        ):
             if getattr(self, name) < 1:
                 raise MCMSchedError("must be >= 1", field=name)
         if self.generations < 0 or self.boundary_samples < 0 or self.refine_passes < 0:
             raise MCMSchedError("must be >= 0", field="generations")
+        if self.placements not in ("paths", "any", "auto"):
+            raise MCMSchedError("placements must be 'paths', 'any' or 'auto'", field="placements")
+        if self.effort not in ("fixed", "auto"):
+            raise MCMSchedError("effort must be 'fixed' or 'auto'", field="effort")
+        if self.ga_budget not in ("fixed", "auto"):
+            raise MCMSchedError("ga_budget must be 'fixed' or 'auto'", field="ga_budget")
+        if self.time_cap_s is not None and not self.time_cap_s > 0:
+            raise MCMSchedError("time_cap_s must be positive", field="time_cap_s")
         if self.context_passes < 0:
             raise MCMSchedError("must be >= 0", field="context_passes")
         object.__setattr__(self, "seed_objectives", tuple(self.seed_objectives))
         for name in self.seed_objectives:
-            if name not in ("latency", "energy"):
+            if name not in ("latency", "energy", "edp"):
                 raise MCMSchedError(
-                    f"seed objective must be 'latency' or 'energy', got {name!r}",
+                    f"seed objective must be 'latency', 'energy' or 'edp', got {name!r}",
                     field="seed_objectives",
                 )
         if self.start_chiplet < 0:
@@ -147,13 +192,28 @@ class SearchStats:
 
 
 @dataclass(frozen=True)
+class PortfolioEntry:
+    """A whole schedule a search scored besides its own result (a portfolio member or the search
+    keyed by another window objective): ``name``, latency (s), energy (J) and objective score
+    (lower is better); ``chosen`` marks the one returned."""
+
+    name: str
+    latency_s: float
+    energy_j: float
+    score: float
+    chosen: bool = False
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """What a strategy returns. ``candidates`` are (latency_s, energy_j) points of whole
     schedules the search scored (for Pareto plots); ``package`` is the package the schedule runs
-    on (differs from the input package for the monolithic baseline)."""
+    on (differs from the input package for the monolithic baseline); ``portfolio`` lists the
+    alternatives scored (empty for strategies without a portfolio)."""
 
     schedule: Schedule
     metrics: Metrics
     candidates: list[tuple[float, float]]
     stats: SearchStats
     package: Package
+    portfolio: tuple[PortfolioEntry, ...] = ()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ from mcmsched.hardware.package import Package
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
-from mcmsched.search.evolutionary import evolve_window, random_path
+from mcmsched.schedule.validate import ScheduleError, validate
+from mcmsched.search.evolutionary import affine_path, evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
-from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.options import PortfolioEntry, SearchOptions, SearchResult, SearchStats
 from mcmsched.search.place import Candidates, best_assignment, pareto_by_mask, simple_paths
+from mcmsched.search.portfolio import class_path, portfolio_schedules
 from mcmsched.search.provision import exhaustive_prov, uniform_prov
 from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segmentations
 from mcmsched.search.windows import (
@@ -46,6 +49,10 @@ from mcmsched.search.windows import (
     split_crowded,
 )
 from mcmsched.workload.scenario import Scenario
+
+#: ``placements="auto"``: every ordered choice of distinct chiplets when there are at most this
+#: many for a segment count (tiny packages), else mesh paths
+ANY_PLACEMENTS = 64
 
 
 def phase_models(scenario: Scenario) -> dict[int, int | None]:
@@ -82,6 +89,7 @@ class ScarEngine:
         options: SearchOptions,
         *,
         force_single: bool = False,
+        rows: dict[tuple[int, int, int, int], np.ndarray] | None = None,
     ) -> None:
         if costs.package is not package and costs.package.name != package.name:
             raise MCMSchedError("the cost table was built for another package", field="costs")
@@ -98,19 +106,40 @@ class ScarEngine:
         self.mode = options.placement_mode(package.n_chiplets)
         self.evaluations = 0
         self.windows_solved = 0
+        cap = options.time_cap_s
+        self.deadline = None if cap is None else time.perf_counter() + cap
+        self._rows: dict[tuple[int, int, int, int], np.ndarray] = {} if rows is None else rows
+        self._ranked: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
         self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
+        self._paths: dict[int, np.ndarray] = {}
+        self._ratio_cache: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
         self._ga_cost_cache: dict[
             tuple[int, tuple[int, ...], tuple[int, ...]], tuple[float, float, int]
         ] = {}
 
     # ---- SEG ---------------------------------------------------------------------------------
     def _ranked_rows(self, m: int, s: int, e: int, n: int) -> np.ndarray:
-        rows = segmentations(s, e, n, self.opts.max_segmentations, self.rng, self.exp.latency_s[m])
+        """Model m's segmentations of [s, e) into n segments, the best ``prefilter`` by proxy
+        key. Sampled rows come from a generator seeded by (seed, m, s, e, n), so they are the
+        same for every search of a run (and shared through ``rows``)."""
+        k = (m, s, e, n)
+        hit = self._ranked.get(k)
+        if hit is not None:
+            return hit
+        rows = self._rows.get(k)
+        if rows is None:
+            rng = np.random.default_rng([self.opts.seed, m, s, e, n])
+            cap = self.opts.max_segmentations
+            if self.mode == "evolutionary":
+                cap = min(cap, self.opts.ga_segmentations)
+            rows = segmentations(s, e, n, cap, rng, self.exp.latency_s[m])
+            self._rows[k] = rows
         if len(rows) > self.opts.prefilter:
             keys = proxy_keys(self.cm[m], rows, self.obj, self.class_ids)
             rows = rows[np.argsort(keys, kind="stable")[: self.opts.prefilter]]
+        self._ranked[k] = rows
         return rows
 
     def seg_evals(self, m: int, s: int, e: int, n: int) -> list[SegEval]:
@@ -120,7 +149,7 @@ class ScarEngine:
         hit = self._seg_cache.get(k)
         if hit is not None:
             return hit
-        paths = simple_paths(self.package, n)
+        paths = self.paths(n)
         if len(paths) == 0:
             self._seg_cache[k] = []
             return []
@@ -147,7 +176,7 @@ class ScarEngine:
         refs: list[tuple[int, int]] = []
         for j, ev in enumerate(evs):
             n = len(ev.bounds) - 1
-            paths = simple_paths(self.package, n)
+            paths = self.paths(n)
             lats.append(ev.lat)
             ens.append(ev.en)
             masks.append(np.bitwise_or.reduce(np.left_shift(np.int64(1), paths), axis=1))
@@ -160,7 +189,7 @@ class ScarEngine:
 
     def _plan_ref(self, m: int, ev: SegEval, p: int) -> ModelPlan:
         n = len(ev.bounds) - 1
-        path = simple_paths(self.package, n)[p]
+        path = self.paths(n)[p]
         segs = tuple(Segment((ev.bounds[k], ev.bounds[k + 1]), int(path[k])) for k in range(n))
         return ModelPlan(m, segs, int(ev.mb[p]))
 
@@ -276,16 +305,64 @@ class ScarEngine:
         if hit is None:
             mcm = self.cm[m]
             segs = list(itertools.pairwise(bounds))
-            mb = mcm.choose_minibatch(segs, mcm.l2[list(path)])
             arr = np.array([path], dtype=np.int64)
-            pc = mcm.plan_cost(segs, arr, mb)
-            if mcm.fits_strict(segs, arr, mb)[0]:
-                hit = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
-            else:
-                hit = (np.inf, np.inf, mb)
+            for mb in mcm.minibatch_candidates(segs, mcm.l2[list(path)]):
+                pc = mcm.plan_cost(segs, arr, mb)
+                got = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
+                if not mcm.fits_strict(segs, arr, mb)[0]:
+                    got = (np.inf, np.inf, mb)
+                if hit is None or self.obj.window_key(got[0], got[1]) < self.obj.window_key(
+                    hit[0], hit[1]
+                ):
+                    hit = got  # the rule's choice first; later ones only when strictly better
+            assert hit is not None
             self._ga_cost_cache[k] = hit
             self.evaluations += 1
         return hit
+
+    def paths(self, n: int) -> np.ndarray:
+        """Placements of n segments: the simple mesh paths of n chiplets (SCAR), or every ordered
+        choice of n distinct chiplets when ``placements`` allows it (``"any"``, or ``"auto"``
+        with at most ``ANY_PLACEMENTS`` of them)."""
+        hit = self._paths.get(n)
+        if hit is None:
+            c = self.package.n_chiplets
+            mode = self.opts.placements
+            if mode == "any" or (mode == "auto" and math.perm(c, n) <= ANY_PLACEMENTS):
+                hit = np.array(list(itertools.permutations(range(c), n)), dtype=np.int64)
+                hit = hit.reshape(-1, n)
+            else:
+                hit = simple_paths(self.package, n)
+            self._paths[n] = hit
+        return hit
+
+    def ga_budget(self) -> tuple[int, int]:
+        """(population, generations) of the evolutionary search (``SearchOptions.ga_budget``)."""
+        pop, gens = self.opts.pop_size, self.opts.generations
+        n_c = self.package.n_chiplets
+        if self.opts.ga_budget == "auto" and n_c > 16:
+            f = math.sqrt(n_c / 16)
+            pop, gens = round(pop * f), round(gens * f)
+        return pop, gens
+
+    def _ratio(self, m: int, bounds: tuple[int, ...]) -> np.ndarray:
+        """``[n, n_chiplets]``: each segment's compute time (b' = 1) on each chiplet's class over
+        its time on the package's fastest class for it (the class affinity)."""
+        k = (m, bounds)
+        hit = self._ratio_cache.get(k)
+        if hit is None:
+            cp = self.cm[m].tables(1)[0]
+            a = np.array(bounds[:-1], dtype=np.int64)
+            e = np.array(bounds[1:], dtype=np.int64)
+            seg = cp[e] - cp[a]  # [n, classes]
+            best = seg[:, self.class_ids].min(axis=1, keepdims=True)
+            cls = np.asarray(self.package.class_index, dtype=np.int64)
+            hit = seg[:, cls] / np.maximum(best, 1e-30)
+            self._ratio_cache[k] = hit
+        return hit
+
+    def _affine_path(self, m: int, bounds: tuple[int, ...], used: int) -> tuple[int, ...] | None:
+        return affine_path(self.package, self._ratio(m, bounds), used, self.rng)
 
     def _greedy_genes(
         self,
@@ -317,6 +394,7 @@ class ScarEngine:
             for row in (pools[i][0], min(pools[i], key=len)):
                 n = len(row) - 1
                 paths = {random_path(self.package, n, used, self.rng) for _ in range(tries)}
+                paths |= {self._affine_path(m, row, used) for _ in range(tries)}
                 paths.discard(None)
                 if paths:
                     break
@@ -350,15 +428,21 @@ class ScarEngine:
             la, en, _ = self._ga_cost(models[i], bounds, path)
             return la, en
 
+        def path_fn(i: int, bounds: tuple[int, ...], used: int) -> tuple[int, ...] | None:
+            return self._affine_path(models[i], bounds, used)
+
+        pop, gens = self.ga_budget()
         res = evolve_window(
             self.package,
             pools,
             cost,
             key,
-            self.opts.pop_size,
-            self.opts.generations,
+            pop,
+            gens,
             self.rng,
             initial=self._greedy_genes(models, pools, key),
+            path_fn=path_fn if self.opts.class_affinity else None,
+            deadline=self.deadline,
         )
         plans = []
         for m, (bounds, path) in zip(models, res.genes, strict=True):
@@ -476,6 +560,24 @@ def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
     return out
 
 
+#: ``effort="auto"``: instances with at most this many layers in all and this many chiplets
+#: also get SCAR's outer loop (every n_splits' <= n_splits and 3 local-search passes)
+SMALL_LAYERS = 24
+SMALL_CHIPLETS = 9
+
+
+def effective_options(scenario: Scenario, package: Package, opts: SearchOptions) -> SearchOptions:
+    """``opts`` with ``effort="auto"`` applied: small instances (<= SMALL_LAYERS layers, <=
+    SMALL_CHIPLETS chiplets) also sweep the split counts and run 3 refine passes."""
+    small = (
+        sum(len(e.model.layers) for e in scenario.entries) <= SMALL_LAYERS
+        and package.n_chiplets <= SMALL_CHIPLETS
+    )
+    if opts.effort != "auto" or not small:
+        return opts
+    return dataclasses.replace(opts, sweep_splits=True, refine_passes=max(opts.refine_passes, 3))
+
+
 def run_scar(
     scenario: Scenario,
     package: Package,
@@ -485,40 +587,128 @@ def run_scar(
     *,
     strategy: str = "scar",
     force_single: bool = False,
+    portfolio: bool = False,
 ) -> SearchResult:
-    """Run SCAR's search; ``force_single`` pins N_m = 1 (the Standalone baseline). For
-    objectives other than latency and energy, the searches keyed by ``options.seed_objectives``
-    run too and the best whole schedule under the real objective wins."""
+    """Run SCAR's search; ``force_single`` pins N_m = 1 (the Standalone baseline). The searches
+    keyed by ``options.seed_objectives`` (other than the objective's own window key) run too;
+    with ``portfolio`` (and ``options.portfolio``) the standalone baseline and the simple
+    schedules of :mod:`mcmsched.search.portfolio` are scored as well. The best whole schedule
+    under the real objective wins; on ties the earlier one (the objective's own search first)."""
     t0 = time.perf_counter()
-    opts = options or SearchOptions()
+    opts = effective_options(scenario, package, options or SearchOptions())
     obj = make_objective(objective)
-    res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single)
-    plain = obj.name in ("latency", "energy") and not obj.targets
-    if plain or not opts.seed_objectives:
-        return res
+    rows: dict[tuple[int, int, int, int], np.ndarray] = {}
+    res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single, rows)
     best, best_score = res, obj.score(res.metrics)
     candidates = list(res.candidates)
     evaluations, windows = res.stats.evaluations, res.stats.windows_solved
-    seeds = list(opts.seed_objectives)
+    entries: list[tuple[str, float, float, float]] = [
+        (
+            f"search ({obj.window_metric} windows)",
+            res.metrics.latency_s,
+            res.metrics.energy_j,
+            best_score,
+        )
+    ]
+    chosen = 0
+
+    def consider(name: str, alt: SearchResult, window_objective: str | None) -> None:
+        nonlocal best, best_score, chosen
+        score = obj.score(alt.metrics)
+        entries.append((name, alt.metrics.latency_s, alt.metrics.energy_j, score))
+        if score < best_score - 1e-12 * abs(best_score):
+            meta = {**res.schedule.meta, **alt.schedule.meta}
+            meta.update(strategy=strategy, objective=obj.name)
+            if window_objective is not None:
+                meta["window_objective"] = window_objective
+            best = dataclasses.replace(alt, schedule=dataclasses.replace(alt.schedule, meta=meta))
+            best_score = score
+            chosen = len(entries) - 1
+
+    sub_opts = dataclasses.replace(opts, progress=None)
+    seeds = list(dict.fromkeys(opts.seed_objectives))
     if obj.name == "real-time" and "energy" not in seeds:
         seeds.append("energy")  # real-time breaks ties of met frames by energy
     for name in seeds:
-        if name == obj.name or (obj.name == "real-time" and name == "latency"):
+        if name == obj.window_metric:
             continue  # the same window keys: the same search
-        seed_opts = dataclasses.replace(opts, progress=None)
         # the seed search picks its layout under the same targets
         seed_obj = make_objective(name, obj.targets)
-        alt = _run_scar_once(scenario, package, costs, seed_obj, seed_opts, strategy, force_single)
+        alt = _run_scar_once(
+            scenario, package, costs, seed_obj, sub_opts, strategy, force_single, rows
+        )
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
         windows += alt.stats.windows_solved
-        score = obj.score(alt.metrics)
-        if score < best_score * (1 - 1e-12):
-            meta = {**alt.schedule.meta, "objective": obj.name, "window_objective": name}
-            best = dataclasses.replace(alt, schedule=dataclasses.replace(alt.schedule, meta=meta))
-            best_score = score
+        consider(f"search ({name} windows)", alt, name)
+    if portfolio and opts.portfolio and not force_single:
+        try:  # memory="strict" may leave a model no single chiplet that holds it
+            alt = _run_scar_once(scenario, package, costs, obj, sub_opts, "standalone", True, rows)
+        except MCMSchedError:
+            pass
+        else:
+            evaluations += alt.stats.evaluations
+            windows += alt.stats.windows_solved
+            candidates.append((alt.metrics.latency_s, alt.metrics.energy_j))
+            consider("standalone", alt, None)
+        cm = CostModels(costs, opts.eval_options)
+        members = portfolio_schedules(scenario, package, costs, obj, cm)
+        members.append(("nn-baton", _nn_baton_schedule(scenario, package, costs, cm)))
+        for name, sched in members:
+            meta = {
+                **sched.meta,
+                **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
+            }
+            sched = dataclasses.replace(sched, meta=meta)
+            try:  # e.g. memory="strict": a member whose segments overflow L2 is not a candidate
+                validate(sched, scenario, package, costs, opts.eval_options)
+            except ScheduleError:
+                continue
+            metrics = evaluate(sched, costs, opts.eval_options, cost_models=cm)
+            evaluations += 1
+            candidates.append((metrics.latency_s, metrics.energy_j))
+            stats0 = SearchStats(1, 0.0, 0)
+            consider(name, SearchResult(sched, metrics, [], stats0, package), None)
     stats = SearchStats(evaluations, time.perf_counter() - t0, windows)
-    return dataclasses.replace(best, candidates=candidates, stats=stats)
+    table = tuple(
+        PortfolioEntry(n, la, en, sc_, i == chosen) for i, (n, la, en, sc_) in enumerate(entries)
+    )
+    return dataclasses.replace(best, candidates=candidates, stats=stats, portfolio=table)
+
+
+def _nn_baton_schedule(
+    scenario: Scenario, package: Package, costs: CostTable, cm: CostModels
+) -> Schedule:
+    """An NN-Baton-like schedule: each model alone in a window, split only where its weights
+    exceed chiplet 0's L2 (see :func:`mcmsched.search.baselines.nn_baton`), at most one segment
+    per chiplet, on a path found by a budgeted DFS from the chiplets nearest DRAM."""
+    l2 = float(package.chiplet_class(0).l2_bytes)
+    windows = []
+    for m, entry in enumerate(scenario.entries):
+        w = cm[m].w
+        n_l = len(entry.model.layers)
+        bounds = [0]
+        acc = 0.0
+        for i in range(n_l):
+            if i > bounds[-1] and acc + w[i] > l2:
+                bounds.append(i)
+                acc = 0.0
+            acc += float(w[i])
+        bounds.append(n_l)
+        n = min(len(bounds) - 1, package.n_chiplets)
+        bounds = [*bounds[:n], n_l]
+        path: tuple[int, ...] = ()
+        while not path:  # a budgeted DFS (long paths may not exist); merge the tail if none
+            path = class_path(package, (1 << package.n_chiplets) - 1, n, budget=5000)
+            if not path:
+                bounds = [*bounds[: n - 1], n_l]
+                n -= 1
+        segs = [(bounds[k], bounds[k + 1]) for k in range(n)]
+        mb = cm[m].choose_minibatch(segs, cm[m].l2[list(path)])
+        plan = ModelPlan(m, tuple(Segment(r, path[k]) for k, r in enumerate(segs)), mb)
+        windows.append(Window((plan,)))
+    meta = {"strategy": "portfolio", "portfolio": "nn-baton"}
+    return Schedule(tuple(windows), scenario.name, package.name, meta)
 
 
 def _run_scar_once(
@@ -529,10 +719,12 @@ def _run_scar_once(
     opts: SearchOptions,
     strategy: str,
     force_single: bool,
+    rows: dict[tuple[int, int, int, int], np.ndarray] | None = None,
 ) -> SearchResult:
-    """One SCAR search with window keys of ``obj``."""
+    """One SCAR search with window keys of ``obj``; ``rows`` shares sampled segmentations
+    between the searches of one run."""
     t0 = time.perf_counter()
-    eng = ScarEngine(scenario, package, costs, obj, opts, force_single=force_single)
+    eng = ScarEngine(scenario, package, costs, obj, opts, force_single=force_single, rows=rows)
     layouts = eng.layouts()
     total = sum(len(lay) for lay in layouts)
     done = 0

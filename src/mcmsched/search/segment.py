@@ -74,11 +74,10 @@ def segmentations(
             [np.full((cap, 1), start), cuts, np.full((cap, 1), stop)], axis=1
         ).astype(np.int64)
         rows_out.append(block)
-        allr = np.unique(np.concatenate(rows_out), axis=0)
+        allr = unique_rows(np.concatenate(rows_out))
         have = len(allr)
         if have >= cap:
             break
-    allr = np.unique(np.concatenate(rows_out), axis=0)
     if len(allr) > cap:
         keep = rng.choice(len(allr), size=cap, replace=False)
         if weights is not None:  # keep the balanced row
@@ -88,6 +87,33 @@ def segmentations(
                 keep[0] = idx
         allr = allr[np.sort(keep)]
     return allr
+
+
+def unique_rows(rows: np.ndarray) -> np.ndarray:
+    """The distinct rows of an int array ``[S, k]`` in lexicographic order (what
+    ``np.unique(rows, axis=0)`` returns). Rows are deduplicated on a 1-D key (exact when the
+    values fit a mixed radix in 63 bits, else a 64-bit multiplicative hash checked for
+    collisions), which is ~20x faster than ``np.unique(axis=0)``'s structured sort."""
+    if len(rows) == 0:
+        return rows
+    lo = int(rows.min())
+    span = int(rows.max()) - lo + 1
+    shifted = (rows - lo).astype(np.uint64)
+    if span ** rows.shape[1] < 2**63:
+        key = np.zeros(len(rows), dtype=np.uint64)
+        for j in range(rows.shape[1]):
+            key = key * np.uint64(span) + shifted[:, j]
+        _, idx = np.unique(key, return_index=True)
+    else:
+        mult = (np.arange(rows.shape[1], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | 1
+        key = (shifted * mult[None, :]).sum(axis=1, dtype=np.uint64)
+        key ^= key >> np.uint64(29)
+        _, idx, inv = np.unique(key, return_index=True, return_inverse=True)
+        if not (rows[idx][inv.reshape(-1)] == rows).all():  # a hash collision: exact fallback
+            return np.unique(rows, axis=0)
+    out = rows[idx]
+    order = np.lexsort(out.T[::-1])
+    return out[order]
 
 
 def minibatch_many(mcm: ModelCostModel, bounds: np.ndarray, l2: float) -> np.ndarray:
@@ -106,7 +132,9 @@ def minibatch_many(mcm: ModelCostModel, bounds: np.ndarray, l2: float) -> np.nda
     lim_w = np.min((l2 - wk) / ak, axis=1)
     lim_a = np.min(l2 / ak, axis=1)
     cands = np.array(
-        [d for d in range(1, b + 1) if b % d == 0] if rule == "divisor-fit" else range(1, b + 1),
+        [d for d in range(1, b + 1) if b % d == 0]
+        if rule in ("divisor-fit", "search")
+        else range(1, b + 1),
         dtype=np.int64,
     )
     out = np.ones(s_rows, dtype=np.int64)
@@ -185,11 +213,19 @@ def map_segmentation(
     mbs = np.empty(len(paths), dtype=np.int64)
     for g in range(len(uniq)):
         sel = inv == g
-        mb = mcm.choose_minibatch(segs, uniq[g])
-        pc = mcm.plan_cost(segs, paths[sel], mb)
-        ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
-        lat[sel] = np.where(ok, pc.latency_s, np.inf)
-        en[sel] = np.where(ok, pc.energy_j, np.inf)
-        mbs[sel] = mb
+        # b' candidates (one unless minibatch_rule="search"); the rule's choice first, a later
+        # one replaces it only where its key is strictly lower
+        for c, mb in enumerate(mcm.minibatch_candidates(segs, uniq[g])):
+            pc = mcm.plan_cost(segs, paths[sel], mb)
+            ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
+            la = np.where(ok, pc.latency_s, np.inf)
+            ej = np.where(ok, pc.energy_j, np.inf)
+            if c == 0:
+                lat[sel], en[sel], mbs[sel] = la, ej, mb
+                continue
+            better = objective.window_key(la, ej) < objective.window_key(lat[sel], en[sel])
+            lat[sel] = np.where(better, la, lat[sel])
+            en[sel] = np.where(better, ej, en[sel])
+            mbs[sel] = np.where(better, mb, mbs[sel])
     key = objective.window_key(lat, en)
     return SegEval(bounds, mbs, lat, en, float(key.min()) if len(key) else math.inf)
