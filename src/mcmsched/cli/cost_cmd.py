@@ -52,10 +52,9 @@ def resolve_classes(spec: str) -> tuple[list[ChipletClass], bool]:
     hardware file (``num_pes: ...``); the flag tells whether it was a MAESTRO hardware file."""
     p = Path(spec)
     if p.is_file() and p.suffix.lower() not in (".yaml", ".yml"):
-        try:
-            head = p.read_text(errors="replace")[:4096]
-        except OSError as err:
-            raise MCMSchedError(f"cannot read file: {err.strerror}", file=str(p)) from None
+        from mcmsched.safe_io import read_bytes
+
+        head = read_bytes(p)[:4096].decode("utf-8", errors="replace")
         if "num_pes" in head:
             return [load_maestro_hw(p)], True
     from mcmsched.hardware.yaml_io import package_from_spec

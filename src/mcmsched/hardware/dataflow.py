@@ -135,6 +135,13 @@ _CLUSTER = re.compile(r"^Cluster\s*\(" + _SIZE + r"(?:,\s*([PL])\s*)?\)$")
 def _size_of(groups: tuple[str | None, ...]) -> Size:
     """A :data:`Size` from the ``_SIZE`` groups (dimension, sign, addend, number)."""
     sz_dim, sign, num, plain = groups
+    for digits in (num, plain):
+        if digits is not None and len(digits.lstrip("0")) > 8:  # sizes up to 10^8 - 1
+            raise MCMSchedError(
+                f"directive size {digits[:12]}{'...' if len(digits) > 12 else ''} is too large "
+                "(limit 99,999,999)",
+                field="Dataflow",
+            )
     if sz_dim is None:
         assert plain is not None
         return int(plain)
