@@ -24,11 +24,17 @@ the file and the reason, never the file's content):
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
+import functools
 import os
+import shutil
 import stat
+import tempfile
+import typing
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -281,12 +287,99 @@ def read_yaml(path: str | Path) -> Any:
     return load_yaml(read_text(path), str(path))
 
 
+# ---- outputs --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_dir(out: str | Path) -> Iterator[Path]:
+    """Write an output folder all or nothing: yields a fresh temporary folder beside ``out``;
+    when the block finishes without an exception its files are moved into ``out`` (created if
+    needed; each move is an atomic ``os.replace`` on the same file system, existing files of the
+    same name are replaced, other files in ``out`` are left alone). On any exception (including
+    Ctrl-C) the temporary folder is removed and ``out`` is untouched: a failure while writing
+    never leaves new and old result files mixed."""
+    p = check_path(out, what="output folder")
+    if p.exists() and not p.is_dir():
+        raise MCMSchedError("exists and is not a directory", file=str(p))
+    parent = p.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{p.name[:40]}.", suffix=".tmp", dir=parent))
+    except OSError as err:
+        raise MCMSchedError(
+            f"cannot create output folder: {err.strerror or type(err).__name__}", file=str(p)
+        ) from None
+    try:
+        yield tmp
+        p.mkdir(parents=True, exist_ok=True)
+        for item in sorted(tmp.iterdir()):
+            target = p / item.name
+            if item.is_dir() and target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    except OSError as err:
+        raise MCMSchedError(
+            f"cannot write results: {err.strerror or type(err).__name__}", file=str(p)
+        ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- output hygiene -------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet cannot run as a formula: text starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return gets a leading ``'`` unless it is a plain number
+    (``-1.5e-3`` stays as it is). Non-strings pass through."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: one line, ``|`` and Markdown/HTML specials
+    escaped (``<script>`` shows as text, never as markup)."""
+    out = " ".join(str(text).split())
+    for ch in ("\\", "|", "`", "*", "_", "[", "]", "<", ">", "#", "!"):
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("&", "&amp;")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def no_mathtext(func: _F) -> _F:
+    """Decorator for functions that build matplotlib figures: every text artist they create
+    is drawn literally (``text.parse_math`` off), so a model named ``$\\frac{$`` is a label,
+    not a mathtext error. (A figure's texts keep the setting when it is saved later.)"""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return func(*args, **kwargs)
+
+    return typing.cast(_F, wrapper)
+
+
 __all__ = [
     "MAX_BINARY_BYTES",
     "MAX_TEXT_BYTES",
+    "atomic_dir",
     "check_path",
+    "csv_cell",
     "decode_text",
     "load_yaml",
+    "md_cell",
+    "no_mathtext",
     "read_bytes",
     "read_text",
     "read_yaml",

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from mcmsched.cli import _interrupt
+
+if _interrupt.running_as_cli():  # before the heavy imports: Ctrl-C while importing is clean too
+    _interrupt.install()
+
 from mcmsched.cli import (  # noqa: F401  (each module registers its commands)
     cost_cmd,
     hw_cmd,

@@ -159,6 +159,8 @@ def cost_cmd(
             "note: MAESTRO hardware file: L1/L2 size constraints are not enforced (as in MAESTRO)"
         )
     if csv_path is not None:
+        from mcmsched.safe_io import csv_cell
+
         try:
             with open(csv_path, "w", newline="") as f:
                 w = csv.writer(f)
@@ -167,7 +169,7 @@ def cost_cmd(
                     + [f"{c.name}_{q}" for c in classes for q in ("cycles", "energy_nj")]
                     + ["fastest"]
                 )
-                w.writerows(rows)
+                w.writerows([[csv_cell(v) for v in r] for r in rows])
         except OSError as err:
             _fail(MCMSchedError(f"cannot write CSV: {err.strerror}", file=str(csv_path)))
         console.print(f"wrote {escape(str(csv_path))}")

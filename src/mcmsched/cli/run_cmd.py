@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcmsched.cli.app import app, console, err_console, fail
+from mcmsched.cli.app import app, console, err_console, fail, nonempty_path
 from mcmsched.errors import MCMSchedError
 
 #: Seconds a run must take before the progress bar appears.
@@ -214,6 +214,7 @@ def run_cmd(
         typer.Option(
             "--out",
             "-o",
+            parser=nonempty_path,
             help="Folder for schedule.json, metrics.json, layers.csv, timeline.png, energy.png "
             "and report.html (created; nothing is written if the scenario has a mistake).",
         ),
@@ -273,6 +274,7 @@ def compare_cmd(
         typer.Option(
             "--out",
             "-o",
+            parser=nonempty_path,
             help="Folder for compare.md/.csv/.json, normalised.png, pareto.png, compare.html.",
         ),
     ] = None,

@@ -15,8 +15,8 @@ import networkx as nx
 import numpy as np
 
 from mcmsched.errors import MCMSchedError
-from mcmsched.limits import check_number
 from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.limits import check_number
 
 TOPOLOGIES = ("mesh", "graph")
 

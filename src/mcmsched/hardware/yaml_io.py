@@ -56,8 +56,8 @@ from mcmsched.limits import (
     Energy,
     LatencyNs,
     NonNegFinite,
-    PosFinite,
     Pes,
+    PosFinite,
 )
 from mcmsched.safe_io import load_yaml, read_text
 

@@ -295,7 +295,8 @@ def _build_models(
     fld = f"models[{i}]"
     if not isinstance(raw, Mapping):
         raise _err(
-            f"a model entry must be a mapping with one of {', '.join(MODEL_SOURCES)}, got {excerpt(raw)}",
+            f"a model entry must be a mapping with one of {', '.join(MODEL_SOURCES)}, "
+            f"got {excerpt(raw)}",
             source,
             fld,
         )
@@ -568,11 +569,12 @@ def config_from_dict(
 def load_scenario_file(path: str | Path) -> RunConfig:
     """Read and check a scenario YAML file (see the module docstring)."""
     from mcmsched.hardware.yaml_io import parse_yaml
+    from mcmsched.safe_io import check_path, read_text
 
-    from mcmsched.safe_io import read_text
-
-    p = Path(path)
+    p = check_path(path, what="scenario file path")
     source = str(path)
+    if not p.exists() and not p.is_symlink():
+        raise MCMSchedError("scenario file not found", file=source)
     text = read_text(p)
     try:
         data = parse_yaml(text, source)
