@@ -5,6 +5,7 @@ before the kill is whole (no row lost or duplicated on resume)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -88,10 +89,8 @@ def test_killed_pooled_sweep_leaves_no_process(tmp_path: Path, sig: signal.Signa
             time.sleep(0.1)
         assert left == [], f"processes left after {sig.name}: {left}"
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     err = proc.stderr.read() if proc.stderr else b""  # after the group is gone: no hang
     if sig == signal.SIGTERM:
         assert proc.returncode == 143

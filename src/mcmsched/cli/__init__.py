@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mcmsched.cli import _interrupt
+from mcmsched import interrupt as _interrupt
 
-if _interrupt.running_as_cli():  # before the heavy imports: Ctrl-C while importing is clean too
+if _interrupt.running_as_cli():  # before the heavy imports (also done by mcmsched/__init__)
     _interrupt.install()
 
 from mcmsched.cli import (  # noqa: F401  (each module registers its commands)

@@ -50,8 +50,8 @@ def fail(err: MCMSchedError) -> None:
 
 def run_app(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors exit 2 with one line, no traceback; Ctrl-C / SIGTERM exit 130 /
-    143 with one line (see :mod:`mcmsched.cli._interrupt`)."""
-    from mcmsched.cli import _interrupt
+    143 with one line (see :mod:`mcmsched.interrupt`)."""
+    from mcmsched import interrupt as _interrupt
 
     _interrupt.install()
     try:

@@ -199,6 +199,11 @@ def report_cmd(
         fail(err)
         return
     console.print(f"{files.n_rows} rows -> {escape(str(files.csv))}")
+    if files.corrupt_rows:
+        console.print(
+            f"[yellow]skipped {files.corrupt_rows} corrupt row(s) of the store "
+            "(undecodable JSON or wrong types)[/]"
+        )
     for p in (files.pareto_png, files.heatmap_png, files.html):
         if p is not None:
             console.print(f"wrote {escape(str(p))}")

@@ -197,7 +197,9 @@ class LocalExecutor(Executor):
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             if ctx.get_start_method() == "forkserver":
-                ctx.set_forkserver_preload(["mcmsched.explore.jobs"])
+                ctx.set_forkserver_preload(
+                    ["mcmsched.explore.worker_start", "mcmsched.explore.jobs"]
+                )
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=ctx,

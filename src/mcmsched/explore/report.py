@@ -468,6 +468,7 @@ class ReportFiles:
     x: str | None
     y: str | None
     metric: str
+    corrupt_rows: int = 0
 
 
 def write_report(
@@ -491,6 +492,7 @@ def write_report(
         )
     with ResultStore(store, readonly=True) as st:
         rows = flatten(st.results())
+        corrupt = len(st.corrupt_rows)
         planned = st.planned_count()
         name = st.get_meta("name") or Path(store).stem
     final = Path(out_dir)
@@ -505,6 +507,7 @@ def write_report(
         files.x,
         files.y,
         files.metric,
+        corrupt,
     )
 
 
