@@ -143,7 +143,8 @@ def test_csv_cells_cannot_start_a_formula(tmp_path: Path) -> None:
         -2.5,
         None,
     ]
-    assert md_cell("<script>alert(1)</script> | x") == ("\\<script\\>alert(1)\\</script\\> \\| x")
+    assert md_cell("<script>alert(1)</script> | x") == "\\<script>alert(1)\\</script> \\| x"
+    assert md_cell("x<y a|b\nc") == "x<y a\\|b c"
 
 
 @pytest.mark.parametrize(

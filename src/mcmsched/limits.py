@@ -106,8 +106,25 @@ def _no_bool(v: Any) -> Any:
 
 _NoBool = BeforeValidator(_no_bool)
 
+
+def _batch_value(v: Any) -> Any:
+    """A batch written as ``1e9`` (YAML reads it as text) or ``1.0e30`` is refused with the limit
+    in the message, at once."""
+    if isinstance(v, (bool, int)):
+        return v
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return v  # the strict int check reports it
+    if not math.isfinite(f) or f > MAX_BATCH:
+        raise ValueError(f"a batch is at most {MAX_BATCH:,} samples")
+    if f != int(f):
+        raise ValueError("a batch is a whole number of samples")
+    return v
+
+
 #: ``batch``: 1 .. MAX_BATCH samples.
-Batch = Annotated[int, Field(gt=0, le=MAX_BATCH, strict=True)]
+Batch = Annotated[int, BeforeValidator(_batch_value), Field(gt=0, le=MAX_BATCH, strict=True)]
 #: ``n_pes`` / ``pes_per_chiplet``: 1 .. MAX_PES.
 Pes = Annotated[int, Field(gt=0, le=MAX_PES, strict=True)]
 #: A seed: 0 .. 2^63 - 1.

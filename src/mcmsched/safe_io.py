@@ -28,6 +28,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -343,13 +344,16 @@ def csv_cell(value: Any) -> Any:
         return "'" + value
 
 
+_HTML_TAG = re.compile(r"<(?=[A-Za-z/!?][^<>]*>)")
+
+
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, ``|`` and Markdown/HTML specials
-    escaped (``<script>`` shows as text, never as markup)."""
+    """Text safe inside a Markdown table cell: one line, ``|`` escaped, and the ``<`` of anything
+    that would be raw HTML (a complete tag such as ``<script>``) escaped, so it shows as text
+    and never as markup (``x<y`` stays as it is)."""
     out = " ".join(str(text).split())
-    for ch in ("\\", "|", "`", "*", "_", "[", "]", "<", ">", "#", "!"):
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("&", "&amp;")
+    out = out.replace("\\", "\\\\").replace("|", "\\|")
+    return _HTML_TAG.sub(r"\\<", out)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
