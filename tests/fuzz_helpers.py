@@ -104,12 +104,15 @@ def _api(func: Callable[[], Any]) -> tuple[int, str]:
 
 
 def _error_line_problem(output: str) -> str | None:
-    lines = [ln for ln in output.splitlines() if ln.startswith("error:")]
-    if not lines:
+    lines = output.splitlines()
+    at = [i for i, ln in enumerate(lines) if ln.startswith("error:")]
+    if not at:
         return None
-    line = lines[0]
+    line = lines[at[0]]
     if len(line) > MAX_ERROR_CHARS:
         return f"error line of {len(line)} characters"
+    if any(ln.strip() for ln in lines[at[0] + 1 :]):
+        return "error message on several lines"
     return None
 
 

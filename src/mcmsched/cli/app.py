@@ -57,11 +57,13 @@ def run_app(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=True)
     except MCMSchedError as err:  # raised outside a command body (e.g. callbacks)
-        err_console.print(f"error: {err}", highlight=False, markup=False)
+        err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
     except OSError as err:  # a file-system problem no loader turned into an MCMSchedError
         msg = one_line(f"{getattr(err, 'filename', None) or ''}: {err.strerror or err}")
-        err_console.print(f"error: {msg.lstrip(': ')}", highlight=False, markup=False)
+        err_console.print(
+            f"error: {msg.lstrip(': ')}", highlight=False, markup=False, soft_wrap=True
+        )
         sys.exit(2)
 
 

@@ -21,7 +21,7 @@ from mcmsched.workload.model import Model
 
 
 def _fail(err: MCMSchedError) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

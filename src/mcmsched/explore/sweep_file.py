@@ -457,7 +457,13 @@ def _scenario_spec(entry: str | dict[str, Any], base_dir: Path | None, where: st
         return _validate(InlineScenario, entry, where).model_dump(exclude_none=True)
     if _is_file_spec(entry):
         path = _resolve(entry, base_dir)
-        return {"file": path.name, "yaml": _read_yaml(path, where), "dir": str(path.parent)}
+        data = _read_yaml(path, where)
+        if not (isinstance(data, dict) and ("models" in data or "scenario" in data)):
+            # never embed (and so store) a file that is not a scenario file
+            raise MCMSchedError(
+                f"{path.name} is not a scenario file (a mapping with 'models')", field=where
+            )
+        return {"file": path.name, "yaml": data, "dir": str(path.parent)}
     return entry.strip().lower()
 
 
@@ -471,7 +477,12 @@ def _package_entries(
         if _is_file_spec(entry):
             path = _resolve(entry, base_dir)
             data = _read_yaml(path, where)
-            if isinstance(data, dict) and "name" not in data and "preset" not in data:
+            if not (isinstance(data, dict) and ("classes" in data or "preset" in data)):
+                raise MCMSchedError(
+                    f"{path.name} is not a package file (a mapping with 'classes' or 'preset')",
+                    field=where,
+                )
+            if "name" not in data and "preset" not in data:
                 data = {"name": path.stem, **data}
             return [(data, {"package": package_label(data)})]
         if entry not in preset_names():

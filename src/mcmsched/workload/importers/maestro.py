@@ -116,8 +116,8 @@ def _show(text: str, limit: int = 24) -> str:
 
 def _describe(tok: _Tok) -> str:
     """What a token is, without its text (for files that may not be model files at all)."""
-    what = {"num": "a number", "ident": "a word", "punct": "punctuation"}.get(tok.kind, "a symbol")
-    return f"{what} of {len(tok.text)} character(s)"
+    what = {"num": "number", "ident": "word", "punct": "punctuation"}.get(tok.kind, "symbol")
+    return f"{what} ({len(tok.text)} character{'s' if len(tok.text) != 1 else ''})"
 
 
 class _Parser:
