@@ -44,7 +44,8 @@ class MCMSchedError(Exception):
     def _format(self) -> str:
         parts: list[str] = []
         if self.file:
-            parts.append(str(self.file))
+            name = " ".join(str(self.file).split())
+            parts.append(name if len(name) <= 100 else f"{name[:45]}...{name[-45:]}")
         if self.field:
             parts.append(f"field '{self.field}'")
         prefix = ": ".join(parts)

@@ -74,6 +74,23 @@ def check_path(path: str | Path, *, what: str = "path") -> Path:
     return Path(text)
 
 
+def is_file(path: str | Path) -> bool:
+    """``Path(path).is_file()`` that never raises (a name too long, a NUL character or any other
+    OS error means "no such file")."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: str | Path) -> bool:
+    """``Path(path).exists()`` that never raises."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _os_error(err: OSError, source: str) -> MCMSchedError:
     if err.errno == errno.ENOENT:
         return MCMSchedError("cannot read file: file not found", file=source)
@@ -381,6 +398,8 @@ __all__ = [
     "check_path",
     "csv_cell",
     "decode_text",
+    "exists",
+    "is_file",
     "load_yaml",
     "md_cell",
     "no_mathtext",

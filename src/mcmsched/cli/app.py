@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mcmsched.errors import MCMSchedError, one_line
+from mcmsched.errors import MCMSchedError, excerpt, one_line
 
 app = typer.Typer(
     name="mcmsched",
@@ -60,10 +60,10 @@ def run_app(argv: list[str] | None = None) -> None:
         err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
     except OSError as err:  # a file-system problem no loader turned into an MCMSchedError
-        msg = one_line(f"{getattr(err, 'filename', None) or ''}: {err.strerror or err}")
-        err_console.print(
-            f"error: {msg.lstrip(': ')}", highlight=False, markup=False, soft_wrap=True
-        )
+        name = getattr(err, "filename", None)
+        where = f" ({excerpt(str(name), 80)})" if name else ""
+        msg = one_line(f"{err.strerror or type(err).__name__}{where}")
+        err_console.print(f"error: {msg}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
 
 

@@ -17,6 +17,7 @@ from mcmsched.cost.batch import evaluate_layers
 from mcmsched.cost.energy import load_maestro_hw
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.safe_io import is_file as safe_is_file
 from mcmsched.workload.model import Model
 
 
@@ -32,7 +33,7 @@ def resolve_model(spec: str) -> Model:
         from mcmsched.workload.importers.onnx_import import load_onnx
 
         return load_onnx(p)
-    if p.suffix.lower() == ".m" or p.is_file():
+    if p.suffix.lower() == ".m" or safe_is_file(p):
         from mcmsched.workload.importers.maestro import load_maestro
 
         models = load_maestro(p)
@@ -51,7 +52,7 @@ def resolve_classes(spec: str) -> tuple[list[ChipletClass], bool]:
     """The chiplet classes of a preset or package YAML file, or the one class of a MAESTRO
     hardware file (``num_pes: ...``); the flag tells whether it was a MAESTRO hardware file."""
     p = Path(spec)
-    if p.is_file() and p.suffix.lower() not in (".yaml", ".yml"):
+    if safe_is_file(p) and p.suffix.lower() not in (".yaml", ".yml"):
         from mcmsched.safe_io import read_bytes
 
         head = read_bytes(p)[:4096].decode("utf-8", errors="replace")

@@ -53,7 +53,7 @@ from mcmsched.hardware.presets import (
 )
 from mcmsched.hardware.yaml_io import parse_yaml
 from mcmsched.limits import Batch, OptionInt, Seconds, Seed
-from mcmsched.safe_io import read_text
+from mcmsched.safe_io import check_path, read_text
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED
 from mcmsched.search.options import SearchOptions
@@ -426,6 +426,7 @@ def _check_overrides(overrides: Mapping[str, Any], where: str) -> dict[str, Any]
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:
+    check_path(path)
     p = Path(path).expanduser()
     if not p.is_absolute() and base_dir is not None:
         p = base_dir / p
@@ -487,7 +488,7 @@ def _package_entries(
             return [(data, {"package": package_label(data)})]
         if entry not in preset_names():
             raise MCMSchedError(
-                f"'{entry}' is neither a preset nor a YAML file (presets: "
+                f"{excerpt(entry, 40)} is neither a preset nor a YAML file (presets: "
                 f"{', '.join(preset_names())})",
                 field=where,
             )

@@ -59,6 +59,7 @@ from mcmsched.limits import (
     Pes,
     PosFinite,
 )
+from mcmsched.safe_io import is_file as safe_is_file
 from mcmsched.safe_io import load_yaml, read_text
 
 # ---- pydantic models ------------------------------------------------------------------------
@@ -589,7 +590,7 @@ def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
     in ``.yaml`` / ``.yml``), with optional preset overrides (for a file: applied to every class,
     see :func:`mcmsched.hardware.presets.apply_overrides`)."""
     p = Path(spec)
-    if p.suffix.lower() in (".yaml", ".yml") or p.is_file():
+    if p.suffix.lower() in (".yaml", ".yml") or safe_is_file(p):
         pkg = load_package(p)
         if overrides:
             try:
@@ -600,7 +601,8 @@ def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
     name = str(spec)
     if name not in preset_names():
         raise MCMSchedError(
-            f"'{name}' is neither a preset nor a YAML file (presets: {', '.join(preset_names())})"
+            f"{excerpt(name, 40)} is neither a preset nor a YAML file "
+            f"(presets: {', '.join(preset_names())})"
         )
     return get_preset(name, **overrides)
 

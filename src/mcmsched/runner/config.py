@@ -280,6 +280,12 @@ def _rewrap(
 
 
 def _resolve_path(base_dir: Path, text: str, source: str | None, fld: str) -> Path:
+    from mcmsched.safe_io import check_path
+
+    try:
+        check_path(text)
+    except MCMSchedError as err:
+        raise _err(err.reason, source, fld) from None
     p = Path(text).expanduser()
     if not p.is_absolute():
         p = base_dir / p
@@ -382,13 +388,14 @@ def _load_models(
             source,
             f"{fld}.hf",
         ) from None
+    from mcmsched.safe_io import exists as safe_exists
     from mcmsched.workload.importers.torch_import import load_hf_config
 
     target: str = spec.hf
     local = Path(spec.hf).expanduser()
     if not local.is_absolute():
         local = base_dir / local
-    if local.exists():
+    if safe_exists(local):
         target = str(local)
     return [
         load_hf_config(target, seq_len=spec.options.seq_len, image_size=spec.options.image_size)
