@@ -661,6 +661,9 @@ def _cli_case(rng: random.Random) -> Case:
         ("long out", ["run", "{scenario}", "--out", "{tmp}/" + "o" * 300], True),
         ("hw show pes huge", ["hw", "show", "mcm-2x2", "--pes", str(10**23)], True),
         ("hw show pes 0", ["hw", "show", "mcm-2x2", "--pes", "0"], True),
+        ("hw show long name", ["hw", "show", "q" * 300], True),
+        ("cost long names", ["cost", "q" * 300, "--hw", "r" * 300 + ".m"], True),
+        ("sweep plan long name", [*plan[:2], "{tmp}/" + "s" * 300 + ".yaml"], True),
         ("hw show unknown", ["hw", "show", "no-such-preset-" + "q" * 100], True),
         ("model show unknown", ["model", "show", "$\\frac{$"], True),
         (

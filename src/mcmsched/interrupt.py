@@ -14,8 +14,10 @@ import contextlib
 import os
 import signal
 import sys
-from pathlib import Path
-from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
@@ -49,8 +51,9 @@ def install() -> None:
 def running_as_cli() -> bool:
     """True when this process is the ``mcmsched`` command (console script or ``-m``)."""
     argv0 = sys.argv[0] if sys.argv else ""
-    p = Path(argv0)
-    return p.name == "mcmsched" or (p.name == "__main__.py" and p.parent.name == "mcmsched")
+    name = os.path.basename(argv0)
+    parent = os.path.basename(os.path.dirname(argv0))
+    return name == "mcmsched" or (name == "__main__.py" and parent == "mcmsched")
 
 
 __all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "install", "running_as_cli"]
