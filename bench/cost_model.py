@@ -6,11 +6,20 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    PE count (median and p90 relative error of runtime cycles and energy; exact-match share;
    fastest-style agreement per (network, layer, hardware)). MAESTRO's printed energy is composed
    from our counts the way its CSV writer does (see tests/test_cost_maestro_agreement.py).
+   Then every row of ``maestro_full_runs.csv.gz`` (runtime and MAESTRO's printed *total* energy,
+   per dataflow and status: median / p90 / max relative error, rows within 1 %).
 2. Layer-cost evaluations per second for a batch of 1,000 distinct layers (cold analysis caches;
    wall and CPU time, best of 3: the machine is shared, so CPU time is the steadier figure).
 3. Time to build the CostTable of scenario ``scar-sc5`` on the ``het-sides`` 3x3 package: cold
    (empty disk cache, cold in-memory caches) and cached (a fresh table reading the disk cache),
-   for mini-batch 1 and every model's scenario batch.
+   for mini-batches {1, 8, 24, 32} (targets: cold <= 5 s, cached <= 0.1 s; the preset classes use
+   ``mapping: searched``).
+4. ``mapper``: candidate mappings evaluated per second by the mapping search (one batch of
+   every coarse candidate of ResNet-50, BERT-base and GPT-2 layers; target >= 100,000 /s).
+5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
+   Shi classes, fixed vs searched: total cycles, the roofline bound, MAC-weighted share of layers
+   within 1.5x of their bound (target >= 80%), PE utilisation; and the OS class against the WS
+   class of equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
 """
 
 from __future__ import annotations
@@ -74,7 +83,7 @@ def agreement() -> None:
             order = maps[mp][1]
             i = order.index(ln)
             l1 = la_of(mp, order[i - 1], hw).l1_accesses if i > 0 else 0
-        energy = (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+        energy = (la.l2_accesses_csv * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
         ec = abs(la.cycles - float(r["Runtime (Cycles)"])) / float(r["Runtime (Cycles)"])
         ee = abs(energy - float(r["Activity count-based Energy (nJ)"])) / float(
             r["Activity count-based Energy (nJ)"]
@@ -112,6 +121,40 @@ def agreement() -> None:
     print("largest relative errors:", ", ".join(f"{w:.2e} ({n})" for w, n in worst[:3]))
 
 
+def full_runs() -> None:
+    """``maestro_full_runs.csv.gz``: our runtime and total energy (``LayerCost.energy_pj``,
+    output L2 read-back included) against MAESTRO's ``runtime_cycles`` and ``energy_total_nJ``,
+    per dataflow and status (every row with a layer; ``invalid_layer_dims`` rows have none)."""
+    sys.path.insert(0, str(REF.parents[2]))  # tests/: the row loader shared with the test
+    from maestro_runs_helpers import column, evaluate_rows, load_rows, rel_err
+
+    rows = load_rows(REF)
+    t0, c0 = time.perf_counter(), time.process_time()
+    ev = evaluate_rows(rows)
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        f"\nMAESTRO full runs: {len(ev.rows)} of {len(rows)} rows evaluated "
+        f"(wall {dt:.1f} s, CPU {dc:.1f} s; {len(rows) - len(ev.rows)} invalid_layer_dims rows "
+        "have no layer)"
+    )
+    ec = rel_err(ev.cycles, column(ev.rows, "runtime_cycles"))
+    ee = rel_err(ev.energy_total_nj, column(ev.rows, "energy_total_nJ"))
+    keys = [(r["dataflow"], r["status"]) for r in ev.rows]
+    print(
+        f"{'dataflow':8s} {'status':16s} {'rows':>5s} | {'cyc med':>8s} {'cyc p90':>8s} "
+        f"{'cyc max':>8s} | {'E med':>8s} {'E p90':>8s} {'E max':>8s} | within 1%"
+    )
+    for key in [*sorted(set(keys)), ("all", "all")]:
+        sel = np.array([k == key or key == ("all", "all") for k in keys])
+        c, e = ec[sel], ee[sel]
+        within = int(np.sum((c <= 0.01) & (e <= 0.01)))
+        print(
+            f"{key[0]:8s} {key[1]:16s} {sel.sum():5d} | {np.median(c):8.1e} "
+            f"{np.percentile(c, 90):8.1e} {c.max():8.1e} | {np.median(e):8.1e} "
+            f"{np.percentile(e, 90):8.1e} {e.max():8.1e} | {within}/{sel.sum()}"
+        )
+
+
 def speed() -> None:
     from mcmsched.workload.zoo import get_model
 
@@ -146,38 +189,143 @@ def speed() -> None:
 
 
 def table() -> None:
+    from mcmsched.cost import mapper
     from mcmsched.hardware.presets import get_preset
     from mcmsched.workload.zoo import get_scenario
 
     sc = get_scenario("scar-sc5")
-    pkg = get_preset("het-sides")
-    mbs = sorted({1, *(e.batch for e in sc.entries)})
-    with tempfile.TemporaryDirectory() as d:
-        _clear_caches()
-        t0 = time.perf_counter()
-        ct = CostTable(sc, pkg, cache_dir=Path(d))
-        ct.precompute(mbs)
-        for m in range(len(sc.entries)):
-            ct.model_costs(m, 1)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ct2 = CostTable(sc, pkg, cache_dir=Path(d))
-        ct2.precompute(mbs)
-        for m in range(len(sc.entries)):
-            ct2.model_costs(m, 1)
-        cached = time.perf_counter() - t0
-    n_layers = sum(len(e.model.layers) for e in sc.entries)
+    mbs = [1, 8, 24, 32]
+    for mode in ("searched", "fixed"):
+        pkg = get_preset("het-sides", mapping=mode)
+        with tempfile.TemporaryDirectory() as d:
+            _clear_caches()
+            before = mapper.EVALUATED[0]
+            t0, c0 = time.perf_counter(), time.process_time()
+            ct = CostTable(sc, pkg, cache_dir=Path(d))
+            ct.precompute(mbs)
+            for m in range(len(sc.entries)):
+                ct.model_costs(m, 1)
+            cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
+            evals = mapper.EVALUATED[0] - before
+            t0, c0 = time.perf_counter(), time.process_time()
+            ct2 = CostTable(sc, pkg, cache_dir=Path(d))
+            ct2.precompute(mbs)
+            for m in range(len(sc.entries)):
+                ct2.model_costs(m, 1)
+            cached, cached_cpu = time.perf_counter() - t0, time.process_time() - c0
+        n_layers = sum(len(e.model.layers) for e in sc.entries)
+        print(
+            f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mapping "
+            f"{mode}, mini-batches {mbs}): cold {cold:.3f} s wall / {cold_cpu:.3f} s CPU "
+            f"({evals:,} candidate evaluations), cached {cached:.4f} s wall / "
+            f"{cached_cpu:.4f} s CPU"
+        )
+
+
+def mapper_speed() -> None:
+    from mcmsched.cost import mapper
+    from mcmsched.cost.analysis import to_problem
+    from mcmsched.workload.zoo import get_model
+
+    layers: list[Layer] = []
+    for name in ("resnet50", "bert-base", "gpt2-small"):
+        layers.extend(get_model(name).layers)
+    reps = list({ly.shape_key: ly for ly in layers}.values())
+    pr = [to_problem(ly) for ly in reps]
+    probs = [p for p, _ in pr]
+    count = np.array([g for _, g in pr], dtype=np.int64)
+    dimtab = {
+        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
+        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
+    }
+    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
+        cls = ChipletClass(df, get_dataflow(df), n_pes=4096, mapping="searched")
+        total = 0
+        best_cpu = 0.0
+        wall = 0.0
+        for t in mapper.templates_for(cls.dataflow, False):
+            vars_ = mapper._variables(t)
+            rows, lay = [], []
+            for j, p in enumerate(probs):
+                if p.depthwise:
+                    continue
+                dims = mapper._full_dims(p)
+                g = mapper._grid(vars_, [mapper._choices(v, dims, 4096, True) for v in vars_])
+                g = g[mapper._valid_clusters(g, vars_, t, 4096)]
+                rows.append(g)
+                lay.append(np.full(g.shape[0], j, dtype=np.int64))
+            vv, li = np.concatenate(rows), np.concatenate(lay)
+            t0, c0 = time.perf_counter(), time.process_time()
+            mapper._evaluate_rows(t, li, vv, reps, probs, count, cls, dimtab)
+            best_cpu += time.process_time() - c0
+            wall += time.perf_counter() - t0
+            total += li.size
+        print(
+            f"mapper on {df:18s}: {total:6,} candidates, {best_cpu:6.3f} s CPU "
+            f"({total / best_cpu:8,.0f} evaluations/s CPU), {wall:6.3f} s wall"
+        )
+
+
+def scaling() -> None:
+    from mcmsched.hardware.presets import get_preset
+    from mcmsched.workload.zoo import get_model
+
+    models = {"resnet50": get_model("resnet50"), "gpt2-small": get_model("gpt2-small")}
     print(
-        f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mini-batches "
-        f"{mbs}): cold {cold:.3f} s, cached {cached:.4f} s"
+        f"{'model':10s} {'class':24s} {'PEs':>6s} {'mapping':8s} | {'cycles':>11s} "
+        f"{'bound':>11s} {'x bound':>7s} | {'<=1.5x (MACs)':>13s} {'PE util':>7s}"
     )
+    for pes in (256, 1024, 4096, 16384):
+        for mode in ("fixed", "searched"):
+            pkg = get_preset("het-sides", pes_per_chiplet=pes, mapping=mode)
+            classes = [pkg.classes[n] for n in pkg.class_names]
+            for mname, m in models.items():
+                res = evaluate_layers(list(m.layers), classes, orientation="best")
+                true_macs = np.array([ly.macs for ly in m.layers], dtype=float)
+                for cls, bc in zip(classes, res, strict=True):
+                    assert bc.bound_cycles is not None
+                    near = bc.cycles <= 1.5 * bc.bound_cycles
+                    share = float(true_macs[near].sum() / true_macs.sum())
+                    util = float(true_macs.sum() / (bc.cycles.sum() * cls.n_pes))
+                    print(
+                        f"{mname:10s} {cls.name + ' (' + cls.dataflow.name + ')':24s} "
+                        f"{pes:6d} {mode:8s} | {bc.cycles.sum():11.4e} "
+                        f"{bc.bound_cycles.sum():11.4e} "
+                        f"{bc.cycles.sum() / bc.bound_cycles.sum():7.2f} | {share:13.1%} "
+                        f"{util:7.1%}"
+                    )
+    # OS vs WS on large GEMMs (GPT-2 at 4 and 8 sequences: M = 512 / 1,024 tokens)
+    gemms = [
+        ly.with_batch(b)
+        for b in (4, 8)
+        for ly in models["gpt2-small"].layers
+        if ly.kind.value == "GEMM" and min(ly.K, ly.C) >= 512
+    ]
+    gemms = list({g.shape_key: g for g in gemms}.values())
+    print(f"OS (shi) vs WS (nvd) on {len(gemms)} GEMMs with M, N, K >= 512:")
+    for pes in (256, 1024, 4096, 16384):
+        pkg = get_preset("het-sides", pes_per_chiplet=pes)
+        ws, os_ = evaluate_layers(
+            gemms, [pkg.classes["nvd"], pkg.classes["shi"]], orientation="best"
+        )
+        ratio = os_.cycles / ws.cycles
+        print(
+            f"  {pes:6d} PEs: OS/WS cycles max {ratio.max():.2f}, median {np.median(ratio):.2f}, "
+            f"MAC-weighted {float((os_.cycles.sum()) / ws.cycles.sum()):.2f}"
+        )
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["agreement", "speed", "table"]
+    parts = sys.argv[1:] or ["agreement", "full-runs", "speed", "table", "mapper", "scaling"]
     if "agreement" in parts:
         agreement()
+    if "full-runs" in parts:
+        full_runs()
     if "speed" in parts:
         speed()
     if "table" in parts:
         table()
+    if "mapper" in parts:
+        mapper_speed()
+    if "scaling" in parts:
+        scaling()

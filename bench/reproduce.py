@@ -25,7 +25,14 @@ from pathlib import Path
 from mcmsched.experiments import RunContext, list_experiments, run_experiment, write_result
 from mcmsched.experiments.findings import counts
 
-DEFAULT_XRBENCH = Path(__file__).resolve().parents[1] / "tests/data/reference/xrbench/usage_scenarios"
+DEFAULT_XRBENCH = (
+    Path(__file__).resolve().parents[1]
+    / "tests"
+    / "data"
+    / "reference"
+    / "xrbench"
+    / "usage_scenarios"
+)
 TARGETS = {"scar-datacenter": 600.0, "scar-6x6": 120.0}
 
 

@@ -1,4 +1,4 @@
-"""Shared test fixtures: the vendored reference data (tests/data/reference) and an isolated cache."""
+"""Shared test fixtures: the vendored reference data (tests/data/reference), an isolated cache."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def maestro_reported_energy_nj(ref: Path, mapping: str, layer: str, hw_file: str
         _, order = _mapping(str(ref / "mappings" / mapping))
         i = order.index(layer)
         l1 = _analyse(ref, mapping, order[i - 1], hw_file).l1_accesses if i > 0 else 0
-    return (la.l2_accesses * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
+    return (la.l2_accesses_csv * e.l2_factor + l1 * e.l1_factor) * e.mac_pj * 1e-3
 
 
 @pytest.fixture(scope="module")

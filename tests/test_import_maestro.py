@@ -13,9 +13,11 @@ from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.dataflow import parse_directives
 from mcmsched.workload import OpKind
 from mcmsched.workload.importers.maestro import (
+    find_layer,
     load_maestro,
     load_maestro_networks,
     parse_maestro,
+    printed_name,
 )
 
 _LAYER_RE = re.compile(r"^\s*Layer\s+\S+\s*\{", re.M)
@@ -103,8 +105,11 @@ def test_resnet50_layers_by_hand(reference_dir: Path) -> None:
 def test_ngconv_trconv_and_constants_by_hand(reference_dir: Path) -> None:
     (rx,) = load_maestro(reference_dir / "maestro-models/ResNeXt50_model.m")
     g = next(layer for layer in rx.layers if layer.name == "CONV2_1_2")  # G: 32, K: 4, C: 128
-    assert (g.kind, g.K, g.C, g.groups, g.R) == (OpKind.CONV, 128, 128, 32, 3)
-    assert g.macs == 128 * 4 * 54 * 54 * 9 == 13_436_928
+    # MAESTRO's NGCONV convention: K and C per group, MACs = G K C R S Y' X'
+    assert (g.kind, g.K, g.C, g.groups, g.R) == (OpKind.CONV, 32 * 4, 32 * 128, 32, 3)
+    assert g.macs == 32 * 4 * 128 * 3 * 3 * 54 * 54 == 429_981_696
+    assert g.input_elements == 32 * 128 * 56 * 56 and g.weight_elements == 32 * 4 * 128 * 9
+    assert g.output_elements == 32 * 4 * 54 * 54
 
     (unet,) = load_maestro(reference_dir / "maestro-models/UNet_model.m")
     tr = next(layer for layer in unet.layers if layer.name == "TRCONV1")
@@ -291,8 +296,8 @@ def test_hardware_file_is_rejected_clearly(reference_dir: Path) -> None:
             ["DSCONV", "K: 3"],
         ),
         (
-            "Network n { Layer p { Type: NGCONV Dimensions { G: 3, K: 2, C: 8, Y: 2, X: 2 } } }",
-            ["groups=3"],
+            "Network n { Layer p { Type: CONV Dimensions { G: 3, K: 2, C: 8, Y: 2, X: 2 } } }",
+            ["'G' (groups) is only valid for NGCONV"],
         ),
         ("Network n { }", ["has no layers"]),
         ("// nothing here\n", ["no 'Network"]),
@@ -319,3 +324,55 @@ def test_error_line_numbers() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(MCMSchedError, match="file not found"):
         load_maestro(tmp_path / "nope.m")
+
+
+def test_resnext50_file_macs_follow_maestro_ngconv_convention(reference_dir: Path) -> None:
+    """Every layer of MAESTRO's ResNeXt50 file imports with MAESTRO's MAC count, computed here
+    from the file text alone: ``G K C R S Y' X'`` for NGCONV (K and C per group), ``K C R S Y'
+    X'`` for CONV (``Y' = (Y - R) // stride + 1``)."""
+    path = reference_dir / "maestro-models/ResNeXt50_model.m"
+    text = path.read_text()
+    blocks = re.findall(
+        r"Layer\s+(\w+)\s*\{\s*Type:\s*(\w+)\s*Stride\s*\{\s*X:\s*(\d+),\s*Y:\s*(\d+)\s*\}\s*"
+        r"Dimensions\s*\{([^}]*)\}",
+        text,
+    )
+    (rx,) = load_maestro(path)
+    assert len(blocks) == len(rx.layers) == 50
+    total = 0
+    for (name, kind, sx, _sy, dims_text), layer in zip(blocks, rx.layers, strict=True):
+        dims = {k: int(v) for k, v in re.findall(r"(\w+)\s*:\s*(\d+)", dims_text)}
+        oy = (dims["Y"] - dims["R"]) // int(sx) + 1
+        ox = (dims["X"] - dims["S"]) // int(sx) + 1
+        macs = dims.get("G", 1) * dims["K"] * dims["C"] * dims["R"] * dims["S"] * oy * ox
+        assert layer.name == name and layer.macs == macs, name
+        assert (layer.groups > 1) == (kind == "NGCONV")
+        total += macs
+    assert sum(layer.macs for layer in rx.layers) == total == 8_636_792_832
+    grouped = sum(layer.macs for layer in rx.layers if layer.groups > 1)
+    # the file writes C as the total channels (128 for ResNeXt's 128 -> 128 grouped conv) but
+    # MAESTRO reads it per group: its 16 grouped convs are 32x those of ResNeXt-50 (32x4d)
+    assert grouped == 5_631_049_728
+    assert grouped % 32 == 0
+
+
+def test_find_layer_by_maestro_printed_name() -> None:
+    (m,) = parse_maestro(
+        "Network n {\n"
+        " Layer Conv2d-12 { Type: CONV Dimensions { K: 2, C: 1, Y: 2, X: 2 } }\n"
+        " Layer Linear-13 { Type: CONV Dimensions { K: 2, C: 2, Y: 2, X: 2 } }\n"
+        " Layer Add-13 { Type: CONV Dimensions { K: 2, C: 2, Y: 2, X: 2 } }\n"
+        " Layer CONV2_1_2 { Type: CONV Dimensions { K: 2, C: 2, Y: 2, X: 2 } }\n"
+        "}",
+        "n.m",
+    )
+    assert printed_name("Conv2d-12") == "12"
+    assert printed_name("a->b(c):d") == "d" and printed_name("x,\ty;z") == "z"
+    assert printed_name("CONV2_1_2") == "CONV2_1_2"
+    assert find_layer(m, "12").name == "Conv2d-12"  # MAESTRO prints it as "12"
+    assert find_layer(m, "Conv2d-12").name == "Conv2d-12"  # own name first
+    assert find_layer(m, "CONV2_1_2").K == 2
+    with pytest.raises(MCMSchedError, match="prints 2 layers as '13'"):
+        find_layer(m, "13")
+    with pytest.raises(MCMSchedError, match="no layer named '99'"):
+        find_layer(m, "99")

@@ -202,3 +202,21 @@ def test_missing_onnx_extra_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # makes `import onnx` fail
     with pytest.raises(MCMSchedError, match=r"pip install mcmsched\[onnx\]"):
         load_onnx(tmp_path / "any.onnx")
+
+
+def test_grouped_conv_that_is_not_depthwise(tmp_path: Path) -> None:
+    # x[1,8,10,10] -> Conv(group 4, 8 -> 12 channels, 3x3, pads 1): each group maps 2 input
+    # channels to 3 outputs; W is [12, 2, 3, 3]
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="gconv", group=4, pads=[1, 1, 1, 1])],
+        "grouped",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 10, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[_init("w", [12, 2, 3, 3])],
+    )
+    path = tmp_path / "grouped.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    (ly,) = load_onnx(path).layers
+    assert (ly.kind, ly.K, ly.C, ly.groups, ly.Y, ly.X, ly.R) == (OpKind.CONV, 12, 8, 4, 12, 12, 3)
+    assert ly.macs == 12 * 2 * 9 * 10 * 10  # K x (C / groups) x R S x Y' X'
+    assert ly.params == 12 * 2 * 3 * 3

@@ -189,3 +189,14 @@ def test_bert_vit_t5_from_configs() -> None:
     mm = [layer for layer in t5.layers if layer.kind is OpKind.MATMUL]
     assert len(mm) == 2 * 2 + 2 * 4  # encoder: qk, av; decoder: self and cross attention
     assert all((layer.groups, layer.Y, layer.N) == (8, 32, 1) for layer in mm)
+
+
+def test_grouped_conv_module() -> None:
+    # nn.Conv2d(8, 12, 3, groups=4): 4 groups of 2 -> 3 channels (not depthwise)
+    m = trace_torch(nn.Conv2d(8, 12, 3, padding=1, groups=4), torch.randn(1, 8, 10, 10), name="g")
+    (ly,) = m.layers
+    assert (ly.kind, ly.K, ly.C, ly.groups, ly.Y, ly.R) == (OpKind.CONV, 12, 8, 4, 12, 3)
+    assert ly.macs == 12 * 2 * 9 * 10 * 10
+    assert ly.params == sum(
+        p.numel() for n, p in nn.Conv2d(8, 12, 3, groups=4).named_parameters() if n == "weight"
+    )

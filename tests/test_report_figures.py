@@ -129,9 +129,11 @@ def test_baseline_ratios_by_hand() -> None:
     t = baseline_table(m, "ours", [BaselineEntry("x", "mono", "p", other)])
     ours, mono = t.as_dicts()
     assert (ours["latency ratio"], ours["energy ratio"], ours["EDP ratio"]) == (1.0, 1.0, 1.0)
-    assert mono["latency ratio"] == pytest.approx(2.0)
-    assert mono["energy ratio"] == pytest.approx(0.5)
+    # ours / baseline (the one convention of every table): 0.006 / 0.012, 0.9 / 0.45
+    assert mono["latency ratio"] == pytest.approx(0.5)
+    assert mono["energy ratio"] == pytest.approx(2.0)
     assert mono["EDP ratio"] == pytest.approx(1.0)
+    assert "this schedule / baseline" in t.title
 
 
 def test_pareto_front_by_hand() -> None:
@@ -144,7 +146,13 @@ def test_gantt_draws_one_bar_per_event_and_labels_windows() -> None:
     m, sc, sched = make_case()
     fig = timeline_figure(m, sc, get_preset("mcm-2x2"), schedule=sched)
     ax = fig.axes[0]
-    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    # one span bar per event (fill bars solid, steady spans outlined; the steady span's busy
+    # share is a separate filled bar, see test_report_gantt_busy.py)
+    bars = [
+        c
+        for c in ax.containers
+        if isinstance(c, BarContainer) and c.patches[0].get_gid() in ("fill", "steady-span")
+    ]
     assert len(bars) == len(m.timeline)
     drawn = sorted(
         (round(b.patches[0].get_x(), 9), round(b.patches[0].get_width(), 9)) for b in bars
@@ -154,9 +162,15 @@ def test_gantt_draws_one_bar_per_event_and_labels_windows() -> None:
     texts = [t.get_text() for t in ax.texts]
     assert "W0" in texts and "W1" in texts
     assert "L2-3" in texts  # A's segment in W1 is wide enough for its label
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["C0 nvd", "C1 nvd", "C2 nvd", "C3 shi"]
+    # each row names the chiplet and its utilisation (busy / latency: 3/6, 2/6, 0, 2.5/6 ms)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "C0 nvd\n50.0% busy",
+        "C1 nvd\n33.3% busy",
+        "C2 nvd\n0.0% busy",
+        "C3 shi\n41.7% busy",
+    ]
     assert ax.get_xlabel() == "time (ms)"
-    colours = {b.patches[0].get_facecolor()[:3] for b in bars if b.patches[0].get_alpha() is None}
+    colours = {b.patches[0].get_facecolor()[:3] for b in bars if b.patches[0].get_gid() == "fill"}
     assert len(colours) == 2  # solid bars in the two model colours
     assert model_colour(0) != model_colour(1)
 

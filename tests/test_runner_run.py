@@ -88,7 +88,7 @@ def test_baselines(result: Result) -> None:
         assert p.n_chiplets == 4 and p.is_homogeneous
         assert p.chiplet_class(0).dataflow.name == df
     r = b["monolithic"].ratios(result.metrics)
-    assert r["edp"] == pytest.approx(b["monolithic"].metrics.edp / result.metrics.edp)
+    assert r["edp"] == pytest.approx(result.metrics.edp / b["monolithic"].metrics.edp)
     d = result.to_dict()
     assert d["baselines"]["homogeneous-shi"]["package"] == "mcm-2x2-all-shi"
     json.dumps(d, allow_nan=False)

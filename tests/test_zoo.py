@@ -80,6 +80,52 @@ def test_resnet50_params_match_torchvision() -> None:
     assert get_model("resnet50").params == 25_557_032 - 2 * bn_channels - 1000
 
 
+def resnext50_conv_fc_macs(image: int = 224, groups: int = 32, width: int = 4) -> int:
+    """Conv + fc MACs of ResNeXt-50 (32x4d), from its stage table: the 3x3 conv of a block with
+    ``d = planes * width * groups / 64`` channels does ``d * (d / groups) * 9`` MACs per output
+    pixel; 1x1 reduce/expand convs and the strided 1x1 projection as in ResNet-50 v1.5."""
+    total = (image // 2) ** 2 * 64 * 3 * 49  # conv1
+    s, c = image // 4, 64  # after the max pool
+    for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        d, out_c = planes * width * groups // 64, 4 * planes
+        o = s // stride
+        total += s * s * c * d + o * o * d * (d // groups) * 9 + o * o * d * out_c  # block 1
+        total += o * o * c * out_c  # projection shortcut
+        total += (blocks - 1) * o * o * (out_c * d + d * (d // groups) * 9 + d * out_c)
+        c, s = out_c, o
+    return total + 2048 * 1000  # fc
+
+
+def test_resnext50_macs_params_and_groups() -> None:
+    """ResNeXt-50 (32x4d), torchvision layout. Convention: the fc and the 4 downsample
+    (projection) convs are included in the MAC total; the 16 residual adds are separate
+    ELTWISE layers. MAESTRO's ResNeXt50_model.m is not the same network (no projection convs, a
+    1x1 conv1, and its NGCONV C read per group makes its grouped convs 32x these; see
+    tests/test_import_maestro.py), so its total is not compared."""
+    m = get_model("resnext50")
+    assert len(m) == 70
+    assert kinds(m) == {OpKind.CONV: 53, OpKind.GEMM: 1, OpKind.ELTWISE: 16}
+    grouped = [ly for ly in m.layers if ly.groups > 1 and ly.kind is OpKind.CONV]
+    assert len(grouped) == 16 and all(ly.groups == 32 and ly.R == 3 for ly in grouped)
+    assert [ly.C for ly in grouped[:1] + grouped[3:4] + grouped[7:8] + grouped[13:14]] == [
+        128,
+        256,
+        512,
+        1024,
+    ]
+    conv_fc = macs_of(m, *WEIGHTED)
+    assert conv_fc == resnext50_conv_fc_macs() == 4_230_479_872  # torchvision: "4.23 GFLOPS"
+    adds = 3 * 256 * 56**2 + 4 * 512 * 28**2 + 6 * 1024 * 14**2 + 3 * 2048 * 7**2
+    assert m.macs == conv_fc + adds
+    # torchvision resnext50_32x4d: 25,028,904 parameters; minus BatchNorm (gamma, beta per
+    # channel of 53 convs) and the fc bias
+    bn_channels = 64 + sum(
+        blocks * (2 * (2 * planes) + 4 * planes) + 4 * planes
+        for planes, blocks in ((64, 3), (128, 4), (256, 6), (512, 3))
+    )
+    assert m.params == 25_028_904 - 2 * bn_channels - 1000
+
+
 def test_resnet50_skip_edges() -> None:
     m = get_model("resnet50")
     names = [layer.name for layer in m.layers]

@@ -94,9 +94,19 @@ def cost_cmd(
             "the transposed layer and keeps the faster orientation, as the scheduler does.",
         ),
     ] = False,
+    show_mapping: Annotated[
+        bool,
+        typer.Option(
+            "--show-mapping",
+            help="Print the directives chosen for every layer and class (mapping: searched; "
+            "'as written' when the class keeps its dataflow's own directives).",
+        ),
+    ] = False,
 ) -> None:
     """Per layer: cycles and energy on each chiplet class and which class (dataflow) is
-    fastest. Cycles are chiplet clock cycles; energy is on-chiplet MAC + L1 + L2 (nJ)."""
+    fastest. Cycles are chiplet clock cycles; energy is on-chiplet MAC + L1 + L2 (nJ); util is
+    PE utilisation MACs / (cycles x PEs); roof is cycles over the roofline lower bound and the
+    bound that holds (c: compute, n: NoC, m: memory)."""
     try:
         m = resolve_model(model)
         classes, maestro_hw = resolve_classes(hw)
@@ -121,8 +131,11 @@ def cost_cmd(
     for c in classes:
         table.add_column(f"{escape(c.name)} ({escape(c.dataflow.name)}) cycles", justify="right")
         table.add_column(f"{escape(c.name)} nJ", justify="right")
+        table.add_column(f"{escape(c.name)} util", justify="right")
+        table.add_column(f"{escape(c.name)} roof", justify="right")
     table.add_column("fastest")
     rows: list[list[str]] = []
+    mappings: list[tuple[int, str, str, str]] = []
     totals = [0.0] * (2 * len(classes))
     for i, ly in enumerate(layers):
         cyc = [float(r.cycles[i]) for r in res]
@@ -131,10 +144,19 @@ def cost_cmd(
         best = classes[min(range(len(classes)), key=lambda j: secs[j])]
         label = best.name
         cells: list[str] = []
-        for j in range(len(classes)):
-            cells += [_fmt(cyc[j]), _fmt(nj[j])]
+        extra: list[str] = []
+        for j, c in enumerate(classes):
+            r = res[j]
+            util = ly.macs / (cyc[j] * c.n_pes) if cyc[j] > 0 else 0.0
+            bnd = float(r.bound_cycles[i]) if r.bound_cycles is not None else 0.0
+            kind = str(r.bound[i]) if r.bound is not None else ""
+            ratio = cyc[j] / bnd if bnd > 0 else float("nan")
+            cells += [_fmt(cyc[j]), _fmt(nj[j]), f"{util:.1%}", f"{ratio:.2f}x {kind[:1]}"]
             totals[2 * j] += cyc[j]
             totals[2 * j + 1] += nj[j]
+            mp = str(r.mapping[i]) if r.mapping is not None else ""
+            extra += [f"{bnd:.6g}", kind, f"{util:.6g}", mp]
+            mappings.append((i, ly.name, c.name, mp))
         table.add_row(str(i), escape(ly.name), ly.kind.value, _fmt(ly.macs), *cells, label)
         rows.append(
             [
@@ -144,17 +166,24 @@ def cost_cmd(
                 str(ly.macs),
                 *(f"{v:.6g}" for j in range(len(classes)) for v in (cyc[j], nj[j])),
                 best.name,
+                *extra,
             ]
         )
     table.add_section()
-    table.add_row(
-        "", "total", "", _fmt(sum(ly.macs for ly in layers)), *(_fmt(v) for v in totals), ""
-    )
-    width = 72 + 28 * len(classes)
+    tot_cells: list[str] = []
+    for j in range(len(classes)):
+        tot_cells += [_fmt(totals[2 * j]), _fmt(totals[2 * j + 1]), "", ""]
+    table.add_row("", "total", "", _fmt(sum(ly.macs for ly in layers)), *tot_cells, "")
+    width = 72 + 52 * len(classes)
     if console.width < width:
         Console(width=width).print(table)
     else:
         console.print(table)
+    if show_mapping:
+        for i, lname, cname, mp in mappings:
+            cls = next(c for c in classes if c.name == cname)
+            how = mp if mp else f"as written ({cls.dataflow.name}, mapping: {cls.mapping})"
+            console.print(f"{i} {escape(lname)} on {escape(cname)}: {escape(how)}", soft_wrap=True)
     if maestro_hw:
         console.print(
             "note: MAESTRO hardware file: L1/L2 size constraints are not enforced (as in MAESTRO)"
@@ -169,6 +198,11 @@ def cost_cmd(
                     ["index", "layer", "kind", "macs"]
                     + [f"{c.name}_{q}" for c in classes for q in ("cycles", "energy_nj")]
                     + ["fastest"]
+                    + [
+                        f"{c.name}_{q}"
+                        for c in classes
+                        for q in ("bound_cycles", "bound", "pe_util", "mapping")
+                    ]
                 )
                 w.writerows([[csv_cell(v) for v in r] for r in rows])
         except OSError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -119,16 +120,82 @@ def layer_table(model: Model) -> Table:
     return table
 
 
+#: File endings ``model show`` reads as model files (as a scenario file's ``onnx`` / ``maestro``).
+MODEL_FILE_SUFFIXES = {".onnx": "onnx", ".m": "maestro"}
+
+
+def _is_model_file(name: str) -> bool:
+    p = Path(name).expanduser()
+    return p.suffix.lower() in MODEL_FILE_SUFFIXES or p.is_file()
+
+
+def load_model_file(name: str, network: str | None = None) -> list[Model]:
+    """The models of an ONNX (``.onnx``) or MAESTRO / XRBench (``.m``) file, read as ``run``
+    reads them (a path relative to the working directory); ``network`` picks one ``Network``
+    block of a MAESTRO file."""
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise MCMSchedError("file not found", file=name)
+    kind = MODEL_FILE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise MCMSchedError(
+            "not a model file: give a zoo model name, an .onnx file or a MAESTRO .m file",
+            file=name,
+        )
+    if kind == "onnx":
+        if network is not None:
+            raise MCMSchedError("--network applies to MAESTRO .m files only", field="--network")
+        from mcmsched.workload.importers.onnx_import import load_onnx
+
+        return [load_onnx(path)]
+    from mcmsched.workload.importers.maestro import load_maestro
+
+    models = load_maestro(path)
+    if not models:
+        raise MCMSchedError("no Network in the file", file=name)
+    if network is None:
+        return models
+    hit = [m for m in models if m.name == network]
+    if not hit:
+        names = ", ".join(m.name for m in models)
+        raise MCMSchedError(f"no network '{network}' (networks: {names})", field="--network")
+    return hit
+
+
 @model_app.command("show")
 def model_show_cmd(
-    name: Annotated[str, typer.Argument(help="Model name (see `mcmsched models`).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Model name (see `mcmsched models`), or an ONNX (.onnx) or MAESTRO (.m) file."
+        ),
+    ],
     opt: Annotated[
         list[str] | None,
         typer.Option("--opt", "-o", help="Model option key=value (repeatable), e.g. seq_len=256."),
     ] = None,
+    network: Annotated[
+        str | None,
+        typer.Option("--network", help="One Network block of a MAESTRO file (default: all)."),
+    ] = None,
 ) -> None:
     """Print a model's layer table (dimensions in MAESTRO's convention, MACs, parameters)."""
+    if _is_model_file(name):
+        try:
+            if opt:
+                raise MCMSchedError(
+                    "options apply to built-in models only, not to model files", field="--opt"
+                )
+            models = load_model_file(name, network)
+        except MCMSchedError as err:
+            _fail(err)
+        console.print(f"{name}: {len(models)} model(s)", highlight=False, markup=False)
+        for model in models:
+            _print_wide(layer_table(model), 120)
+        return
     try:
+        if network is not None:
+            raise MCMSchedError("--network applies to MAESTRO .m files only", field="--network")
         model = get_model(name, **parse_options(opt))
         entry = get_entry(name)
     except MCMSchedError as err:

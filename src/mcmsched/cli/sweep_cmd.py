@@ -100,8 +100,8 @@ def run_cmd(
     dask: Annotated[
         str | None,
         typer.Option(
-            help="Run on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT. Results come back "
-            "pickled, so use only a cluster you trust."
+            help="Run on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT. Results from the "
+            "scheduler are unpickled: use only a trusted cluster (docs/SWEEPS.md)."
         ),
     ] = None,
     batch: Annotated[

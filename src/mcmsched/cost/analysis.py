@@ -6,8 +6,9 @@ access counts into energy with the chiplet's :class:`~mcmsched.hardware.chiplet.
 
 Op kinds (see ``docs/COST_MODEL.md``):
 
-- ``CONV`` (any stride): as written; ``groups > 1`` analyses one group (``K/g``, ``C/g``) and
-  runs the ``g`` groups one after another (cycles and counts times ``g``).
+- ``CONV`` (any stride): as written; ``groups > 1``: if the directives map ``G``, a problem with
+  a ``G`` dimension (``K/g``, ``C/g`` per group; MAESTRO ``NGCONV``), else one group analysed and
+  the ``g`` groups run one after another (cycles and counts times ``g``).
 - ``DWCONV``: MAESTRO's ``DSCONV`` (every tensor follows ``C``; MAESTRO writes ``K: 1``).
 - ``TRCONV``: as MAESTRO does, a plain convolution over the written dimensions.
 - ``GEMM``: the 1x1 convolution it is stored as (``Y = M``, ``X = 1``).
@@ -70,25 +71,47 @@ class LayerAnalysis:
 
     @property
     def l2_accesses(self) -> int:
-        """L2 accesses MAESTRO charges energy for: input and weight reads and writes, output
-        writes (elements). The read-back of finished outputs is not charged, as in MAESTRO."""
+        """Every L2 access (elements): input and weight reads and writes, output writes and the
+        read-back of finished outputs (``l2_read[2]``). This is what MAESTRO's printed *total*
+        energy charges, and what :class:`~mcmsched.cost.layer_cost.LayerCost` charges."""
+        return self.l2_accesses_csv + self.l2_read[2]
+
+    @property
+    def l2_accesses_csv(self) -> int:
+        """The L2 accesses MAESTRO's CSV ``Activity count-based Energy`` charges (elements):
+        :attr:`l2_accesses` without the output read-back ``l2_read[2]``."""
         return (
             self.l2_read[0]
             + self.l2_write[0]
             + self.l2_read[1]
             + self.l2_write[1]
-            + (self.l2_write[2])
+            + self.l2_write[2]
         )
 
 
-def to_problem(layer: Layer) -> tuple[Problem, int]:
+def maps_groups(directives: tuple[Directive, ...]) -> bool:
+    """True if a directive list maps the group dimension ``G``."""
+    return any(d.dim == "G" for d in directives)
+
+
+def to_problem(
+    layer: Layer, directives: tuple[Directive, ...] | None = None
+) -> tuple[Problem, int]:
     """The problem MAESTRO would analyse for ``layer`` and how many times it repeats (groups or
-    heads)."""
+    heads).
+
+    Groups (``Layer.groups`` of a CONV, TRCONV, GEMM or MATMUL): if ``directives`` map ``G``, the
+    problem has a ``G`` dimension (``K``, ``C`` per group, MAESTRO ``NGCONV``) and repeats once;
+    otherwise one group is analysed and repeated ``groups`` times (``G`` as an outer temporal
+    loop: the groups run one after another). Directives that map ``G`` on a layer without groups
+    (or a depthwise/element-wise layer) see ``G = 1``."""
     kind = layer.kind
     n = layer.N
+    with_g = directives is not None and maps_groups(directives)
     if kind in (OpKind.DWCONV, OpKind.ELTWISE):
         r, s = (1, 1) if kind is OpKind.ELTWISE else (layer.R, layer.S)
         dims = (
+            *((("G", 1),) if with_g else ()),
             ("N", n),
             ("K", 1),
             ("C", layer.C),
@@ -101,6 +124,7 @@ def to_problem(layer: Layer) -> tuple[Problem, int]:
     g = layer.groups
     k, c = layer.K // g, layer.C // g
     dims = (
+        *((("G", g),) if with_g else ()),
         ("N", n),
         ("K", k),
         ("C", c),
@@ -109,7 +133,7 @@ def to_problem(layer: Layer) -> tuple[Problem, int]:
         ("Y", layer.Y),
         ("X", layer.X),
     )
-    return Problem(dims, layer.stride_y, layer.stride_x, depthwise=False), g
+    return Problem(dims, layer.stride_y, layer.stride_x, depthwise=False), 1 if with_g else g
 
 
 def hardware_of(cls: ChipletClass) -> Hardware:
@@ -177,6 +201,8 @@ def analyse_layer(
     problem, reps = to_problem(layer)
     if not use_layer_dataflow:
         directives = cls.dataflow.directives_for(problem.depthwise)
+    if maps_groups(directives):
+        problem, reps = to_problem(layer, directives)
     try:
         a, clamped = _analyse_cached(problem, directives, hardware_of(cls))
     except MCMSchedError as err:
@@ -256,7 +282,23 @@ def layer_cost(
     layer's own directives (``Layer.dataflow``) instead of ``cls.dataflow``; ``check_buffers``
     (default) raises if the chiplet's L1/L2 cannot hold one tile (MAESTRO only warns); a batched
     layer (``N > 1``) whose tiles do not fit runs its samples one after another instead (``N``
-    times one sample's cycles and energy), as :func:`mcmsched.cost.batch.evaluate_layers` does."""
+    times one sample's cycles and energy), as :func:`mcmsched.cost.batch.evaluate_layers` does.
+    A class with ``mapping: searched`` returns the searched mapping's cost (as written, without
+    trying the transposed layer), through :func:`mcmsched.cost.batch.evaluate_layers`."""
+    if cls.mapping == "searched" and not use_layer_dataflow:
+        from mcmsched.cost.batch import evaluate_layers
+
+        bc = evaluate_layers([layer], [cls], check_buffers=check_buffers)[0]
+        return LayerCost(
+            cycles=float(bc.cycles[0]),
+            mac_energy_pj=float(bc.mac_pj[0]),
+            l1_energy_pj=float(bc.l1_pj[0]),
+            l2_energy_pj=float(bc.l2_pj[0]),
+            macs=int(bc.macs[0]),
+            utilization=float(bc.utilization[0]),
+            l1_bytes_needed=int(bc.l1_bytes[0]),
+            l2_bytes_needed=int(bc.l2_bytes[0]),
+        )
     la = analyse_layer(layer, cls, use_layer_dataflow=use_layer_dataflow)
     lc = cost_from_analysis(layer, cls, la, check_buffers=False)
     if check_buffers and (lc.l1_bytes_needed > cls.l1_bytes or lc.l2_bytes_needed > cls.l2_bytes):

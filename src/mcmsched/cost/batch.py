@@ -9,7 +9,7 @@ mapping yields no work as written fall back to the scalar analysis, which clamps
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -20,9 +20,11 @@ from mcmsched.cost.analysis import (
     analyse_layer,
     cost_from_analysis,
     hardware_of,
+    maps_groups,
     to_problem,
 )
 from mcmsched.cost.directives_analysis import Problem
+from mcmsched.cost.roofline import roofline
 from mcmsched.cost.vectorised import VResult, analyse_batch, structure_key
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
@@ -30,7 +32,7 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
-COST_MODEL_VERSION = "directive-analysis-1"
+COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper"
 
 Orientation = Literal["as-written", "best"]
 """How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.
@@ -46,7 +48,9 @@ class BatchCosts:
 
     ``cycles`` (cycles), ``energy_pj`` (MAC + L1 + L2, pJ), ``mac_pj``/``l1_pj``/``l2_pj``
     (components, pJ), ``macs``, ``utilization`` (0..1), ``l1_bytes``/``l2_bytes`` (buffer
-    bytes the mapping needs).
+    bytes the mapping needs); ``mapping``: the searched directive text per layer (``""``: the
+    class's dataflow as written), ``bound_cycles``/``bound``: the roofline lower bound (cycles)
+    and which bound holds (:func:`mcmsched.cost.roofline.roofline`).
     """
 
     cycles: np.ndarray
@@ -58,6 +62,40 @@ class BatchCosts:
     utilization: np.ndarray
     l1_bytes: np.ndarray
     l2_bytes: np.ndarray
+    mapping: np.ndarray | None = None
+    bound_cycles: np.ndarray | None = None
+    bound: np.ndarray | None = None
+
+    def take(self, index: np.ndarray | slice) -> BatchCosts:
+        """The costs of the layers at ``index`` (every array indexed alike)."""
+        a = [getattr(self, f)[index] for f in _ARRAY_FIELDS]
+        return BatchCosts(
+            a[0],
+            a[1],
+            a[2],
+            a[3],
+            a[4],
+            a[5],
+            a[6],
+            a[7],
+            a[8],
+            mapping=None if self.mapping is None else self.mapping[index],
+            bound_cycles=None if self.bound_cycles is None else self.bound_cycles[index],
+            bound=None if self.bound is None else self.bound[index],
+        )
+
+
+_ARRAY_FIELDS = (
+    "cycles",
+    "energy_pj",
+    "mac_pj",
+    "l1_pj",
+    "l2_pj",
+    "macs",
+    "utilization",
+    "l1_bytes",
+    "l2_bytes",
+)
 
 
 def evaluate_layers(
@@ -91,27 +129,71 @@ def evaluate_layers(
         index[i] = j
     out: list[BatchCosts] = []
     for cls in classes:
-        vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers=False)
-        if check_buffers:
-            _sequential_fallback(vals, reps, cls, use_layer_dataflow)
-        v = vals[:, index]
-        out.append(BatchCosts(*(v[k] for k in range(9))))
+        searched = cls.mapping == "searched" and not use_layer_dataflow
+        text: list[str] = [""] * len(reps)
+        if searched and cls.dataflow.tunable:
+            vals, text = _search(reps, cls, None)
+        else:
+            vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers=False)
+            if check_buffers or searched:
+                _sequential_fallback(vals, reps, cls, use_layer_dataflow, soft=searched)
+            if searched:
+                vals, text = _search(reps, cls, vals)
+        if not any(text):
+            text_arr = np.full(len(reps), "", dtype=object)
+        else:
+            text_arr = np.array(text, dtype=object)
+        bound, kind = roofline(reps, cls)
+        full = BatchCosts(
+            vals[0],
+            vals[1],
+            vals[2],
+            vals[3],
+            vals[4],
+            vals[5],
+            vals[6],
+            vals[7],
+            vals[8],
+            mapping=text_arr,
+            bound_cycles=bound,
+            bound=kind,
+        )
+        out.append(full.take(index))
     return out
 
 
+def _search(
+    reps: list[Layer], cls: ChipletClass, fixed: np.ndarray | None
+) -> tuple[np.ndarray, list[str]]:
+    from mcmsched.cost.mapper import search_layers
+
+    return search_layers(reps, cls, fixed)
+
+
 def _sequential_fallback(
-    vals: np.ndarray, reps: list[Layer], cls: ChipletClass, use_layer_dataflow: bool
+    vals: np.ndarray,
+    reps: list[Layer],
+    cls: ChipletClass,
+    use_layer_dataflow: bool,
+    soft: bool = False,
 ) -> None:
     """Layers whose batched tiles overflow the chiplet's L1 or L2 run their ``N`` samples one
     after another (as if ``TemporalMap(1,1) N`` led the dataflow, with no reuse across samples):
     ``N`` times the cycles, energy and MACs of one sample, one sample's buffers. A layer whose
-    single sample does not fit raises the buffer error naming the layer and the class."""
+    single sample does not fit raises the buffer error naming the layer and the class (with
+    ``soft``, used before a mapping search, gets ``cycles = inf`` instead)."""
     bad = np.nonzero((vals[7] > cls.l1_bytes) | (vals[8] > cls.l2_bytes))[0]
     for j in bad:
         ly = reps[int(j)]
-        if ly.N == 1:
-            layer_cost_check(ly, cls, use_layer_dataflow)
-        one = _evaluate_class([ly.with_batch(1)], cls, use_layer_dataflow, check_buffers=True)
+        try:
+            if ly.N == 1:
+                layer_cost_check(ly, cls, use_layer_dataflow)
+            one = _evaluate_class([ly.with_batch(1)], cls, use_layer_dataflow, check_buffers=True)
+        except MCMSchedError:
+            if not soft:
+                raise
+            vals[0, j] = np.inf
+            continue
         vals[:, j] = one[:, 0]
         vals[(0, 1, 2, 3, 4, 5), j] *= ly.N
 
@@ -133,13 +215,24 @@ def _best_orientation(
     n = len(layers)
     alt_index = np.cumsum(differs) - 1 + n  # position of each layer's transpose in ``both``
     out: list[BatchCosts] = []
-    for bc in both:
+    for bc, cls in zip(both, classes, strict=True):
         cyc, en = bc.cycles[:n], bc.energy_pj[:n]
         alt = np.where(differs, alt_index, np.arange(n))
         a_cyc, a_en = bc.cycles[alt], bc.energy_pj[alt]
-        take_alt = differs & ((a_cyc < cyc) | ((a_cyc == cyc) & (a_en < en)))
+        if cls.mapping == "searched":
+            from mcmsched.cost.mapper import better
+
+            take_alt = differs & better(np.stack([a_cyc, a_en]), np.stack([cyc, en]), cls.objective)
+            if bc.mapping is not None:
+                tagged = np.array(
+                    [f"[transposed] {t}" if t else "[transposed]" for t in bc.mapping],
+                    dtype=object,
+                )
+                bc = replace(bc, mapping=np.where(np.arange(len(tagged)) >= n, tagged, bc.mapping))
+        else:
+            take_alt = differs & ((a_cyc < cyc) | ((a_cyc == cyc) & (a_en < en)))
         pick = np.where(take_alt, alt, np.arange(n))
-        out.append(BatchCosts(*(getattr(bc, f)[pick] for f in BatchCosts.__dataclass_fields__)))
+        out.append(bc.take(pick))
     return out
 
 
@@ -155,6 +248,7 @@ def _evaluate_class(
     groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
     known: dict[int, tuple[Directive, ...]] = {}
     static: dict[int, bool] = {}  # directives whose cluster sizes do not depend on the layer
+    with_g: dict[int, bool] = {}  # directives that map the group dimension G
     probs: list[Problem | None] = []
     reps_count = np.ones(n, dtype=np.int64)
     dfs: list[tuple[Directive, ...]] = []
@@ -176,15 +270,18 @@ def _evaluate_class(
         p, r = to_problem(ly)
         if not use_layer_dataflow:
             d = cls.dataflow.directives_for(p.depthwise)
-        probs.append(p)
-        dfs.append(d)
-        reps_count[j] = r
         dkey = id(d)
         if dkey not in known:
             known[dkey] = d
             static[dkey] = all(
                 isinstance(x.size, int) for x in d if x.kind is DirectiveKind.CLUSTER
             )
+            with_g[dkey] = maps_groups(d)
+        if with_g[dkey]:
+            p, r = to_problem(ly, d)
+        probs.append(p)
+        dfs.append(d)
+        reps_count[j] = r
         skey = (p.depthwise,) if static[dkey] else structure_key(p, d)
         groups.setdefault((dkey, skey), []).append(j)
     no_work: list[int] = []
@@ -258,6 +355,7 @@ def _fill(
         + res.l2_read[1, sel]
         + res.l2_write[1, sel]
         + res.l2_write[2, sel]
+        + res.l2_read[2, sel]
     ) * g
     l1_need = res.l1_size_first_leaf[sel] * bpe
     l2_need = res.l2_size[:, sel].sum(axis=0) * bpe

@@ -67,15 +67,19 @@ def _tdiv(a: int, b: int) -> int:
 class Problem:
     """What the analysis needs from a layer, in MAESTRO's view.
 
-    ``dims``: dimension sizes (``N K C Y X R S``; ``Y``/``X`` include padding),
+    ``dims``: dimension sizes (``N K C Y X R S``, and ``G`` for a grouped convolution whose
+    directives map ``G``: then ``K`` and ``C`` are per group; ``Y``/``X`` include padding),
     ``strides``: convolution stride of ``Y`` and ``X``, ``depthwise``: MAESTRO's DSCONV tensor
-    couplings (every tensor follows ``C``; no ``K``).
+    couplings (every tensor follows ``C``; no ``K``). ``maestro_ngconv_output``: couple ``C``
+    to the output of a grouped problem as MAESTRO's NGCONV does (``G K C Y' X'`` outputs; only
+    for reproducing MAESTRO's numbers, see :meth:`couplings`).
     """
 
     dims: tuple[tuple[str, int], ...]
     stride_y: int = 1
     stride_x: int = 1
     depthwise: bool = False
+    maestro_ngconv_output: bool = False
 
     def dim(self, name: str) -> int:
         for k, v in self.dims:
@@ -86,8 +90,19 @@ class Problem:
     def couplings(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Coupled dimensions of the input, weight and output tensors (output rows/columns are
         written ``Y``/``X`` and read through ``Y'``/``X'``)."""
+        grouped = any(k == "G" for k, _ in self.dims)
         if self.depthwise:
+            if grouped:  # G = 1 here: a G-mapping dataflow on a depthwise layer
+                return ("N", "G", "C", "Y", "X"), ("G", "C", "R", "S"), ("N", "G", "C", "Y", "X")
             return ("N", "C", "Y", "X"), ("C", "R", "S"), ("N", "C", "Y", "X")
+        if grouped:
+            # MAESTRO NGCONV: G couples every tensor. MAESTRO also couples C to the output
+            # (API_user-interface-v2.hpp), which would count G*K*C*Y'*X' outputs; the output of a
+            # grouped convolution is G*K*Y'*X' (C is reduced), and that is what we analyse.
+            out: tuple[str, ...] = ("N", "G", "K", "Y", "X")
+            if self.maestro_ngconv_output:
+                out = ("N", "G", "K", "C", "Y", "X")
+            return ("N", "G", "C", "Y", "X"), ("G", "K", "C", "R", "S"), out
         return ("N", "C", "Y", "X"), ("K", "C", "R", "S"), ("N", "K", "Y", "X")
 
 

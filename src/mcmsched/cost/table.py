@@ -14,6 +14,7 @@ every layer's shape, so a stale file is never read; deleting the directory is al
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -24,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, Orientation, evaluate_layers
+from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.package import Package
 from mcmsched.workload.layer import Layer
@@ -42,6 +44,14 @@ class ModelCosts:
     weight_bytes: np.ndarray  # [n_layers] trained weight bytes
     input_bytes: np.ndarray  # [n_layers] input activation bytes (per mini-batch)
     output_bytes: np.ndarray  # [n_layers] output activation bytes (per mini-batch)
+    macs: np.ndarray | None = None  # MACs the mapping counts
+    bound_cycles: np.ndarray | None = None  # roofline lower bound, cycles
+    bound: np.ndarray | None = None  # which bound holds: compute / noc / memory (str)
+    mapping: np.ndarray | None = None  # searched directive text ("" = dataflow as written)
+    #: [n_layers, n_classes] False where the class cannot hold the layer; there compute_s and
+    #: energy_j hold a penalty (:data:`INFEASIBLE_PENALTY` x the table's total) that no
+    #: feasible schedule reaches, so the search avoids it. None: every class holds every layer.
+    feasible: np.ndarray | None = None
 
 
 def default_cache_dir() -> Path:
@@ -64,6 +74,8 @@ def class_fingerprint(cls: ChipletClass) -> str:
             repr(float(cls.mem_bw)),
             repr(float(cls.clock_hz)),
             repr((e.mac_pj, e.l1_factor, e.l2_factor)),
+            f"mapping={cls.mapping}",
+            f"objective={cls.objective}",
         ]
     )
 
@@ -161,10 +173,16 @@ class CostTable:
         if not todo:
             return
         classes = [self.package.classes[n] for n in self.class_names]
-        for mb in todo:
-            layers = self._batched_layers(mb)
-            res = evaluate_layers(layers, classes, orientation=self.orientation)
-            self._mb[mb] = _pack(res, classes)
+        # one batch call for every mini-batch size: the analysis (and the mapping search)
+        # vectorises over more rows at once; a (layer, class) the class cannot hold is skipped
+        per_mb = [self._batched_layers(mb) for mb in todo]
+        res, _ = _evaluate_or_skip([ly for lys in per_mb for ly in lys], classes, self.orientation)
+        start = 0
+        for mb, lys in zip(todo, per_mb, strict=True):
+            sl = slice(start, start + len(lys))
+            start += len(lys)
+            part = [bc.take(sl) for bc in res]
+            self._mb[mb] = _pack(part, classes)
         self._save()
 
     def _arrays(self, minibatch: int) -> dict[str, np.ndarray]:
@@ -173,6 +191,35 @@ class CostTable:
         if minibatch not in self._mb:
             self.precompute([minibatch])
         return self._mb[minibatch]
+
+    def _check_some_class_fits(self, model_idx: int, minibatch: int, ok: np.ndarray) -> None:
+        """Raise :class:`NoClassFitsError` for the first layer of the model that no class
+        placed in the package can hold (the other infeasible (layer, class) pairs only cost a
+        penalty: the search avoids them)."""
+        counts = self.package.class_counts
+        placed = [c for c, n in enumerate(self.class_names) if counts.get(n, 0) > 0]
+        dead = ~ok[:, placed].any(axis=1)
+        if not dead.any():
+            return
+        entry = self.scenario.entries[model_idx]
+        layer = entry.model.layers[int(np.argmax(dead))]
+        reasons = []
+        for c in placed:
+            cls = self.package.classes[self.class_names[c]]
+            try:
+                evaluate_layers(
+                    [layer.with_batch(layer.N * minibatch)], [cls], orientation=self.orientation
+                )
+                reasons.append(f"class '{cls.name}' cannot hold it")
+            except MCMSchedError as err:
+                reasons.append(err.reason)
+        names = ", ".join(self.class_names[c] for c in placed)
+        raise NoClassFitsError(
+            f"layer '{layer.name}' of model '{entry.model.name}' fits no chiplet class of "
+            f"package '{self.package.name}' (classes: {names}; mini-batch {minibatch}): "
+            + "; ".join(reasons),
+            field="package",
+        )
 
     def model_costs(self, model_idx: int, minibatch: int) -> ModelCosts:
         """Costs of model ``model_idx``'s layers with ``minibatch`` samples processed at once."""
@@ -184,9 +231,17 @@ class CostTable:
         start = sum(len(e.model.layers) for e in self.scenario.entries[:model_idx])
         model = self.scenario.entries[model_idx].model
         sl = slice(start, start + len(model.layers))
+        compute_s, energy_j = arr["compute_s"][sl], arr["energy_j"][sl]
+        ok = np.isfinite(compute_s) & np.isfinite(energy_j)
+        feasible = None
+        if not ok.all():
+            self._check_some_class_fits(model_idx, minibatch, ok)
+            feasible = ok
+            compute_s = np.where(ok, compute_s, _penalty(arr["compute_s"]))
+            energy_j = np.where(ok, energy_j, _penalty(arr["energy_j"]))
         mc = ModelCosts(
-            compute_s=arr["compute_s"][sl],
-            energy_j=arr["energy_j"][sl],
+            compute_s=compute_s,
+            energy_j=energy_j,
             cycles=arr["cycles"][sl],
             l2_bytes=arr["l2_bytes"][sl],
             weight_bytes=np.array([ly.weight_bytes() for ly in model.layers], dtype=float),
@@ -196,9 +251,83 @@ class CostTable:
             output_bytes=np.array(
                 [ly.output_bytes() * minibatch for ly in model.layers], dtype=float
             ),
+            macs=arr["macs"][sl] if "macs" in arr else None,
+            bound_cycles=arr["bound_cycles"][sl] if "bound_cycles" in arr else None,
+            bound=arr["bound"][sl] if "bound" in arr else None,
+            mapping=arr["mapping"][sl] if "mapping" in arr else None,
+            feasible=feasible,
         )
         self._model_cache[key] = mc
         return mc
+
+
+#: A (layer, class) the class cannot hold costs this many times the whole table's finite
+#: total (every layer on its slowest feasible class): more than any feasible schedule, while
+#: prefix sums over a model's layers keep a relative precision of about 1e-12.
+INFEASIBLE_PENALTY = 1e4
+
+
+def _penalty(values: np.ndarray) -> float:
+    finite = np.where(np.isfinite(values), values, 0.0)
+    total = float(finite.max(axis=1).sum()) if finite.size else 0.0
+    return INFEASIBLE_PENALTY * max(total, 1e-30)
+
+
+class NoClassFitsError(MCMSchedError):
+    """A layer that no chiplet class of the package can hold (buffers too small for one tile)."""
+
+
+def _evaluate_or_skip(
+    layers: list[Layer], classes: list[ChipletClass], orientation: Orientation
+) -> tuple[list[BatchCosts], dict[tuple[int, int], str]]:
+    """Costs of every layer on every class; a (layer, class) the class cannot hold (its buffer
+    error) gets +inf cycles, energy and buffer needs instead of stopping the whole table (the
+    disk cache keeps the +inf). Returns the costs and, per (layer index, class index) that
+    cannot run, the reason."""
+    try:
+        return evaluate_layers(layers, classes, orientation=orientation), {}
+    except MCMSchedError:
+        pass  # some class cannot hold some layer: find which, class by class
+    out: list[BatchCosts] = []
+    why: dict[tuple[int, int], str] = {}
+    for c, cls in enumerate(classes):
+        try:
+            out.append(evaluate_layers(layers, [cls], orientation=orientation)[0])
+            continue
+        except MCMSchedError:
+            pass
+        ok = np.ones(len(layers), dtype=bool)
+        seen: dict[tuple[object, ...], str | None] = {}
+        for i, ly in enumerate(layers):
+            key = ly.shape_key
+            if key not in seen:
+                try:
+                    evaluate_layers([ly], [cls], orientation=orientation)
+                    seen[key] = None
+                except MCMSchedError as err:
+                    seen[key] = err.reason
+            reason = seen[key]
+            if reason is not None:
+                ok[i] = False
+                why[(i, c)] = reason
+        good = [ly for ly, k in zip(layers, ok, strict=True) if k]
+        part = evaluate_layers(good, [cls], orientation=orientation)[0] if good else None
+        arrays: dict[str, np.ndarray | None] = {}
+        for f in dataclasses.fields(BatchCosts):
+            src = None if part is None else getattr(part, f.name)
+            if part is not None and src is None:
+                arrays[f.name] = None  # an optional field this class does not report
+                continue
+            if f.name in ("mapping", "bound"):  # text columns
+                fill = "" if f.name == "mapping" else "infeasible"
+                full = np.full(len(layers), fill, dtype=object)
+            else:
+                full = np.full(len(layers), np.inf)
+            if src is not None:
+                full[ok] = src
+            arrays[f.name] = full
+        out.append(BatchCosts(**arrays))  # type: ignore[arg-type]
+    return out, why
 
 
 def _pack(res: list[BatchCosts], classes: list[ChipletClass]) -> dict[str, np.ndarray]:
@@ -206,9 +335,19 @@ def _pack(res: list[BatchCosts], classes: list[ChipletClass]) -> dict[str, np.nd
     clocks = np.array([c.clock_hz for c in classes], dtype=float)
     energy = np.stack([r.energy_pj for r in res], axis=1) * 1e-12
     l2 = np.stack([r.l2_bytes for r in res], axis=1).astype(float)
-    return {
+    out = {
         "cycles": cycles,
         "compute_s": cycles / clocks[None, :],
         "energy_j": energy,
         "l2_bytes": l2,
+        "macs": np.stack([r.macs for r in res], axis=1).astype(float),
     }
+    bounds = [r.bound_cycles for r in res]
+    kinds = [r.bound for r in res]
+    maps = [r.mapping for r in res]
+    if all(b is not None for b in bounds) and all(k is not None for k in kinds):
+        out["bound_cycles"] = np.stack(cast(list[np.ndarray], bounds), axis=1).astype(float)
+        out["bound"] = np.stack(cast(list[np.ndarray], kinds), axis=1).astype(str)
+    if all(m is not None for m in maps):
+        out["mapping"] = np.stack(cast(list[np.ndarray], maps), axis=1).astype(str)
+    return out

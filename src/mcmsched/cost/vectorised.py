@@ -147,10 +147,15 @@ def _resolve_one(v: int | str, dims: dict[str, int]) -> int:
 
 
 def _build(
-    problems: list[Problem], directives: tuple[Directive, ...], hw: Hardware
+    problems: list[Problem],
+    directives: tuple[Directive, ...],
+    hw: Hardware,
+    tiles: list[tuple[Arr, Arr] | None] | None = None,
 ) -> list[_VLevel]:
     """Vectorised cluster levels; the structure comes from the scalar builder on the first
-    problem (all problems of a batch share it), the sizes are computed with arrays."""
+    problem (all problems of a batch share it), the sizes are computed with arrays.
+    ``tiles``: optional per-problem (size, offset) arrays of the map directives (in order;
+    ``None`` keeps a directive's own sizes), see :func:`analyse_batch`."""
     ref_levels, n_used = build_levels(problems[0], directives, hw)
     n = len(problems)
     names = [k for k, _ in problems[0].dims]
@@ -161,11 +166,17 @@ def _build(
     sy = np.array([p.stride_y for p in problems], dtype=I64)
     sx = np.array([p.stride_x for p in problems], dtype=I64)
     groups: list[list[_VMap]] = [[]]
+    mi = 0
     for d in directives:
         if d.kind is DirectiveKind.CLUSTER:
             groups.append([])
             continue
         cls = SPATIAL if d.kind is DirectiveKind.SPATIAL else TEMPORAL
+        given = tiles[mi] if tiles is not None else None
+        mi += 1
+        if given is not None:
+            groups[-1].append(_VMap(cls, d.dim, given[0].astype(I64), given[1].astype(I64)))
+            continue
         groups[-1].append(_VMap(cls, d.dim, _resolve(d.size, full, n), _resolve(d.offset, full, n)))
     couple_in, couple_w, _ = problems[0].couplings()
     input_vars = sorted({v for v in (*couple_in, *couple_w) if v in full})
@@ -812,10 +823,18 @@ class _VAnalyser:
 
 
 def analyse_batch(
-    problems: list[Problem], directives: tuple[Directive, ...], hw: Hardware
+    problems: list[Problem],
+    directives: tuple[Directive, ...],
+    hw: Hardware,
+    tiles: list[tuple[Arr, Arr] | None] | None = None,
 ) -> VResult:
-    """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass."""
-    levels = _build(problems, directives, hw)
+    """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass.
+
+    ``tiles`` (used by the mapper, :mod:`mcmsched.cost.mapper`): for each map directive of
+    ``directives`` in order, ``None`` or per-problem ``(size, offset)`` int arrays that replace
+    the directive's written size and offset, so one pass evaluates many candidate tile sizes
+    (rows may repeat a problem). Cluster sizes and the map order stay those of ``directives``."""
+    levels = _build(problems, directives, hw, tiles)
     va = _VAnalyser(levels, problems[0], hw)
     p = len(problems)
     pidx = np.arange(p, dtype=I64)

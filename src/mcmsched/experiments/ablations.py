@@ -1,4 +1,4 @@
-"""``scar-ablations``: SCAR's ablations (PAPERS.md §2.8 "Ablations", E5). All EDP search on the
+"""``scar-ablations``: SCAR's ablations (docs/REFERENCES.md#scar-results). All EDP search on the
 3x3 templates (4096 PEs, 10 MiB L2), SCAR's default options unless stated:
 
 1. ``n_splits``: Sc4 on Het-Sides with n_splits = 1..5. Paper: EDP falls by 1.25x per step on

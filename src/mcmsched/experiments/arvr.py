@@ -1,9 +1,11 @@
-"""``scar-arvr``: SCAR's AR/VR evaluation (PAPERS.md §2.7-2.8, E2) from XRBench's usage-scenario
+"""``scar-arvr``: SCAR's AR/VR evaluation (docs/REFERENCES.md#scar-results) from XRBench's
+usage-scenario
 files (passed by directory: ``--xrbench PATH``, e.g.
 ``tests/data/reference/xrbench/usage_scenarios``).
 
 Each scenario is one file; the networks SCAR uses are picked by name and the others dropped; a
-network's FPS line is its batch (SCAR's batches equal XRBench's FPS targets, PAPERS.md §2.7):
+network's FPS line is its batch (SCAR's batches equal XRBench's FPS targets,
+docs/REFERENCES.md#xrbench):
 
 ==== ====================== ===========================================================
 Sc6  AR_Assistant.m         D2GO, PlaneRCNN, MiDaS, Emformer, HRViT (drop KD)
@@ -105,7 +107,8 @@ def load_scenario(directory: Path, label: str) -> Scenario:
 
 
 def findings_for(grid: Grid, labels: list[str]) -> list[Finding]:
-    """The AR/VR findings of PAPERS.md §2.8 computed from ``grid`` (EDP search)."""
+    """SCAR's stated AR/VR findings (docs/REFERENCES.md#scar-results) computed from ``grid`` (EDP
+    search)."""
     f: list[Finding] = []
     complete = len(labels) == len(ALL)
     mean, _ = headline(grid, labels)

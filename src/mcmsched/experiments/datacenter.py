@@ -1,4 +1,4 @@
-"""``scar-datacenter``: SCAR's datacenter evaluation (PAPERS.md §2.7-2.8, §3.7 E1 and E3).
+"""``scar-datacenter``: SCAR's datacenter evaluation (docs/REFERENCES.md#scar-results).
 
 Sc1-Sc5 (zoo scenarios ``scar-sc1`` .. ``scar-sc5``) x the six 3x3 strategies (Standalone(Shi),
 Standalone(NVD), Simba(Shi), Simba(NVD), Het-CB, Het-Sides; 4096 PEs and 10 MiB L2 per chiplet)
@@ -84,7 +84,8 @@ def affinity(ctx: RunContext, scenario: Scenario, package: Package) -> list[str]
 
 
 def findings_for(grid: Grid) -> list[Finding]:
-    """The datacenter findings of PAPERS.md §2.8 computed from ``grid``."""
+    """SCAR's stated datacenter findings (docs/REFERENCES.md#scar-results) computed from
+    ``grid``."""
     g = grid
     f: list[Finding] = []
     edp, lat = "edp", "latency"

@@ -38,7 +38,8 @@ class StrategySpec:
     preset: str
 
 
-#: SCAR's six 3x3 strategies (PAPERS.md §2.7), Standalone(NVD) is the normalisation reference.
+#: SCAR's six 3x3 strategies (docs/REFERENCES.md#scar-evaluation-setup), Standalone(NVD) is the
+#: normalisation reference.
 SIX: tuple[StrategySpec, ...] = (
     StrategySpec("Standalone(Shi)", "standalone", "simba-3x3-shi"),
     StrategySpec("Standalone(NVD)", "standalone", "simba-3x3-nvd"),

@@ -1,4 +1,4 @@
-"""``scar-motivation``: SCAR's 2x2 motivational study (PAPERS.md §2.2, E6).
+"""``scar-motivation``: SCAR's 2x2 motivational study (docs/REFERENCES.md#scar-motivational-study).
 
 Hardware: preset ``mcm-2x2`` (chiplets 0-2 NVDLA-like, chiplet 3 ShiDianNao-like; 4096 PEs and
 10 MiB L2 each). Batch 1. Workload (INFERRED where the paper is vague):

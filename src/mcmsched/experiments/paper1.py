@@ -1,5 +1,5 @@
 """``paper1``: GPT-2 + ResNet-50 on the 4-chiplet heterogeneous MCM vs a monolithic
-output-stationary accelerator (PAPERS.md §1.3, §3.6 E7).
+output-stationary accelerator (docs/REFERENCES.md#paper-1-experiment).
 
 Setup (INFERRED, documented in docs/EXPERIMENTS.md):
 
@@ -13,7 +13,7 @@ Setup (INFERRED, documented in docs/EXPERIMENTS.md):
   same total PEs (16384), L2 (40 MiB) and bandwidths, running the models one after another
   (strategy ``monolithic``); its schedule does not depend on the objective.
 
-Metrics (PAPERS.md §3.6):
+Metrics (docs/REFERENCES.md#paper-1-experiment):
 
 - throughput = inferences / s = (sum of the batches) / scenario latency (``Metrics.throughput_ips``;
   at batch 1 this is 1 / latency, at large batches it approaches batch / steady-state period);

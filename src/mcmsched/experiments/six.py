@@ -1,4 +1,4 @@
-"""``scar-6x6``: SCAR on the full 36-chiplet Simba-sized MCM (PAPERS.md §2.8 "6x6", E4).
+"""``scar-6x6``: SCAR on the full 36-chiplet Simba-sized MCM (docs/REFERENCES.md#scar-results).
 
 Sc4, EDP search, n_splits in {2, 3}, evolutionary SEG/placement (population 10, 4 generations,
 seed 0): Het-Cross (strategy ``scar`` on ``het-cross``) vs Simba(Shi) and Simba(NVD) (strategy

@@ -27,6 +27,7 @@ import math
 import multiprocessing
 import os
 import sys
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -305,7 +306,11 @@ class DaskExecutor(Executor):
     """Dask distributed. ``address="local"`` starts a ``LocalCluster`` with ``workers`` worker
     processes (``processes=True, threads_per_worker=1``); ``"tcp://HOST:PORT"`` connects to a
     running scheduler (``workers`` is then only used for batch sizing; the cluster's worker
-    count is read from the scheduler)."""
+    count is read from the scheduler, and again every ``refresh_s`` seconds while a sweep runs).
+    Tasks and results travel as pickles and the results the scheduler returns are unpickled
+    here: connect only to a cluster you trust. A worker that dies loses its running tasks and
+    the scheduler runs them again elsewhere, so each job is still reported once (docs/SWEEPS.md,
+    "Running on a Dask cluster")."""
 
     def __init__(
         self,
@@ -361,6 +366,8 @@ class DaskExecutor(Executor):
             )
         n_workers = len(self._client.scheduler_info().get("workers", {}))
         self.workers = max(1, n_workers or (workers or 1))
+        #: seconds between worker-count refreshes while a sweep runs (tasks in flight follow it)
+        self.refresh_s = 2.0
 
     def describe(self) -> str:
         where = "LocalCluster" if self._cluster is not None else self.address
@@ -369,6 +376,19 @@ class DaskExecutor(Executor):
     def warm_up(self) -> None:
         """Import mcmsched on every worker now (so timing excludes it)."""
         self._client.run(lambda: run_batch([]))
+
+    def refresh_workers(self) -> int:
+        """Re-read the cluster's worker count (workers join and leave a running cluster: a
+        dask-jobqueue or Kubernetes cluster scales up after the sweep has connected, a killed
+        worker leaves); keep the last count while none is connected or the scheduler does not
+        answer. Returns the count."""
+        try:
+            n = len(self._client.scheduler_info().get("workers", {}))
+        except Exception:  # scheduler busy or gone: the task futures will report it
+            return self.workers
+        if n > 0:
+            self.workers = n
+        return self.workers
 
     def map(self, jobs: Sequence[Job], on_result: OnResult) -> None:
         as_completed: Any = importlib.import_module("distributed").as_completed
@@ -391,7 +411,11 @@ class DaskExecutor(Executor):
         for _ in range(2 * self.workers):
             if batcher:
                 submit()
+        refreshed = time.monotonic()
         for fut in ac:
+            if time.monotonic() - refreshed > self.refresh_s:  # follow a scaling cluster
+                batcher.workers = self.refresh_workers()
+                refreshed = time.monotonic()
             batch = batches.pop(fut.key)
             try:
                 results = fut.result()

@@ -28,7 +28,7 @@ from mcmsched.hardware.presets import apply_overrides, get_preset
 from mcmsched.hardware.yaml_io import package_from_dict
 from mcmsched.schedule.metrics import Metrics
 from mcmsched.schedule.options import EvalOptions
-from mcmsched.search.options import SearchOptions, SearchResult
+from mcmsched.search.options import USER_DEFAULTS, SearchOptions, SearchResult
 from mcmsched.search.registry import get_strategy
 from mcmsched.workload.scenario import Scenario, ScenarioModel
 from mcmsched.workload.zoo import get_model, get_scenario
@@ -192,7 +192,8 @@ def run_job(job: Job) -> JobResult:
     try:
         scenario, package, table = _build(job)
         strategy = get_strategy(job.strategy)
-        options = SearchOptions(**job.search, seed=job.seed, eval_options=EvalOptions(**job.eval))
+        search = {**USER_DEFAULTS, **job.search}  # user defaults (partitioning on)
+        options = SearchOptions(**search, seed=job.seed, eval_options=EvalOptions(**job.eval))
         result = strategy(scenario, package, table, job.objective, options)
         metrics = summarize_metrics(result)
         sched = result.schedule.to_json(indent=None) if job.store_schedule else None

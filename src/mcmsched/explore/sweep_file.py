@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.hardware.presets import (
@@ -71,13 +71,31 @@ MAX_JOBS = 100_000
 
 
 class ModelEntry(BaseModel):
-    """One model of an inline scenario: a zoo model name, its batch and zoo options."""
+    """One model of an inline scenario: a zoo model name, its batch and zoo options. The name is
+    given as ``model:`` or, as in scenario files, ``zoo:`` (one of the two)."""
 
     model_config = _FORBID
     model: str = Field(min_length=1)
     batch: Batch = 1
     options: dict[str, OptionInt | bool] = Field(default_factory=dict)
     latency_target_s: Seconds | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zoo_alias(cls, data: Any) -> Any:
+        """Accept the scenario files' ``zoo:`` for ``model:``; name both when neither is given."""
+        if not isinstance(data, dict):
+            return data
+        if "zoo" in data:
+            if "model" in data:
+                raise ValueError("give the zoo model name once: 'model' or 'zoo', not both")
+            data = {("model" if k == "zoo" else k): v for k, v in data.items()}
+        elif "model" not in data:
+            raise ValueError(
+                "a model entry needs 'model' (a zoo model name; scenario files call it 'zoo', "
+                "which is accepted too)"
+            )
+        return data
 
 
 class InlineScenario(BaseModel):
@@ -137,6 +155,9 @@ class SearchSpec(BaseModel):
     pop_size: OptionInt | None = None
     generations: OptionInt | None = None
     bnb_node_limit: OptionInt | None = None
+    partition: bool | None = None
+    partition_rounds: OptionInt | None = None
+    simba_scheme: Literal["pipeline", "split-k"] | None = None
 
 
 class EvalSpec(BaseModel):
@@ -149,6 +170,7 @@ class EvalSpec(BaseModel):
     contention: Literal["none", "link-sharing"] | None = None
     memory: Literal["spill", "strict"] | None = None
     skip: Literal["transfer", "ignore"] | None = None
+    dram_sharing: Literal["interface", "none"] | None = None
 
 
 class ExplicitJob(BaseModel):

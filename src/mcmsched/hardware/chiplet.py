@@ -16,7 +16,7 @@ class EnergyTable:
 
     The defaults are MAESTRO's own constants (``BASE_constants.hpp``: L1 1.68x, L2 18.61x; a MAC
     0.23 pJ, the 0.00023 nJ its CSV writer multiplies by), which the cost model is validated
-    against. :data:`XRBENCH_ENERGY` holds the alternative PAPERS.md §3.2 infers from XRBench's
+    against. :data:`XRBENCH_ENERGY` holds the alternative taken from XRBench's
     scripts (2.88 pJ, 0.55x, 6.0x).
     """
 
@@ -32,8 +32,13 @@ class EnergyTable:
                 raise MCMSchedError(err.reason, field=f"energy.{name}") from None
 
 
+MAPPING_MODES = ("fixed", "searched")
+"""How a chiplet class maps a layer: its dataflow as written, or searched per layer."""
+MAPPING_OBJECTIVES = ("edp", "latency", "energy")
+"""What the per-layer mapping search minimises."""
+
 XRBENCH_ENERGY = EnergyTable(mac_pj=2.88, l1_factor=0.55, l2_factor=6.0)
-"""Energy constants of XRBench's MAESTRO scripts (PAPERS.md §3.2, INFERRED for SCAR)."""
+"""Energy constants of XRBench's MAESTRO scripts (docs/REFERENCES.md#xrbench; SCAR states none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +50,12 @@ class ChipletClass:
     - ``noc_bw``: on-chiplet NoC bandwidth, elements per cycle (L2 <-> PEs),
     - ``mem_bw``: bandwidth of the chiplet's L2 towards the outside, elements per cycle
       (MAESTRO's ``offchip_bw``),
-    - ``clock_hz``: clock frequency (SCAR: 500 MHz).
+    - ``clock_hz``: clock frequency (SCAR: 500 MHz),
+    - ``mapping``: ``"fixed"`` runs the dataflow's directives as written; ``"searched"`` lets the
+      mapper (:mod:`mcmsched.cost.mapper`) pick, per layer, the best tile sizes / cluster sizes
+      the dataflow allows (its stationarity and directive order stay),
+    - ``objective``: what the mapper minimises per layer: ``"edp"`` (energy x cycles, default),
+      ``"latency"`` (cycles) or ``"energy"``; ties go to fewer cycles, then less energy.
     """
 
     name: str
@@ -57,8 +67,28 @@ class ChipletClass:
     mem_bw: float = 128.0
     clock_hz: float = 500e6
     energy: EnergyTable = field(default_factory=EnergyTable)
+    mapping: str = "fixed"
+    objective: str = "edp"
 
     def __post_init__(self) -> None:
+        if self.mapping not in MAPPING_MODES:
+            raise MCMSchedError(
+                f"chiplet class '{self.name}': unknown mapping {self.mapping!r} "
+                f"(valid: {', '.join(MAPPING_MODES)})",
+                field="mapping",
+            )
+        if self.objective not in MAPPING_OBJECTIVES:
+            raise MCMSchedError(
+                f"chiplet class '{self.name}': unknown mapping objective {self.objective!r} "
+                f"(valid: {', '.join(MAPPING_OBJECTIVES)})",
+                field="objective",
+            )
+        if self.mapping == "fixed" and self.dataflow.tunable:
+            raise MCMSchedError(
+                f"chiplet class '{self.name}': dataflow '{self.dataflow.name}' has tunable sizes "
+                "('?'), which need mapping: searched",
+                field="mapping",
+            )
         for name in ("n_pes", "l1_bytes", "l2_bytes"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:

@@ -1,9 +1,10 @@
 """Dataflows as MAESTRO-style directive lists (TemporalMap, SpatialMap, Cluster).
 
 A dataflow is a loop nest written outer-to-inner as directives over the dimensions
-``N K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns). ``Cluster(n, P)`` groups ``n``
-units of the level above into one unit of a new, inner level. Sizes and offsets are integers,
-``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
+``N G K C Y X R S`` (``Y'`` and ``X'`` name output rows/columns; ``G`` is the group of a grouped
+convolution, MAESTRO ``NGCONV``, with ``K`` and ``C`` counted per group). ``Cluster(n, P)``
+groups ``n`` units of the level above into one unit of a new, inner level. Sizes and offsets are
+integers, ``Sz(D)`` (the full size of dimension ``D``) or ``Sz(D)+n`` / ``Sz(D)-n``.
 
 Built-ins follow the XRBench/SCAR choices: ``nvdla`` (weight-stationary, spatial over K and C),
 ``shidiannao`` (output-stationary, spatial over output Y' and X'), ``eyeriss`` (row-stationary);
@@ -21,7 +22,7 @@ from functools import lru_cache
 
 from mcmsched.errors import MCMSchedError
 
-DIMS = ("N", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
+DIMS = ("N", "G", "K", "C", "Y", "X", "R", "S", "Y'", "X'")
 
 
 class DirectiveKind(StrEnum):
@@ -56,10 +57,34 @@ def size_expr(dim: str, add: int = 0) -> str:
     return f"{dim}{add:+d}"
 
 
+_TUNABLE = re.compile(r"^\?([A-Za-z0-9_]*)(?:\{(\d+)\.\.(\d+)\})?$")
+
+
+def is_tunable(v: Size) -> bool:
+    """Whether a size is a tunable mark (``?``, ``?name``, ``?name{lo..hi}``) the mapper fills."""
+    return isinstance(v, str) and v.startswith("?")
+
+
+@lru_cache(maxsize=1024)
+def tunable_parts(v: str) -> tuple[str, int, int]:
+    """``(name, lo, hi)`` of a tunable mark: ``"?k{1..64}"`` -> ``("k", 1, 64)``; without a
+    range ``lo = 1`` and ``hi = 0`` (no upper limit besides the dimension or the PEs)."""
+    m = _TUNABLE.match(v)
+    if m is None:
+        raise MCMSchedError(
+            f"bad tunable size {v!r} (expected ?, ?name or ?name{{lo..hi}})", field="Dataflow"
+        )
+    name, lo, hi = m.groups()
+    return name, int(lo) if lo else 1, int(hi) if hi else 0
+
+
 def format_size(v: Size) -> str:
-    """MAESTRO syntax of a size: ``7``, ``Sz(S)``, ``Sz(S)+7``, ``Sz(R)-1``."""
+    """MAESTRO syntax of a size: ``7``, ``Sz(S)``, ``Sz(S)+7``, ``Sz(R)-1``; a tunable mark as
+    written (``?k{1..64}``)."""
     if isinstance(v, int):
         return str(v)
+    if is_tunable(v):
+        return v
     dim, add = size_parts(v)
     return f"Sz({dim})" + (f"{add:+d}" if add else "")
 
@@ -103,6 +128,16 @@ class Dataflow:
                 f"dataflow '{self.name}' has an empty depthwise directive list", field="depthwise"
             )
 
+    @property
+    def tunable(self) -> bool:
+        """Whether any directive has a tunable size (``?``): such a dataflow needs ``mapping:
+        searched``."""
+        return any(
+            is_tunable(d.size) or is_tunable(d.offset)
+            for ds in (self.directives, self.depthwise or ())
+            for d in ds
+        )
+
     def directives_for(self, depthwise: bool) -> tuple[Directive, ...]:
         """The directive list for a layer: :attr:`depthwise` for a depthwise/element-wise layer
         (MAESTRO ``DSCONV``) when the dataflow has one, else :attr:`directives`."""
@@ -127,14 +162,19 @@ class Dataflow:
 
 
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-_SIZE = r"\s*(?:Sz\s*\(\s*([A-Za-z]'?)\s*\)(?:\s*([+-])\s*(\d+))?|(\d+))\s*"
+_SIZE = (
+    r"\s*(?:Sz\s*\(\s*([A-Za-z]'?)\s*\)(?:\s*([+-])\s*(\d+))?|(\d+)"
+    r"|(\?[A-Za-z0-9_]*(?:\s*\{\s*\d+\s*\.\.\s*\d+\s*\})?))\s*"
+)
 _MAP = re.compile(r"^(TemporalMap|SpatialMap)\s*\(" + _SIZE + "," + _SIZE + r"\)\s*([A-Za-z]'?)$")
 _CLUSTER = re.compile(r"^Cluster\s*\(" + _SIZE + r"(?:,\s*([PL])\s*)?\)$")
 
 
 def _size_of(groups: tuple[str | None, ...]) -> Size:
-    """A :data:`Size` from the ``_SIZE`` groups (dimension, sign, addend, number)."""
-    sz_dim, sign, num, plain = groups
+    """A :data:`Size` from the ``_SIZE`` groups (dimension, sign, addend, number, tunable)."""
+    sz_dim, sign, num, plain, tun = groups
+    if tun is not None:
+        return "".join(tun.split())
     for digits in (num, plain):
         if digits is not None and len(digits.lstrip("0")) > 8:  # sizes up to 10^8 - 1
             raise MCMSchedError(
@@ -164,9 +204,9 @@ def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive
         mm = _MAP.match(stmt)
         if mm:
             g = mm.groups()
-            kind, dim = g[0], g[9].upper()
-            size = _size_of(g[1:5])
-            offset = _size_of(g[5:9])
+            kind, dim = g[0], g[11].upper()
+            size = _size_of(g[1:6])
+            offset = _size_of(g[6:11])
             if dim not in DIMS:
                 raise MCMSchedError(
                     f"unknown dimension '{dim}' in '{stmt}' (valid: {', '.join(DIMS)})",
@@ -184,8 +224,8 @@ def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive
             continue
         mc = _CLUSTER.match(stmt)
         if mc:
-            csize = _size_of(mc.groups()[0:4])
-            ctype = mc.groups()[4]
+            csize = _size_of(mc.groups()[0:5])
+            ctype = mc.groups()[5]
             if isinstance(csize, int) and csize <= 0:
                 raise MCMSchedError(
                     f"cluster size must be positive in '{stmt}'", file=source, field="Dataflow"
@@ -200,7 +240,78 @@ def parse_directives(text: str, *, source: str | None = None) -> tuple[Directive
         )
     if not out:
         raise MCMSchedError("dataflow has no directives", file=source, field="Dataflow")
-    return tuple(out)
+    return _name_tunables(out, source)
+
+
+def _name_tunables(ds: list[Directive], source: str | None) -> tuple[Directive, ...]:
+    """Give every anonymous ``?`` size a fresh name (``?_1``, ...), make an anonymous ``?``
+    offset the same variable as its size, and check that the ranges of a named variable are
+    valid and agree wherever it is written."""
+    ranges: dict[str, tuple[int, int]] = {}
+    fresh = 0
+    out: list[Directive] = []
+
+    def check(v: str, stmt: str) -> str:
+        nonlocal fresh
+        try:
+            name, lo, hi = tunable_parts(v)
+        except MCMSchedError as err:
+            raise MCMSchedError(
+                f"{err.reason} in '{stmt}'", file=source, field="Dataflow"
+            ) from None
+        if hi and not 1 <= lo <= hi:
+            raise MCMSchedError(
+                f"tunable range {{{lo}..{hi}}} must satisfy 1 <= lo <= hi in '{stmt}'",
+                file=source,
+                field="Dataflow",
+            )
+        if not name:
+            fresh += 1
+            name = f"_{fresh}"
+        rng = (lo, hi)
+        if name in ranges and rng != (1, 0) and ranges[name] != (1, 0) and ranges[name] != rng:
+            raise MCMSchedError(
+                f"tunable ?{name} has two different ranges (in '{stmt}')",
+                file=source,
+                field="Dataflow",
+            )
+        if name not in ranges or ranges[name] == (1, 0):
+            ranges[name] = rng
+        return f"?{name}"
+
+    for d in ds:
+        stmt = str(d).rstrip(";")
+        size, ofs = d.size, d.offset
+        if is_tunable(size):
+            assert isinstance(size, str)
+            size = check(size, stmt)
+        if is_tunable(ofs):
+            assert isinstance(ofs, str)
+            if tunable_parts(ofs)[0] == "":
+                if not is_tunable(size):
+                    raise MCMSchedError(
+                        f"an anonymous '?' offset needs a tunable size in '{stmt}' (it means "
+                        "'the same as the size')",
+                        file=source,
+                        field="Dataflow",
+                    )
+                ofs = size
+            else:
+                ofs = check(ofs, stmt)
+        out.append(Directive(d.kind, size, ofs, d.dim, d.cluster_type))
+    # write every variable's range on each of its occurrences (one canonical form)
+    canon: list[Directive] = []
+
+    def full(v: Size) -> Size:
+        if not is_tunable(v):
+            return v
+        assert isinstance(v, str)
+        lo, hi = ranges[v[1:]]
+        return v if hi == 0 else f"{v}{{{lo}..{hi}}}"
+
+    for d in out:
+        canon.append(Directive(d.kind, full(d.size), full(d.offset), d.dim, d.cluster_type))
+    return tuple(canon)
 
 
 # Built-in dataflows (directives as in XRBench's dataflows/single/*.m).

@@ -76,7 +76,8 @@ CLASS_NAMES = {
 #: chiplet is faster on many convolution layers and the NVDLA-like one is more energy-efficient
 #: and much faster on GEMMs. ``xrbench``: XRBench's hand-written WS/OS/RS directives
 #: (``nvdla``/``shidiannao``/``eyeriss``), under which the NVDLA-like chiplet is faster and
-#: cheaper on almost every layer. The choice is open in the papers (PAPERS.md §3.2, §3.9).
+#: cheaper on almost every layer. The choice is open in the papers
+#: (docs/REFERENCES.md#open-choices).
 DATAFLOW_FAMILIES: dict[str, dict[str, str]] = {
     "maestro": {"nvd": "nvdla-maestro", "shi": "shidiannao-maestro", "rs": "eyeriss"},
     "xrbench": {"nvd": "nvdla", "shi": "shidiannao", "rs": "eyeriss"},
@@ -87,6 +88,7 @@ DEFAULT_FAMILY = "maestro"
 COMMON_OVERRIDES: dict[str, str] = {
     "name": "package name",
     "dataflows": "dataflow family of the nvd/shi classes: maestro (default) or xrbench",
+    "mapping": "per-layer mapping of every class: searched (default) or fixed (as written)",
     "pes_per_chiplet": "PEs of every chiplet class (SCAR: 4096 datacenter, 256 AR/VR)",
     "l1_bytes": "PE-local buffer per PE, bytes",
     "l2_bytes": "shared L2 per chiplet, bytes (default 10 MiB)",
@@ -107,7 +109,7 @@ MONOLITHIC_OVERRIDES: dict[str, str] = {
 }
 
 _INT_OVERRIDES = {"pes_per_chiplet", "l1_bytes", "l2_bytes"}
-_STR_OVERRIDES = {"name", "dataflow", "like", "dataflows"}
+_STR_OVERRIDES = {"name", "dataflow", "like", "dataflows", "mapping"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,7 @@ def _grid_package(
     grid = [row.split() for row in layout]
     used = sorted({c for row in grid for c in row})
     dataflows = _family(family)
-    classes = {c: ChipletClass(c, get_dataflow(dataflows[c])) for c in used}
+    classes = {c: ChipletClass(c, get_dataflow(dataflows[c]), mapping="searched") for c in used}
     rows, cols = len(grid), len(grid[0])
     links = mesh_links(rows, cols) if topology == "mesh" else triangular_links(rows, cols)
     return Package(
@@ -284,6 +286,8 @@ def apply_overrides(pkg: Package, /, **overrides: Any) -> Package:
         "clock_hz": "clock_hz",
     }
     cls_changes = {cls_fields[k]: v for k, v in overrides.items() if k in cls_fields}
+    if "mapping" in overrides:
+        cls_changes["mapping"] = overrides["mapping"]
     nop_changes = {k[4:]: v for k, v in overrides.items() if k.startswith("nop_")}
     dram_changes = {k[5:]: v for k, v in overrides.items() if k.startswith("dram_")}
     if "clock_hz" in cls_changes:
@@ -347,6 +351,8 @@ def monolithic_like(
         mem_bw=sum(c.mem_bw for c in classes),
         clock_hz=first.clock_hz,
         energy=first.energy,
+        mapping=first.mapping,
+        objective=first.objective,
     )
     return Package(
         name=name or "monolithic",

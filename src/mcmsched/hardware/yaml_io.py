@@ -129,6 +129,8 @@ class ClassModel(BaseModel):
     mem_bw: Bandwidth = 128.0
     clock_hz: ClockHz = 500e6
     energy: EnergyModel = Field(default_factory=EnergyModel)
+    mapping: Literal["fixed", "searched"] = "fixed"
+    objective: Literal["edp", "latency", "energy"] = "edp"
 
 
 class ChipletModel(BaseModel):
@@ -448,6 +450,8 @@ def _package_from_model(m: PackageModel, source: str | None) -> Package:
                 mem_bw=cm.mem_bw,
                 clock_hz=cm.clock_hz,
                 energy=energy,
+                mapping=cm.mapping,
+                objective=cm.objective,
             )
         except MCMSchedError as err:
             raise _prefixed(err, f"classes.{cname}", source) from None
@@ -650,6 +654,8 @@ def package_to_dict(pkg: Package) -> dict[str, Any]:
                 "l1_factor": float(c.energy.l1_factor),
                 "l2_factor": float(c.energy.l2_factor),
             },
+            "mapping": c.mapping,
+            "objective": c.objective,
         }
     d["classes"] = classes
     dram: dict[str, Any] = {}

@@ -1,8 +1,11 @@
 """Gantt timeline of a schedule: one row per chiplet, bars coloured by model, windows shaded.
 
 Bars come from :attr:`mcmsched.schedule.metrics.Metrics.timeline`: a ``fill`` bar (the first
-mini-batch through the stage; the chiplet is busy the whole bar) is drawn solid, a ``steady`` bar
-(the remaining mini-batches; the chiplet is busy ``busy_s`` of it) is drawn lighter and hatched.
+mini-batch through the stage; the chiplet is busy the whole bar) is drawn solid. A ``steady`` bar
+(the remaining mini-batches; the chiplet is busy ``busy_s`` of its span) is drawn as a dashed
+outline of the span filled to a height of ``busy_s / span`` of the row: the filled area is the busy
+time, so a chiplet busy 1 % of a long steady state shows a sliver, not a full bar. Each row's
+label gives the chiplet's utilisation (busy time / scenario latency).
 Windows (barriers) are shaded alternately and labelled W0, W1, ... at the top. Times in ms when
 the scenario is shorter than 1 s, otherwise in s.
 """
@@ -14,7 +17,7 @@ from matplotlib.patches import Patch
 
 from mcmsched.hardware.package import Package
 from mcmsched.safe_io import no_mathtext
-from mcmsched.schedule.metrics import Metrics
+from mcmsched.schedule.metrics import Metrics, TimelineEvent
 from mcmsched.schedule.model import Schedule
 from mcmsched.workload.scenario import Scenario
 
@@ -38,6 +41,18 @@ def model_colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
+#: Height of a chiplet's bar row (y units; rows are 1 apart).
+BAR_HEIGHT = 0.62
+
+
+def steady_density(ev: TimelineEvent) -> float:
+    """The share (0..1) of a steady-state bar's span during which its chiplet is busy."""
+    span = ev.end_s - ev.start_s
+    if span <= 0:
+        return 0.0
+    return min(1.0, max(0.0, ev.busy_s / span))
+
+
 def time_unit(latency_s: float) -> tuple[float, str]:
     """``(scale, unit)`` to show times of a scenario lasting ``latency_s`` seconds."""
     if latency_s < 1e-3:
@@ -58,7 +73,8 @@ def timeline_figure(
     width_in: float = 11.0,
 ) -> Figure:
     """The Gantt chart of a schedule's timeline (a matplotlib Figure, no pyplot state). With
-    ``schedule``, bars wide enough for it are labelled with their layer range (``L0-15``)."""
+    ``schedule``, bars wide enough for it are labelled with their layer range (``L0-15``) and, for
+    a split segment, its split (``K/4``: dimension / chiplets; one bar per chiplet)."""
     n_c = package.n_chiplets
     height = max(2.6, 0.9 + 0.42 * n_c)
     fig = Figure(figsize=(width_in, height), layout="constrained")
@@ -101,7 +117,7 @@ def timeline_figure(
             ax.text(
                 start + width / 2,
                 ev.chiplet,
-                f"L{rng[0]}-{rng[1] - 1}",
+                f"L{rng[0]}-{rng[1] - 1}" + (f" {ev.split}" if ev.split else ""),
                 ha="center",
                 va="center",
                 fontsize=7,
@@ -110,31 +126,52 @@ def timeline_figure(
                 clip_on=True,
             )
         if ev.kind == "steady":
+            # the span of the steady state, outlined; inside it a bar whose height is the
+            # fraction of the span the chiplet is busy (area = busy time)
+            density = steady_density(ev)
             ax.barh(
                 ev.chiplet,
                 width,
                 left=start,
-                height=0.62,
-                color=colour,
-                alpha=0.45,
-                hatch="//",
+                height=BAR_HEIGHT,
+                facecolor="none",
                 edgecolor=colour,
                 lw=0.6,
+                ls=(0, (2, 2)),
                 zorder=2,
+                gid="steady-span",
+            )
+            ax.barh(
+                ev.chiplet + BAR_HEIGHT / 2,
+                width,
+                left=start,
+                height=-BAR_HEIGHT * density,
+                align="edge",
+                color=colour,
+                alpha=0.8,
+                lw=0,
+                zorder=2,
+                gid="steady-busy",
             )
         else:
             ax.barh(
                 ev.chiplet,
                 width,
                 left=start,
-                height=0.62,
+                height=BAR_HEIGHT,
                 color=colour,
                 edgecolor="white",
                 lw=0.6,
                 zorder=3,
+                gid="fill",
             )
 
-    labels = [f"C{c.id} {package.chiplet_class(c.id).name}" for c in package.chiplets]
+    util = metrics.chiplet_utilisation
+    labels = [
+        f"C{c.id} {package.chiplet_class(c.id).name}"
+        + (f"\n{util[c.id]:.1%} busy" if c.id < len(util) else "")
+        for c in package.chiplets
+    ]
     ax.set_yticks(range(n_c), labels, fontsize=8)
     ax.set_ylim(n_c - 0.4, -0.6)
     ax.set_xlim(0, max(t * scale, 1e-12))
@@ -146,7 +183,12 @@ def timeline_figure(
     ]
     if any(ev.kind == "steady" for ev in metrics.timeline):
         handles.append(
-            Patch(facecolor="white", edgecolor="#555555", hatch="//", label="steady state")
+            Patch(
+                facecolor="#bbbbbb",
+                edgecolor="#555555",
+                ls="--",
+                label="steady state\n(filled height = busy share)",
+            )
         )
     ax.legend(
         handles=handles,

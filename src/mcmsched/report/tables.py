@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from mcmsched.cost.split import SplitCosts
 from mcmsched.cost.table import CostTable
 from mcmsched.hardware.package import Package
 from mcmsched.safe_io import csv_cell, md_cell
 from mcmsched.schedule.metrics import Metrics
-from mcmsched.schedule.model import Schedule
+from mcmsched.schedule.model import Schedule, Segment
 from mcmsched.workload.scenario import Scenario
 
 Cell = str | int | float | None
@@ -43,7 +44,18 @@ LAYER_COLUMNS = (
     "n_minibatches",
     "compute_s",
     "energy_j",
+    "cycles",
+    "bound_cycles",
+    "bound",
+    "pe_util",
+    "mapping",
+    "chiplets",
+    "split_dim",
 )
+"""The last five: per mini-batch run on the layer's class: ``cycles``, the roofline lower bound
+``bound_cycles`` and which bound holds (``compute``/``noc``/``memory``), ``pe_util`` = MACs /
+(cycles x PEs) with the layer's own MACs, and ``mapping`` the searched directives (``as
+written`` when the class runs its dataflow's own directives)."""
 
 
 def fmt(v: Cell, digits: int = 4) -> str:
@@ -140,6 +152,15 @@ def summary_table(metrics: Metrics, scenario: Scenario, package: Package, strate
         ("energy: DRAM (J)", m.energy.dram_j),
         ("mean chiplet utilisation", util),
     ]
+    if m.energy.collective_j > 0:
+        rows.insert(11, ("energy: of NoP, split collectives (J)", m.energy.collective_j))
+    if m.dram_bound_fraction >= 0.5:
+        rows.append(
+            (
+                "DRAM-bound",
+                f"busiest DRAM interface busy {m.dram_bound_fraction:.0%} of the latency",
+            )
+        )
     return Table("summary", "Summary", ("metric", "value"), tuple(rows))
 
 
@@ -237,8 +258,8 @@ class BaselineEntry:
 
 
 def baseline_table(ours: Metrics, ours_label: str, baselines: Sequence[BaselineEntry]) -> Table:
-    """This schedule against each baseline: latency, energy and EDP, and the ratios baseline /
-    ours (above 1 means this schedule is better)."""
+    """This schedule against each baseline: latency, energy and EDP, and the ratios ours /
+    baseline (design / baseline as in every table; below 1 means this schedule is better)."""
     rows: list[tuple[Cell, ...]] = [
         (ours_label, "", ours.latency_s, ours.energy_j, ours.edp, 1.0, 1.0, 1.0)
     ]
@@ -251,14 +272,15 @@ def baseline_table(ours: Metrics, ours_label: str, baselines: Sequence[BaselineE
                 m.latency_s,
                 m.energy_j,
                 m.edp,
-                _ratio(m.latency_s, ours.latency_s),
-                _ratio(m.energy_j, ours.energy_j),
-                _ratio(m.edp, ours.edp),
+                _ratio(ours.latency_s, m.latency_s),
+                _ratio(ours.energy_j, m.energy_j),
+                _ratio(ours.edp, m.edp),
             )
         )
     return Table(
         "baselines",
-        "Against the baselines (ratio = baseline / this schedule; > 1: this schedule is better)",
+        "Against the baselines (ratio = this schedule / baseline; below 1: this schedule is "
+        "better)",
         (
             "design",
             "package",
@@ -284,7 +306,11 @@ def layer_rows(
     order: where it runs (window, segment, chiplet, class, dataflow), the mini-batch b' and the
     number of mini-batches, its compute time over the whole batch (s: per-mini-batch compute
     time x mini-batches) and its on-chiplet energy (J, same convention; the sum over all rows is
-    the schedule's compute energy)."""
+    the schedule's compute energy). A layer of a split segment lists all its chiplets
+    (``chiplets``, space-separated, ring order) and ``split_dim``; its compute time is the
+    largest share's and its energy the sum over the working chiplets."""
+    split_costs = SplitCosts(costs)
+    seg_of: dict[tuple[int, int], Segment] = {}
     place: dict[tuple[int, int], tuple[int, int, int, int, int]] = {}
     for w, win in enumerate(schedule.windows):
         for p in win.plans:
@@ -293,6 +319,7 @@ def layer_rows(
             for k, s in enumerate(p.segments):
                 for layer in range(s.start, s.stop):
                     place[(p.model, layer)] = (w, k, s.chiplet, p.minibatch, n_mb)
+                    seg_of[(p.model, layer)] = s
     cls_col = {n: i for i, n in enumerate(package.class_names)}
     rows: list[dict[str, Cell]] = []
     for m, e in enumerate(scenario.entries):
@@ -308,6 +335,14 @@ def layer_rows(
             cls = package.chiplet_class(chip)
             mc = costs.model_costs(m, mb)
             j = cls_col[cls.name]
+            seg = seg_of[(m, i)]
+            comp = float(mc.compute_s[i, j])
+            en = float(mc.energy_j[i, j])
+            if seg.is_split:
+                smc = split_costs.model_costs(m, mb, seg.dim, seg.k)
+                cols = [cls_col[package.chiplet_class(c).name] for c in seg.chiplets]
+                comp = max(float(smc.compute_s[i, c]) for c in cols)
+                en = sum(float(smc.energy_j[i, c]) for c in cols[: int(smc.k_eff[i])])
             rows.append(
                 {
                     "model": e.model.name,
@@ -323,11 +358,29 @@ def layer_rows(
                     "dataflow": cls.dataflow.name,
                     "minibatch": mb,
                     "n_minibatches": n_mb,
-                    "compute_s": float(mc.compute_s[i, j]) * n_mb,
-                    "energy_j": float(mc.energy_j[i, j]) * n_mb,
+                    "compute_s": comp * n_mb,
+                    "energy_j": en * n_mb,
+                    **_roofline_cells(mc, i, j, cls.n_pes, ly.macs * mb),
+                    "chiplets": " ".join(str(c) for c in seg.chiplets),
+                    "split_dim": seg.dim,
                 }
             )
     return rows
+
+
+def _roofline_cells(mc: Any, i: int, j: int, n_pes: int, macs: int) -> dict[str, Cell]:
+    """The cycles / roofline / mapping columns of layer ``i`` on class column ``j``; ``macs``:
+    the layer's MACs per mini-batch run (utilisation uses them, not the MACs a mapping counts,
+    which can be more at strided tile edges)."""
+    cyc = float(mc.cycles[i, j])
+    mapping = str(mc.mapping[i, j]) if mc.mapping is not None else ""
+    return {
+        "cycles": cyc,
+        "bound_cycles": float(mc.bound_cycles[i, j]) if mc.bound_cycles is not None else None,
+        "bound": str(mc.bound[i, j]) if mc.bound is not None else None,
+        "pe_util": macs / (cyc * n_pes) if cyc > 0 else None,
+        "mapping": mapping or "as written",
+    }
 
 
 def layer_table(rows: Sequence[Mapping[str, Cell]]) -> Table:

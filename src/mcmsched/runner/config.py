@@ -39,7 +39,7 @@ from mcmsched.hardware.package import Package
 from mcmsched.limits import Batch, OptionInt, PosFinite, Seconds, Seed
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED as OBJECTIVES
-from mcmsched.search.options import SearchOptions
+from mcmsched.search.options import USER_DEFAULTS, SearchOptions
 from mcmsched.search.registry import list_strategies
 from mcmsched.workload.model import Model
 from mcmsched.workload.scenario import Scenario, ScenarioModel
@@ -64,14 +64,37 @@ class _ModelCommon(BaseModel):
     model_config = _FORBID
     batch: Batch = 1
     latency_target_s: Seconds | None = None
+    fps: PosFloat | None = None
+    steps: PosInt = 1
+    after: str | None = Field(default=None, min_length=1)
+    tpot_target_s: Seconds | None = None
     name: str | None = Field(default=None, min_length=1)
 
 
+class ServeSpec(BaseModel):
+    """An LLM request: ``prompt`` tokens of prefill, then ``decode_steps`` decode steps (one
+    output token each; step t reads a KV cache of ``prompt + t`` tokens)."""
+
+    model_config = _FORBID
+    prompt: PosInt
+    decode_steps: PosInt
+    ttft_target_s: PosFloat | None = None
+
+
+#: Zoo LLMs that ``serve`` expands: prefill model -> (decode model, prefill length option).
+SERVE_MODELS: dict[str, tuple[str, str]] = {
+    **{f"gpt2-{s}": (f"gpt2-{s}-decode", "seq_len") for s in ("small", "medium", "large", "xl")},
+    "llama2-7b": ("llama2-7b-decode", "seq_len"),
+}
+
+
 class ZooModelSpec(_ModelCommon):
-    """A built-in model: ``zoo`` name and its ``options`` (see ``mcmsched models``)."""
+    """A built-in model: ``zoo`` name and its ``options`` (see ``mcmsched models``); ``serve``
+    (LLMs of :data:`SERVE_MODELS`) makes it a prefill + decode pair."""
 
     zoo: str
     options: dict[str, OptionInt | bool | str] = Field(default_factory=dict)
+    serve: ServeSpec | None = None
 
 
 class OnnxModelSpec(_ModelCommon):
@@ -87,6 +110,7 @@ class MaestroModelSpec(_ModelCommon):
 
     maestro: str
     network: str | None = None
+    fps_targets: bool = False  # each network's XRBench FPS line becomes its fps target
 
 
 class HFOptions(BaseModel):
@@ -306,11 +330,15 @@ def _build_models(
             source,
             fld,
         )
+    if "model" in raw and "zoo" not in raw:
+        # sweep files name a zoo model with ``model:``; accept it here too
+        raw = {("zoo" if k == "model" else k): v for k, v in raw.items()}
     kinds = [k for k in MODEL_SOURCES if k in raw]
     if len(kinds) != 1:
         what = "none" if not kinds else ", ".join(kinds)
+        hint = " ('model' as in sweep files is accepted for 'zoo')" if not kinds else ""
         raise _err(
-            f"a model entry needs exactly one of {', '.join(MODEL_SOURCES)} (found {what})",
+            f"a model entry needs exactly one of {', '.join(MODEL_SOURCES)} (found {what}){hint}",
             source,
             fld,
         )
@@ -319,6 +347,8 @@ def _build_models(
         spec = _SPEC_OF[kind].model_validate(dict(raw))
     except ValidationError as err:
         raise _validation_error(err, _SPEC_OF[kind], source, fld) from None
+    if isinstance(spec, ZooModelSpec) and spec.serve is not None:
+        return _serve_models(spec, spec.serve, source, fld)
     try:
         models = _load_models(kind, spec, base_dir, source, fld)
     except MCMSchedError as err:
@@ -326,6 +356,9 @@ def _build_models(
             raise  # already names the scenario file and its key
         sub = _sub_key(kind, err)
         raise _rewrap(err, source, f"{fld}.{sub}", keep_field=sub == kind) from None
+    specs: list[_ModelCommon] = [spec] * len(models)
+    if isinstance(spec, MaestroModelSpec) and spec.fps_targets:
+        specs = _fps_specs(spec, models, base_dir, source, fld)
     if spec.name is not None:
         if len(models) != 1:
             raise _err(
@@ -335,7 +368,81 @@ def _build_models(
                 f"{fld}.name",
             )
         models = [models[0].renamed(spec.name)]
-    return [(m, spec) for m in models]
+    return list(zip(models, specs, strict=True))
+
+
+def _fps_specs(
+    spec: MaestroModelSpec, models: list[Model], base_dir: Path, source: str | None, fld: str
+) -> list[_ModelCommon]:
+    """``fps_targets: true``: each network's XRBench ``FPS`` line becomes its ``fps`` target."""
+    from mcmsched.workload.importers.maestro import load_maestro_networks
+
+    if spec.fps is not None:
+        raise _err("give either 'fps' or 'fps_targets', not both", source, f"{fld}.fps_targets")
+    path = _resolve_path(base_dir, spec.maestro, source, f"{fld}.maestro")
+    fps_of = {n.model.name: n.fps for n in load_maestro_networks(path)}
+    out: list[_ModelCommon] = []
+    for m in models:
+        fps = fps_of.get(m.name)
+        if fps is None:
+            raise _err(
+                f"network '{m.name}' has no FPS line in {spec.maestro}",
+                source,
+                f"{fld}.fps_targets",
+            )
+        out.append(spec.model_copy(update={"fps": float(fps)}))
+    return out
+
+
+def _serve_models(
+    spec: ZooModelSpec, serve: ServeSpec, source: str | None, fld: str
+) -> list[tuple[Model, _ModelCommon]]:
+    """``serve`` on a zoo LLM: a prefill of ``prompt`` tokens named ``NAME-prefill`` (its
+    latency target is ``ttft_target_s``) and a decode phase ``NAME-decode`` of
+    ``decode_steps`` steps from a ``prompt``-token cache, after the prefill (with the entry's
+    ``latency_target_s`` and ``tpot_target_s``)."""
+    from mcmsched.workload.zoo import get_model
+
+    key = spec.zoo.strip().lower()
+    if key not in SERVE_MODELS:
+        raise _err(
+            f"'serve' needs one of the LLMs {', '.join(SERVE_MODELS)}, got '{spec.zoo}'",
+            source,
+            f"{fld}.serve",
+        )
+    decode_name, len_opt = SERVE_MODELS[key]
+    for opt in (len_opt, "cache_len"):
+        if opt in spec.options:
+            raise _err(
+                f"option '{opt}' is set by serve.prompt; remove it", source, f"{fld}.options"
+            )
+    if spec.steps != 1 or spec.after is not None or spec.fps is not None:
+        raise _err(
+            "'steps', 'after' and 'fps' cannot be combined with 'serve' (serve.decode_steps "
+            "sets the decode steps)",
+            source,
+            f"{fld}.serve",
+        )
+    try:
+        prefill = get_model(key, **spec.options, **{len_opt: serve.prompt})
+        decode = get_model(decode_name, **spec.options, cache_len=serve.prompt)
+    except MCMSchedError as err:
+        sub = f"options.{err.field}" if err.field and err.field != "model" else "zoo"
+        raise _rewrap(err, source, f"{fld}.{sub}", keep_field=False) from None
+    base = spec.name or key
+    p_name, d_name = f"{base}-prefill", f"{base}-decode"
+    p_spec = spec.model_copy(
+        update={
+            "serve": None,
+            "name": p_name,
+            "latency_target_s": serve.ttft_target_s,
+            "tpot_target_s": None,
+        }
+    )
+    d_spec = spec.model_copy(
+        update={"serve": None, "name": d_name, "steps": serve.decode_steps, "after": p_name}
+    )
+    return [(prefill.renamed(p_name), p_spec), (decode.renamed(d_name), d_spec)]
 
 
 def _sub_key(kind: str, err: MCMSchedError) -> str:
@@ -521,7 +628,17 @@ def config_from_dict(
     entries: list[ScenarioModel] = []
     for i, raw in enumerate(top.models):
         for model, spec in _build_models(raw, i, base, source):
-            entries.append(ScenarioModel(model, spec.batch, spec.latency_target_s))
+            entries.append(
+                ScenarioModel(
+                    model,
+                    spec.batch,
+                    spec.latency_target_s,
+                    fps=spec.fps,
+                    steps=spec.steps,
+                    after=spec.after,
+                    tpot_target_s=spec.tpot_target_s,
+                )
+            )
     name = top.name or (Path(source).stem if source else "scenario")
     try:
         scenario = Scenario(name, tuple(entries))
@@ -531,6 +648,9 @@ def config_from_dict(
     package, label = resolve_package(top.package, base, source)
     try:
         opt_values = SearchOptionsModel.model_validate(top.options).model_dump()
+        for key, value in USER_DEFAULTS.items():  # user defaults (partitioning on)
+            if key not in top.options:
+                opt_values[key] = value
     except ValidationError as err:
         raise _validation_error(err, SearchOptionsModel, source, "options") from None
     try:

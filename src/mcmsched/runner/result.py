@@ -9,8 +9,9 @@ bars and the Pareto plot of every explored schedule.
 from __future__ import annotations
 
 import csv
+import html
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from mcmsched.report.compare import comparison_table, normalised_figure
 from mcmsched.report.energy import energy_figure
 from mcmsched.report.gantt import timeline_figure
 from mcmsched.report.pareto import ParetoSeries, pareto_figure, pareto_front
+from mcmsched.report.roofline import roofline_figure
 from mcmsched.report.tables import (
     LAYER_COLUMNS,
     BaselineEntry,
@@ -41,8 +43,9 @@ from mcmsched.report.tables import (
 )
 from mcmsched.runner.config import RunConfig
 from mcmsched.safe_io import atomic_dir, csv_cell
-from mcmsched.schedule.metrics import Metrics
+from mcmsched.schedule.metrics import Metrics, ServingMetrics, serving_metrics
 from mcmsched.schedule.model import Schedule
+from mcmsched.search.objective import Target, make_objective, scenario_targets
 from mcmsched.search.options import SearchResult
 from mcmsched.workload.scenario import Scenario
 
@@ -71,8 +74,9 @@ PNG_DPI = 110
 
 @dataclass(frozen=True)
 class BaselineResult:
-    """A baseline design: ``key`` (``monolithic``, ``homogeneous-nvd``, ``homogeneous-shi``), a
-    human label, the strategy used, the package it ran on and its metrics."""
+    """A baseline design: ``key`` (``monolithic``, ``homogeneous-<class>`` for each class of the
+    package, built from that class as defined), a human label naming the class, the strategy
+    used, the package it ran on and its metrics."""
 
     key: str
     label: str
@@ -81,15 +85,16 @@ class BaselineResult:
     metrics: Metrics
 
     def ratios(self, ours: Metrics) -> dict[str, float | None]:
-        """Baseline / ours for latency, energy and EDP (> 1: ours is better)."""
+        """Ours / baseline for latency, energy and EDP: the one ratio convention of every
+        table (design / baseline; below 1: ours is better)."""
 
         def r(a: float, b: float) -> float | None:
             return a / b if b > 0 else None
 
         return {
-            "latency": r(self.metrics.latency_s, ours.latency_s),
-            "energy": r(self.metrics.energy_j, ours.energy_j),
-            "edp": r(self.metrics.edp, ours.edp),
+            "latency": r(ours.latency_s, self.metrics.latency_s),
+            "energy": r(ours.energy_j, self.metrics.energy_j),
+            "edp": r(ours.edp, self.metrics.edp),
         }
 
 
@@ -123,6 +128,14 @@ def _model_summary(metrics: Metrics, scenario: Scenario) -> list[dict[str, Any]]
     return out
 
 
+def _target_label(row: dict[str, Any]) -> str:
+    if row["kind"] == "fps":
+        return f"{row['fps']:g} fps (frame deadline)"
+    if row["kind"] == "tpot":
+        return "time per output token"
+    return "latency"
+
+
 @dataclass
 class Result:
     """One run of a scenario file. ``search`` is the strategy's :class:`SearchResult`;
@@ -132,6 +145,8 @@ class Result:
     search: SearchResult
     costs: CostTable
     baselines: dict[str, BaselineResult] = field(default_factory=dict)
+    #: Baselines that could not run, by key: why (e.g. a class that cannot hold a layer).
+    skipped_baselines: dict[str, str] = field(default_factory=dict)
 
     # ---- the data ----------------------------------------------------------------------------
     @property
@@ -166,6 +181,133 @@ class Result:
         """One row per layer (columns :data:`mcmsched.report.tables.LAYER_COLUMNS`)."""
         return layer_rows(self.schedule, self.scenario, self.package, self.costs)
 
+    # ---- targets and serving -----------------------------------------------------------------
+    @cached_property
+    def targets(self) -> tuple[Target, ...]:
+        """The scenario's targets (latency, fps, tpot), which the search honours."""
+        return scenario_targets(self.scenario)
+
+    def target_rows(self) -> list[dict[str, Any]]:
+        """Per target: model, kind, limit (s), measured value (s), slack (s, >= 0 when met),
+        relative violation and whether it is met."""
+        m = self.metrics
+        rows = []
+        for t in self.targets:
+            value = t.value(m)
+            slack = t.limit_s - value
+            rows.append(
+                {
+                    "model": t.name,
+                    "kind": t.kind,
+                    "fps": t.fps,
+                    "limit_s": t.limit_s,
+                    "value_s": value,
+                    "slack_s": slack,
+                    "violation": max(0.0, -slack) / t.limit_s,
+                    "met": slack >= 0,
+                }
+            )
+        return rows
+
+    @property
+    def targets_met(self) -> bool | None:
+        """True if every target is met, False if one is missed, None without targets."""
+        rows = self.target_rows()
+        return None if not rows else all(r["met"] for r in rows)
+
+    def targets_message(self) -> str | None:
+        """One sentence on the targets: all met (with the smallest slack), or which are missed
+        and by how much (no schedule the search scored met them all)."""
+        rows = self.target_rows()
+        if not rows:
+            return None
+        missed = [r for r in rows if not r["met"]]
+        if not missed:
+            tight = min(rows, key=lambda r: r["slack_s"])
+            return (
+                f"all {len(rows)} target(s) met; smallest slack {tight['slack_s']:.4g} s "
+                f"({tight['model']} {_target_label(tight)})"
+            )
+        parts = [
+            f"{r['model']} {_target_label(r)}: {r['value_s']:.4g} s > {r['limit_s']:.4g} s "
+            f"(missed by {-r['slack_s']:.4g} s, {100 * r['violation']:.1f}%)"
+            for r in missed
+        ]
+        if self.config.objective == "real-time":
+            frac = make_objective("real-time", self.targets).met_fraction(self.metrics)
+            why = (
+                f"The schedule shown meets the most frames ({100 * frac:.1f}% of them), then "
+                "uses the least energy."
+            )
+        else:
+            why = "The schedule shown has the least total relative violation."
+        return (
+            f"no schedule found meets every target; {len(missed)} of {len(rows)} missed: "
+            + "; ".join(parts)
+            + ". "
+            + why
+        )
+
+    def serving(self) -> list[ServingMetrics]:
+        """TTFT, TPOT and tokens/s of every decode phase (see
+        :class:`mcmsched.schedule.metrics.ServingMetrics`)."""
+        return serving_metrics(self.metrics, self.scenario)
+
+    def targets_table(self) -> Table:
+        rows: list[tuple[Cell, ...]] = [
+            (
+                r["model"],
+                _target_label(r),
+                r["limit_s"],
+                r["value_s"],
+                r["slack_s"],
+                "yes" if r["met"] else "MISSED",
+            )
+            for r in self.target_rows()
+        ]
+        return Table(
+            "targets",
+            "Targets (the search minimises the objective among schedules meeting them)",
+            ("model", "target", "limit (s)", "value (s)", "slack (s)", "met"),
+            tuple(rows),
+        )
+
+    def serving_table(self) -> Table:
+        rows: list[tuple[Cell, ...]] = [
+            (
+                sv.model,
+                sv.prefill,
+                sv.batch,
+                sv.steps,
+                sv.cache_len,
+                sv.ttft_s,
+                sv.tpot_s,
+                sv.e2e_s,
+                sv.tokens,
+                sv.tokens_per_s,
+                sv.decode_tokens_per_s,
+            )
+            for sv in self.serving()
+        ]
+        return Table(
+            "serving",
+            "LLM serving (per decode phase)",
+            (
+                "decode phase",
+                "prefill",
+                "batch",
+                "steps",
+                "cache at step 0",
+                "TTFT (s)",
+                "TPOT (s)",
+                "request latency (s)",
+                "output tokens",
+                "tokens/s",
+                "decode tokens/s",
+            ),
+            tuple(rows),
+        )
+
     # ---- tables ------------------------------------------------------------------------------
     def summary_table(self) -> Table:
         return summary_table(self.metrics, self.scenario, self.package, self.config.strategy)
@@ -197,6 +339,10 @@ class Result:
     def energy_figure(self) -> Figure:
         """Energy by component (compute / NoP / DRAM) and by model."""
         return energy_figure(self.metrics, self.scenario)
+
+    def roofline_figure(self) -> Figure:
+        """Per chiplet class: each placed layer's cycles against its roofline bound."""
+        return roofline_figure(self.layers, title=f"{self.name}: layers against the roofline")
 
     def pareto_figure(self) -> Figure:
         """The explored (latency, energy) points with the chosen schedule highlighted."""
@@ -231,6 +377,10 @@ class Result:
                     "dram_j": m.energy.dram_j,
                 },
                 "models": _model_summary(m, self.scenario),
+                "targets": self.target_rows(),
+                "targets_met": self.targets_met,
+                "targets_message": self.targets_message(),
+                "serving": [asdict(sv) for sv in self.serving()],
                 "baselines": {
                     k: {
                         "label": b.label,
@@ -244,6 +394,7 @@ class Result:
                     }
                     for k, b in self.baselines.items()
                 },
+                "skipped_baselines": dict(self.skipped_baselines),
                 "search": {
                     "evaluations": self.search.stats.evaluations,
                     "wall_s": self.search.stats.wall_s,
@@ -266,6 +417,16 @@ class Result:
             f"seed {self.config.options.seed}"
         )
         results: list[H.Block] = [self.summary_table()]
+        msg = self.targets_message()
+        if msg is not None:
+            cls, color = ("ok", "#276749") if self.targets_met else ("missed", "#c53030")
+            results.append(
+                f'<p class="targets {cls}" style="color:{color}"><b>Targets:</b> '
+                f"{html.escape(msg)}</p>"
+            )
+            results.append(self.targets_table())
+        if self.serving():
+            results.append(self.serving_table())
         if self.baselines:
             results.append(self.baseline_table())
         sections: list[tuple[str, list[H.Block]]] = [
@@ -275,8 +436,10 @@ class Result:
                 [
                     H.FigureBlock(
                         "gantt",
-                        "One row per chiplet; bars coloured by model (solid: first mini-batch, "
-                        "hatched: steady state); shaded bands are the windows (barriers).",
+                        "One row per chiplet, labelled with its utilisation; bars coloured by "
+                        "model (solid: first mini-batch; steady state: dashed span filled to the "
+                        "share of it the chiplet is busy); shaded bands are the windows "
+                        "(barriers).",
                         self.timeline_figure(),
                     ),
                     self.window_table(),
@@ -293,6 +456,18 @@ class Result:
                 ],
             ),
             ("Models and chiplets", [self.model_table(), self.chiplet_table()]),
+            (
+                "Roofline",
+                [
+                    H.FigureBlock(
+                        "roofline",
+                        "Per chiplet class, each layer's cycles (per mini-batch run) against its "
+                        "roofline lower bound max(MACs / PEs, traffic / NoC or memory "
+                        "bandwidth); colour: the bound that holds (docs/COST_MODEL.md).",
+                        self.roofline_figure(),
+                    )
+                ],
+            ),
         ]
         if len(self.candidates) > 1:
             sections.append(
@@ -424,7 +599,8 @@ class ComparisonResult:
                 [
                     H.FigureBlock(
                         "normalised",
-                        f"Latency, energy and EDP divided by {self.baseline}'s (lower is better).",
+                        f"Latency, energy and EDP divided by {self.baseline}'s (design / "
+                        "baseline; lower is better).",
                         self.normalised_figure(),
                     )
                 ],

@@ -8,23 +8,30 @@
     res.write("out/")              # schedule.json, metrics.json, layers.csv, PNGs, report.html
 
 Baselines (``baselines: true`` in the file, the default): the same scenario on a monolithic
-output-stationary accelerator with the package's total PEs and L2 (strategy ``monolithic``), and
-on homogeneous packages of the same layout whose chiplets are all NVDLA-like or all
-ShiDianNao-like (strategy ``simba``, same objective and search options).
+output-stationary accelerator with the package's total PEs and L2 (strategy ``monolithic``), and,
+for each chiplet class of the package, on the package's layout with every chiplet of that class
+exactly as the user defined it (``homogeneous-<class>``; strategy ``simba``, same objective and
+search options). They run in worker processes while the main search runs.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mcmsched.cost.table import CostTable
+from mcmsched.cost.table import CostTable, NoClassFitsError
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.dataflow import get_dataflow
 from mcmsched.hardware.package import Chiplet, Package
-from mcmsched.hardware.presets import family_dataflow
 from mcmsched.runner.config import (
     RunConfig,
     config_from_dict,
@@ -32,16 +39,13 @@ from mcmsched.runner.config import (
     resolve_package,
 )
 from mcmsched.runner.result import BaselineResult, ComparisonResult, Result
+from mcmsched.search.objective import make_objective, scenario_targets
 from mcmsched.search.options import SearchResult
 from mcmsched.search.registry import get_strategy
 
 #: ``progress(stage, done, total)``: ``stage`` names what runs (``"search"``, ``"baseline
 #: monolithic"``, ...); ``done`` / ``total`` count its steps (windows solved).
 RunProgress = Callable[[str, int, int], None]
-
-#: Homogeneous baselines: (key, preset class name); the dataflow is that class's in the package's
-#: dataflow family (:func:`mcmsched.hardware.presets.family_dataflow`).
-HOMOGENEOUS = (("homogeneous-nvd", "nvd"), ("homogeneous-shi", "shi"))
 
 ScenarioSource = str | Path | Mapping[str, Any] | RunConfig
 
@@ -105,16 +109,46 @@ def _search(
         report(stage, 0, 1)
     opts = replace(cfg.options, progress=cb)
     fn = get_strategy(strategy)
+    objective = make_objective(cfg.objective, scenario_targets(cfg.scenario))
     try:
-        res = fn(cfg.scenario, package, table, cfg.objective, opts)
+        res = fn(cfg.scenario, package, table, objective, opts)
+    except NoClassFitsError as err:  # a layer no class of this package can hold
+        raise MCMSchedError(f"{stage}: {err.reason}", file=cfg.source, field="package") from None
     except MCMSchedError as err:
         what = f"{err.field}: {err.reason}" if err.field else err.reason
         raise MCMSchedError(
             f"{stage} on '{package.name}' failed: {what}", file=cfg.source, field="strategy"
         ) from None
+    bad = infeasible_placement(res, table)
+    if bad is not None:
+        raise MCMSchedError(f"{stage} on '{package.name}': {bad}", file=cfg.source, field="package")
     if progress is not None:
         progress(stage, 1, 1)
     return res, table
+
+
+def infeasible_placement(res: SearchResult, table: CostTable) -> str | None:
+    """Why ``res``'s schedule cannot run (a layer on a chiplet whose class cannot hold it: the
+    search found no placement avoiding it), or None when every placement is feasible."""
+    if res.package is not table.package and res.package != table.package:
+        return None  # a strategy that built its own package (monolithic) and its own table
+    for w, win in enumerate(res.schedule.windows):
+        for plan in win.plans:
+            mc = table.model_costs(plan.model, plan.minibatch)
+            if mc.feasible is None:
+                continue
+            for seg in plan.segments:
+                cls = res.package.chiplet_class(seg.chiplet).name
+                c = table.class_names.index(cls)
+                for i in range(seg.start, seg.stop):
+                    if not mc.feasible[i, c]:
+                        entry = table.scenario.entries[plan.model]
+                        return (
+                            f"no schedule found that avoids class '{cls}' for layer "
+                            f"'{entry.model.layers[i].name}' of model '{entry.model.name}', "
+                            f"which the class cannot hold (window {w}, chiplet {seg.chiplet})"
+                        )
+    return None
 
 
 def run(
@@ -123,48 +157,204 @@ def run(
     package: str | Mapping[str, Any] | Package | None = None,
     baselines: bool | None = None,
     progress: RunProgress | None = None,
+    baseline_workers: int | None = None,
 ) -> Result:
     """Search the scenario (file path, parsed dict or :class:`RunConfig`) on its package, or on
-    ``package`` (preset name, YAML path or Package) when given, and score the baselines
-    (unless ``baselines=False`` or the file says ``baselines: false``). Every input mistake
-    raises :class:`MCMSchedError` before any search runs."""
+    ``package`` (preset name, YAML path relative to the working directory, or Package) when
+    given, and score the baselines (unless ``baselines=False`` or the file says
+    ``baselines: false``). Every input mistake raises :class:`MCMSchedError` before any search
+    runs. The baselines (:func:`baseline_designs`) are searched in ``baseline_workers`` forked
+    worker processes while the main search runs (default: one per CPU, at most one per baseline;
+    ``$MCMSCHED_BASELINE_WORKERS`` overrides; 0 or 1 runs them one after another here). A
+    baseline that cannot run (a class that cannot hold some layer) is left out and named in
+    ``Result.skipped_baselines``."""
     cfg = load_config(scenario)
     if package is not None:
-        pkg, label = resolve_package(package, cfg.base_dir, cfg.source, "package")
+        # a path given here (or on the command line) is relative to the working directory
+        pkg, label = resolve_package(package, Path.cwd(), cfg.source, "package")
         cfg = cfg.with_package(pkg, label)
     do_baselines = cfg.baselines if baselines is None else baselines
 
-    main, costs = _search(cfg, cfg.strategy, cfg.package, None, "search", progress)
+    jobs = baseline_designs(cfg.package) if do_baselines else []
+    # a homogeneous package is its own homogeneous baseline: reuse the main search there
+    reuse = [
+        j.key
+        for j in jobs
+        if j.strategy == "simba"
+        and cfg.strategy in ("scar", "simba")
+        and _same_classes(j.package, cfg.package)
+    ]
+    todo = [j for j in jobs if j.key not in reuse]
+    workers = _baseline_workers(baseline_workers, len(todo))
+    pool = _start_pool(workers) if workers > 1 else None
     found: dict[str, BaselineResult] = {}
-    if do_baselines:
-        mono, _ = _search(cfg, "monolithic", cfg.package, costs, "baseline monolithic", progress)
-        found["monolithic"] = BaselineResult(
-            "monolithic",
-            "monolithic OS",
-            "monolithic",
-            mono.package,
-            mono.metrics,
+    skipped: dict[str, str] = {}
+    try:
+        futures = (
+            {
+                # pickled here, before the main search fills lazily cached attributes of the
+                # scenario and package (the pool's feeder thread would pickle them meanwhile)
+                j.key: pool.submit(
+                    _baseline_search_pickled,
+                    pickle.dumps((cfg, j.strategy, j.package, f"baseline {j.key}")),
+                )
+                for j in todo
+            }
+            if pool is not None
+            else {}
         )
-        for key, short in HOMOGENEOUS:
-            hpkg = homogeneous_like(cfg.package, family_dataflow(cfg.package, short))
-            same = hpkg.is_homogeneous and _same_classes(hpkg, cfg.package)
-            if same and cfg.strategy in ("scar", "simba"):
-                res = main  # the package is already this homogeneous package
-            else:
-                res, _ = _search(cfg, "simba", hpkg, None, f"baseline {key}", progress)
-            found[key] = BaselineResult(
-                key,
-                f"homogeneous {short.upper() if short == 'nvd' else short.title()}",
-                "simba",
-                res.package,
-                res.metrics,
-            )
+        main, costs = _search(cfg, cfg.strategy, cfg.package, None, "search", progress)
+        for j in jobs:
+            stage = f"baseline {j.key}"
+            try:
+                if j.key in reuse:
+                    res = main
+                elif pool is not None:
+                    if progress is not None:
+                        progress(stage, 0, 1)
+                    try:
+                        res = futures[j.key].result()
+                    except BrokenProcessPool:  # the worker died: run this baseline here
+                        res, _ = _search(cfg, j.strategy, j.package, None, stage, progress)
+                    if progress is not None:
+                        progress(stage, 1, 1)
+                else:
+                    shared = costs if j.strategy == "monolithic" else None
+                    res, _ = _search(cfg, j.strategy, j.package, shared, stage, progress)
+            except MCMSchedError as err:  # e.g. a class that cannot hold some layer
+                skipped[j.key] = f"{j.label}: {err.reason}"
+                continue
+            found[j.key] = BaselineResult(j.key, j.label, j.strategy, res.package, res.metrics)
+    except BaseException:
+        if pool is not None:
+            _stop_pool(pool)
+            pool = None
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     return Result(
         config=cfg,
         search=main,
         costs=costs,
         baselines=found,
+        skipped_baselines=skipped,
     )
+
+
+@dataclass(frozen=True)
+class BaselineDesign:
+    """A baseline to score: its ``key`` (``monolithic``, ``homogeneous-<class>``), the label the
+    tables show (naming the class it is built from), the strategy and the package."""
+
+    key: str
+    label: str
+    strategy: str
+    package: Package
+
+
+def homogeneous_of_class(pkg: Package, class_name: str) -> Package:
+    """``pkg``'s layout, links, DRAM interfaces, NoP and DRAM with every chiplet of class
+    ``class_name`` exactly as ``pkg`` defines it (same dataflow, PEs, buffers, bandwidths, clock
+    and energies)."""
+    if class_name not in pkg.classes:
+        raise MCMSchedError(
+            f"package '{pkg.name}' has no class '{class_name}' "
+            f"(classes: {', '.join(pkg.class_names)})",
+            field="package",
+        )
+    cls = pkg.classes[class_name]
+    chiplets = tuple(Chiplet(c.id, cls.name, c.row, c.col, c.dram_interface) for c in pkg.chiplets)
+    return Package(
+        name=f"{pkg.name}-all-{cls.name}",
+        classes={cls.name: cls},
+        chiplets=chiplets,
+        links=pkg.links,
+        topology=pkg.topology,
+        nop=pkg.nop,
+        dram=pkg.dram,
+        description=f"'{pkg.name}' with every chiplet of its class '{cls.name}' "
+        f"({cls.dataflow.name}, {cls.n_pes} PEs)",
+    )
+
+
+def baseline_designs(pkg: Package) -> list[BaselineDesign]:
+    """The baselines of a run on ``pkg``: the monolithic output-stationary accelerator with
+    ``pkg``'s total PEs and L2, and one homogeneous package per class of ``pkg`` (the user's own
+    class, as defined; strategy ``simba``)."""
+    out = [BaselineDesign("monolithic", "monolithic OS", "monolithic", pkg)]
+    for name in pkg.class_names:
+        cls = pkg.classes[name]
+        out.append(
+            BaselineDesign(
+                f"homogeneous-{name}",
+                f"homogeneous {name} ({cls.dataflow.name}, {cls.n_pes} PEs)",
+                "simba",
+                homogeneous_of_class(pkg, name),
+            )
+        )
+    return out
+
+
+def _baseline_search_pickled(job: bytes) -> SearchResult:
+    """One baseline search in a worker process (no progress callback); ``job`` is the pickled
+    ``(config, strategy, package, stage)``."""
+    cfg, strategy, package, stage = pickle.loads(job)
+    res, _ = _search(cfg, strategy, package, None, stage, None)
+    return res
+
+
+def _baseline_workers(requested: int | None, n_jobs: int) -> int:
+    if n_jobs == 0:
+        return 0
+    if requested is None:
+        env = os.environ.get("MCMSCHED_BASELINE_WORKERS")
+        requested = int(env) if env and env.strip().isdigit() else (os.cpu_count() or 1)
+    return max(0, min(requested, n_jobs))
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (the run failed or was
+    interrupted: the baselines are not needed)."""
+    try:
+        workers = list(dict(getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            if p.is_alive():
+                p.terminate()
+        for p in workers:
+            p.join(timeout=5)
+    except Exception:  # never hide the error that stopped the run
+        pass
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """A pool of forked workers (no re-import of the caller's script, so ``run()`` in a script
+    without ``if __name__ == "__main__"`` is safe), or None where fork is not available or in a
+    daemonic process (the baselines then run one after another)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if multiprocessing.current_process().daemon:
+        return None  # inside a daemonic worker (multiprocessing.Pool): no children allowed
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+    )
+
+
+def _worker_init() -> None:
+    """In a baseline worker: leave Ctrl-C to the parent (which ends the workers) and, on
+    Linux, die with the parent (``PR_SET_PDEATHSIG``) so a killed run leaves no process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
 
 
 def _same_classes(a: Package, b: Package) -> bool:
@@ -178,7 +368,8 @@ def compare(
     baseline: str | None = None,
     progress: RunProgress | None = None,
 ) -> ComparisonResult:
-    """Run the scenario on each of ``packages`` (default: the file's ``compare.packages``) with
+    """Run the scenario on each of ``packages`` (preset names, YAML paths relative to the working
+    directory, or Packages; default: the file's ``compare.packages``, relative to the file) with
     its strategy, objective and options; ``baseline`` (a package label, default the first) is
     the reference of the normalised bars. All packages are checked before any search runs."""
     cfg = load_config(scenario)
@@ -192,7 +383,10 @@ def compare(
     configs: list[RunConfig] = []
     for i, spec in enumerate(specs):
         fld = "compare.packages" if packages is None else f"--packages[{i}]"
-        pkg, label = resolve_package(spec, cfg.base_dir, cfg.source, fld)
+        # paths in the file's compare.packages are relative to the file; paths passed here (or
+        # on the command line) to the current working directory
+        where = cfg.base_dir if not packages else Path.cwd()
+        pkg, label = resolve_package(spec, where, cfg.source, fld)
         configs.append(cfg.with_package(pkg, label))
     labels = [c.package_label for c in configs]
     if len(set(labels)) != len(labels):
@@ -215,10 +409,13 @@ def compare(
 
 
 __all__ = [
-    "HOMOGENEOUS",
+    "BaselineDesign",
     "RunProgress",
+    "baseline_designs",
     "compare",
     "homogeneous_like",
+    "homogeneous_of_class",
+    "infeasible_placement",
     "load_config",
     "run",
 ]

@@ -1,4 +1,4 @@
-"""Score a schedule: SCAR's performance model (PAPERS.md §2.5, §3.3-3.4).
+"""Score a schedule: SCAR's performance model (docs/REFERENCES.md#scar-performance-model).
 
 Per window, each model's plan is costed by :class:`mcmsched.schedule.costing.ModelCostModel`
 (pipelined latency = fill + (n_mb - 1) * slowest steady stage). Window latency is the maximum over
@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 
 from mcmsched.cost.table import CostTable
+from mcmsched.schedule import shared
 from mcmsched.schedule.costing import CostModels, PlanCost
 from mcmsched.schedule.metrics import EnergyBreakdown, Metrics, TimelineEvent
 from mcmsched.schedule.model import ModelPlan, Schedule, Window
@@ -55,9 +56,33 @@ def plan_cost(
     segs = [(s.start, s.stop) for s in plan.segments]
     ch = np.array([list(plan.chiplets)], dtype=np.int64)
     src = None if in_src is None else np.array([in_src], dtype=np.int64)
-    return cm[plan.model].plan_cost(
-        segs, ch, plan.minibatch, in_src=src, out_to_dram=out_to_dram, extra_out_s=extra_out_s
+    splits = (
+        [(s.chiplets, s.dim) for s in plan.segments]
+        if any(s.is_split for s in plan.segments)
+        else None
     )
+    return cm[plan.model].plan_cost(
+        segs,
+        ch,
+        plan.minibatch,
+        in_src=src,
+        out_to_dram=out_to_dram,
+        extra_out_s=extra_out_s,
+        splits=splits,
+    )
+
+
+def window_dram_bytes(window: Window, costs: list[PlanCost]) -> dict[int, float]:
+    """DRAM bytes per chiplet of a window (a split segment's bytes spread evenly over its
+    chiplets), from the plans' costs in the window's order."""
+    out: dict[int, float] = defaultdict(float)
+    for plan, pc in zip(window.plans, costs, strict=True):
+        if pc.dram_bytes is None:
+            continue
+        for k, seg in enumerate(plan.segments):
+            for c in seg.chiplets:
+                out[c] += float(pc.dram_bytes[0, k]) / seg.k
+    return dict(out)
 
 
 def evaluate(
@@ -86,14 +111,23 @@ def evaluate(
     m_comp = [0.0] * n_models
     m_nop = [0.0] * n_models
     m_dram = [0.0] * n_models
+    m_coll = [0.0] * n_models
+    coll_bytes = 0.0
+    win_dram_bound: list[float] = []
+    sharing = opts.dram_sharing == "interface"
+    dram_bw = pkg.dram.bw_gbps * 1e9
     busy = [0.0] * pkg.n_chiplets
     events: list[TimelineEvent] = []
     completion = [0.0] * n_models
+    start = [-1.0] * n_models
+    done: list[tuple[float, ...]] = [()] * n_models
+    kv_bytes = [0.0] * n_models
     t0 = 0.0
     for w, win in enumerate(schedule.windows):
         extra = _contention(win, cm) if opts.contention == "link-sharing" else None
         lat_w = 0.0
         en_w = 0.0
+        pcs: list[PlanCost] = []
         for pi, plan in enumerate(win.plans):
             m = plan.model
             nop_mode = opts.window_boundary == "nop"
@@ -106,6 +140,7 @@ def evaluate(
                 out_to_dram=out_dram,
                 extra_out_s=None if extra is None else extra[pi],
             )
+            pcs.append(pc)
             lat = float(pc.latency_s[0])
             model_lat[m][w] = lat
             lat_w = max(lat_w, lat)
@@ -113,32 +148,57 @@ def evaluate(
             m_comp[m] += float(pc.compute_j[0])
             m_nop[m] += float(pc.nop_j[0])
             m_dram[m] += float(pc.dram_j[0])
+            if pc.collective_j is not None:
+                m_coll[m] += float(pc.collective_j[0])
+            if pc.collective_bytes is not None:
+                coll_bytes += float(pc.collective_bytes[0])
             prev_chip[m] = plan.segments[-1].chiplet
-            if last_window[m] == w:
-                completion[m] = t0 + lat
-            # timeline
+            if pc.kv_bytes is not None:
+                kv_bytes[m] += float(pc.kv_bytes[0])
+            if start[m] < 0:
+                start[m] = t0
             first = pc.first_s[0]
             steady = pc.steady_s[0]
             period = float(steady.max())
             model_period[m][w] = period
             n_rest = pc.n_minibatches - 1
+            if last_window[m] == w:
+                completion[m] = t0 + lat
+                b_mb = plan.minibatch
+                batch = scenario.entries[m].batch
+                done[m] = tuple(
+                    t0 + lat - (0.0 if pc.steps > 1 else (n_rest - j // b_mb) * period)
+                    for j in range(batch)
+                )
+            if pc.steps > 1 and pc.busy_s is not None:
+                # decode steps: one bar per stage over the whole stepped pass
+                for k, seg in enumerate(plan.segments):
+                    b_k = float(pc.busy_s[0][k])
+                    events.append(TimelineEvent(seg.chiplet, m, w, k, t0, t0 + lat, "steps", b_k))
+                    busy[seg.chiplet] += b_k
+                continue
+            # timeline
             f_start = t0
             for k, seg in enumerate(plan.segments):
                 f_end = f_start + float(first[k])
-                events.append(
-                    TimelineEvent(seg.chiplet, m, w, k, f_start, f_end, "fill", float(first[k]))
-                )
+                lab = seg.split_label
                 b = float(first[k])
-                if n_rest > 0:
-                    s_busy = n_rest * float(steady[k])
-                    events.append(
-                        TimelineEvent(
-                            seg.chiplet, m, w, k, f_end, f_end + n_rest * period, "steady", s_busy
+                s_busy = n_rest * float(steady[k])
+                for c in seg.chiplets:
+                    events.append(TimelineEvent(c, m, w, k, f_start, f_end, "fill", b, lab))
+                    if n_rest > 0:
+                        events.append(
+                            TimelineEvent(
+                                c, m, w, k, f_end, f_end + n_rest * period, "steady", s_busy, lab
+                            )
                         )
-                    )
-                    b += s_busy
-                busy[seg.chiplet] += b
+                    busy[c] += b + (s_busy if n_rest > 0 else 0.0)
                 f_start = f_end
+        per_if = shared.interface_bytes(pkg, window_dram_bytes(win, pcs))
+        bound = max(per_if.values(), default=0.0) / dram_bw
+        win_dram_bound.append(bound)
+        if sharing:
+            lat_w = max(lat_w, bound)
         win_lat.append(lat_w)
         win_en.append(en_w)
         t0 += lat_w
@@ -152,9 +212,9 @@ def evaluate(
         edp=energy * latency,
         throughput_ips=samples / latency if latency > 0 else 0.0,
         total_samples=samples,
-        energy=EnergyBreakdown(comp, nop, dram),
+        energy=EnergyBreakdown(comp, nop, dram, sum(m_coll)),
         model_energy=tuple(
-            EnergyBreakdown(m_comp[m], m_nop[m], m_dram[m]) for m in range(n_models)
+            EnergyBreakdown(m_comp[m], m_nop[m], m_dram[m], m_coll[m]) for m in range(n_models)
         ),
         window_latency_s=tuple(win_lat),
         window_energy_j=tuple(win_en),
@@ -164,4 +224,9 @@ def evaluate(
         chiplet_busy_s=tuple(busy),
         chiplet_utilisation=tuple(b / latency if latency > 0 else 0.0 for b in busy),
         timeline=tuple(events),
+        model_start_s=tuple(max(x, 0.0) for x in start),
+        model_sample_done_s=tuple(done),
+        model_kv_bytes=tuple(kv_bytes),
+        collective_bytes=coll_bytes,
+        window_dram_bound_s=tuple(win_dram_bound),
     )

@@ -14,13 +14,43 @@ from typing import Any
 
 from mcmsched.errors import MCMSchedError
 
+SPLIT_DIMS = ("K", "Y", "C")
+
 
 @dataclass(frozen=True)
 class Segment:
-    """Layers ``[layers[0], layers[1])`` (model layer indices) run on ``chiplet``."""
+    """Layers ``[layers[0], layers[1])`` (model layer indices) run on ``chiplet``.
+
+    Intra-layer partitioning: ``chiplets`` is the ordered tuple of chiplets the segment's layers
+    are split across (``chiplets[0] == chiplet``; the order is the ring order of the
+    collectives) and ``dim`` the split dimension: ``"K"`` (output channels), ``"Y"`` (tokens /
+    output rows) or ``"C"`` (input channels). The default is one chiplet and no split
+    (``chiplets == (chiplet,)``, ``dim == ""``). See docs/SCHEDULER.md, "Partition model"."""
 
     layers: tuple[int, int]
     chiplet: int
+    chiplets: tuple[int, ...] = ()
+    dim: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chiplets:
+            object.__setattr__(self, "chiplets", (self.chiplet,))
+        else:
+            object.__setattr__(self, "chiplets", tuple(self.chiplets))
+
+    @property
+    def k(self) -> int:
+        """Number of chiplets the segment is split across (1: not split)."""
+        return len(self.chiplets)
+
+    @property
+    def is_split(self) -> bool:
+        return len(self.chiplets) > 1
+
+    @property
+    def split_label(self) -> str:
+        """``""`` for a one-chiplet segment, else e.g. ``"K/4"`` (dimension / chiplets)."""
+        return f"{self.dim}/{self.k}" if self.is_split else ""
 
     @property
     def start(self) -> int:
@@ -50,7 +80,13 @@ class ModelPlan:
 
     @property
     def chiplets(self) -> tuple[int, ...]:
+        """The lead chiplet of each segment (``Segment.chiplet``)."""
         return tuple(s.chiplet for s in self.segments)
+
+    @property
+    def all_chiplets(self) -> tuple[int, ...]:
+        """Every chiplet the plan uses (split segments contribute all their chiplets)."""
+        return tuple(c for s in self.segments for c in s.chiplets)
 
 
 @dataclass(frozen=True)
@@ -85,9 +121,7 @@ class Schedule:
                     {
                         "model": p.model,
                         "minibatch": p.minibatch,
-                        "segments": [
-                            {"layers": [s.start, s.stop], "chiplet": s.chiplet} for s in p.segments
-                        ],
+                        "segments": [_segment_dict(s) for s in p.segments],
                     }
                     for p in w.plans
                 ]
@@ -113,6 +147,8 @@ class Schedule:
                                 Segment(
                                     (_int(s["layers"][0]), _int(s["layers"][1])),
                                     _int(s["chiplet"]),
+                                    tuple(_int(c) for c in s.get("chiplets", ())),
+                                    _str(s.get("dim", "")),
                                 )
                                 for s in p["segments"]
                             ),
@@ -124,7 +160,7 @@ class Schedule:
             )
             meta = {str(k): str(v) for k, v in dict(data.get("meta", {})).items()}
             return Schedule(windows, str(data["scenario"]), str(data["package"]), meta)
-        except (KeyError, TypeError, IndexError, ValueError) as exc:
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
             raise MCMSchedError(
                 f"malformed schedule: {exc!r}", file=source, field="windows"
             ) from None
@@ -142,6 +178,20 @@ class Schedule:
     def plans_of(self, model: int) -> list[tuple[int, ModelPlan]]:
         """``(window index, plan)`` of every window where ``model`` is active, in order."""
         return [(w, p) for w, win in enumerate(self.windows) for p in win.plans if p.model == model]
+
+
+def _segment_dict(s: Segment) -> dict[str, Any]:
+    d: dict[str, Any] = {"layers": [s.start, s.stop], "chiplet": s.chiplet}
+    if s.is_split or s.dim:
+        d["chiplets"] = list(s.chiplets)
+        d["dim"] = s.dim
+    return d
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a string, got {v!r}")
+    return v
 
 
 def _int(v: Any) -> int:

@@ -1,4 +1,5 @@
-"""Evaluation options: every decision PAPERS.md §3.9 leaves open, with a documented default.
+"""Evaluation options: every decision the papers leave open (docs/REFERENCES.md#open-choices), with
+a documented default.
 
 See docs/SCHEDULER.md for the full semantics. Summary of the defaults:
 
@@ -24,6 +25,10 @@ See docs/SCHEDULER.md for the full semantics. Summary of the defaults:
 - ``skip="transfer"``: a dependency edge (u, v) other than the chain edge (v = u + 1) whose layers
   sit in different segments costs an extra NoP transfer of u's output (same window) or a DRAM
   write plus read (different windows). ``"ignore"`` charges nothing for such edges.
+- ``dram_sharing="interface"``: each DRAM interface has the DRAM bandwidth and every chiplet's
+  DRAM traffic goes through its nearest interface: concurrent loads of a split segment's shards
+  share it, and a window lasts at least its busiest interface's bytes / bandwidth.
+  ``"none"``: every chiplet loads at the full DRAM bandwidth (SCAR's model).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ WeightReload = Literal["once", "per-minibatch"]
 Contention = Literal["none", "link-sharing"]
 MemoryMode = Literal["spill", "strict"]
 SkipMode = Literal["transfer", "ignore"]
+DramSharing = Literal["interface", "none"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "minibatch_rule": ("divisor-fit", "fit", "full", "single"),
@@ -47,6 +53,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "contention": ("none", "link-sharing"),
     "memory": ("spill", "strict"),
     "skip": ("transfer", "ignore"),
+    "dram_sharing": ("interface", "none"),
 }
 
 
@@ -60,6 +67,7 @@ class EvalOptions:
     contention: Contention = "none"
     memory: MemoryMode = "spill"
     skip: SkipMode = "transfer"
+    dram_sharing: DramSharing = "interface"
 
     def __post_init__(self) -> None:
         for f in fields(self):

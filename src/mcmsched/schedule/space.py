@@ -1,4 +1,4 @@
-"""Size of the scheduling space (SCAR §II-D, PAPERS.md §2.3).
+"""Size of the scheduling space (SCAR §II-D, docs/REFERENCES.md#scar-scheduling-space).
 
 The printed formula, with the multinomial read as ``L! / prod(L_i!)``::
 

@@ -1,9 +1,13 @@
-"""Baseline strategies (PAPERS.md §2.7, §3.5 step 10).
+"""Baseline strategies (docs/REFERENCES.md#scar-baselines).
 
 - ``standalone``: SCAR's engines with N_m = 1 for every model in every window (each model on one
   chiplet per window). Runs on any package; the papers use homogeneous ones.
 - ``simba``: Simba-like pipelining = SCAR's normal PROV/SEG/SCHED on a *homogeneous* package; a
-  heterogeneous package is an error (use ``scar`` there).
+  heterogeneous package is an error (use ``scar`` there). With ``simba_scheme="split-k"``:
+  Simba's own scheme, every layer split along K across all chiplets of the package (ring
+  order, at most the layers' largest K extent), the models one after another (one window each).
+- ``scar`` and ``simba`` (pipeline) then run the partition step
+  (:mod:`mcmsched.search.partition`) when ``options.partition`` is on.
 - ``monolithic``: one big accelerator with the package's total PEs and L2 (output-stationary by
   default, :func:`mcmsched.hardware.presets.monolithic_like`); the models run one after another
   (one window per model, the whole model as one segment), b' by the evaluation rule.
@@ -15,18 +19,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 
+from mcmsched.cost.split import split_extent
 from mcmsched.cost.table import CostTable
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.package import Package
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
+from mcmsched.schedule.shared import ring_order
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
 from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
+from mcmsched.search.partition import partition_search
 from mcmsched.search.place import dfs_paths
 from mcmsched.search.scar import run_scar
 from mcmsched.workload.scenario import Scenario
@@ -39,8 +47,42 @@ def scar(
     objective: ObjectiveLike | Objective,
     options: SearchOptions | None = None,
 ) -> SearchResult:
-    """SCAR's full search (see :mod:`mcmsched.search.scar`)."""
-    return run_scar(scenario, package, costs, objective, options, strategy="scar")
+    """SCAR's full search (see :mod:`mcmsched.search.scar`), then the partition step when
+    ``options.partition`` is on."""
+    t0 = time.perf_counter()
+    res = run_scar(scenario, package, costs, objective, options, strategy="scar")
+    return _with_partition(res, costs, objective, options, t0)
+
+
+def _with_partition(
+    res: SearchResult,
+    costs: CostTable,
+    objective: ObjectiveLike | Objective,
+    options: SearchOptions | None,
+    t0: float,
+) -> SearchResult:
+    """``res`` improved by :func:`partition_search` when ``options.partition`` is on."""
+    opts = options or SearchOptions()
+    if not opts.partition:
+        return res
+    obj = make_objective(objective)
+    part = partition_search(
+        res.schedule, costs, obj, opts.eval_options, rounds=opts.partition_rounds
+    )
+    meta = {**res.schedule.meta, "partition": "on"}
+    sched = dataclasses.replace(part.schedule, meta=meta)
+    stats = SearchStats(
+        res.stats.evaluations + part.evaluations,
+        time.perf_counter() - t0,
+        res.stats.windows_solved,
+    )
+    return dataclasses.replace(
+        res,
+        schedule=sched,
+        metrics=part.metrics,
+        candidates=[*res.candidates, *part.candidates],
+        stats=stats,
+    )
 
 
 def standalone(
@@ -70,7 +112,48 @@ def simba(
             "(use strategy 'scar')",
             field="strategy",
         )
-    return run_scar(scenario, package, costs, objective, options, strategy="simba")
+    opts = options or SearchOptions()
+    t0 = time.perf_counter()
+    if opts.simba_scheme == "split-k":
+        return _simba_split_k(scenario, package, costs, make_objective(objective), opts, t0)
+    res = run_scar(scenario, package, costs, objective, options, strategy="simba")
+    return _with_partition(res, costs, objective, options, t0)
+
+
+def _simba_split_k(
+    scenario: Scenario,
+    package: Package,
+    costs: CostTable,
+    objective: Objective,
+    options: SearchOptions,
+    t0: float,
+) -> SearchResult:
+    """Simba's scheme: each model in its own window, all its layers as one segment split along
+    K across all chiplets (ring order from chiplet 0; at most the layers' largest K extent)."""
+    cm = CostModels(costs, options.eval_options)
+    windows = []
+    for m, entry in enumerate(scenario.entries):
+        n_l = len(entry.model.layers)
+        k = min(package.n_chiplets, max(split_extent(ly, "K") for ly in entry.model.layers))
+        team = ring_order(package, range(package.n_chiplets), 0)
+        if k < package.n_chiplets:
+            team = ring_order(
+                package, sorted(team, key=lambda c: int(package.hop_matrix[0, c]))[:k], 0
+            )
+        # K-split weights are spread over the team: b' by the team's aggregate L2
+        mb = cm[m].choose_minibatch([(0, n_l)], np.array([float(cm[m].l2[list(team)].sum())]))
+        seg = Segment((0, n_l), team[0], team, "K" if k > 1 else "")
+        windows.append(Window((ModelPlan(m, (seg,), mb),)))
+    meta = {
+        "strategy": "simba",
+        "simba_scheme": "split-k",
+        "objective": objective.name,
+        **{f"eval.{k}": v for k, v in options.eval_options.to_dict().items()},
+    }
+    sched = Schedule(tuple(windows), scenario.name, package.name, meta)
+    metrics = evaluate(sched, costs, options.eval_options, cost_models=cm)
+    stats = SearchStats(1, time.perf_counter() - t0, len(windows))
+    return SearchResult(sched, metrics, [(metrics.latency_s, metrics.energy_j)], stats, package)
 
 
 def _sequential(

@@ -1,7 +1,7 @@
 """Evolutionary per-window search for large packages (SCAR §IV-D encoding, 6x6 mode).
 
 An individual is SCAR's 2|M| encoding: per model, its segmentation (a boundary row) and its
-mapping (a simple chiplet path of the segmentation's length). Operators (PAPERS.md leaves them
+mapping (a simple chiplet path of the segmentation's length). Operators (SCAR leaves them
 open; these are ours):
 
 - initial population: individual 0 is a greedy placement when the caller gives one (SCAR: each

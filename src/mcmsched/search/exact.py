@@ -87,6 +87,11 @@ def exact_search(
             "the exhaustive search needs contention='none' and window_boundary='dram'",
             field="eval_options",
         )
+    if any(e.steps > 1 or e.after is not None for e in scenario.entries):
+        raise MCMSchedError(
+            "the exhaustive search does not support decode phases (steps / after)",
+            field="scenario",
+        )
     n_layers = [len(e.model.layers) for e in scenario.entries]
     n_contents = 1
     for n in n_layers:
@@ -98,6 +103,8 @@ def exact_search(
             field="scenario",
         )
     single = {"latency": "latency", "energy": "energy"}.get(obj.window_metric)
+    if obj.targets or obj.name == "real-time":
+        single = None  # per-model targets: keep the whole (latency, energy) front
     cm = CostModels(costs, ev)
     n_c = package.n_chiplets
     if placements not in ("any", "paths"):
@@ -195,28 +202,42 @@ def exact_search(
             "no valid schedule (with memory='strict' some layer does not fit any chiplet's L2)",
             field="eval_options",
         )
-    # reconstruct
-    windows: list[Window] = []
-    cur: Point = best
-    state = full
-    while cur[2] is not None:
-        prev, prev_l, prev_e, plans = cur[2]
-        mplans = []
-        for m, bounds, i, n, mb in plans:
-            seq = seqs[n][i]
-            segs = tuple(Segment((bounds[k], bounds[k + 1]), int(seq[k])) for k in range(n))
-            mplans.append(ModelPlan(m, segs, mb))
-        windows.append(Window(tuple(mplans)))
-        state = prev
-        cur = next(pt for pt in fronts[state] if pt[0] == prev_l and pt[1] == prev_e)
-    windows.reverse()
     meta = {
         "strategy": "exhaustive",
         "objective": obj.name,
         **{f"eval.{k}": v for k, v in ev.to_dict().items()},
     }
-    sched = Schedule(tuple(windows), scenario.name, package.name, meta)
+
+    def rebuild(point: Point) -> Schedule:
+        windows: list[Window] = []
+        cur: Point = point
+        state = full
+        while cur[2] is not None:
+            prev, prev_l, prev_e, plans = cur[2]
+            mplans = []
+            for m, bounds, i, n, mb in plans:
+                seq = seqs[n][i]
+                segs = tuple(Segment((bounds[k], bounds[k + 1]), int(seq[k])) for k in range(n))
+                mplans.append(ModelPlan(m, segs, mb))
+            windows.append(Window(tuple(mplans)))
+            state = prev
+            cur = next(pt for pt in fronts[state] if pt[0] == prev_l and pt[1] == prev_e)
+        windows.reverse()
+        return Schedule(tuple(windows), scenario.name, package.name, dict(meta))
+
+    sched = rebuild(best)
     metrics = evaluate(sched, costs, ev, cost_models=cm)
+    if obj.targets or obj.name == "real-time":
+        # per-model targets are not monotone in (latency, energy): score every front point
+        best_score = obj.score(metrics)
+        for pt in final:
+            if pt is best or not np.isfinite(pt[0] + pt[1]):
+                continue
+            alt = rebuild(pt)
+            alt_m = evaluate(alt, costs, ev, cost_models=cm)
+            evaluations += 1
+            if obj.score(alt_m) < best_score:
+                sched, metrics, best_score = alt, alt_m, obj.score(alt_m)
     cands = [(float(a), float(b)) for a, b, _ in final]
     stats = SearchStats(evaluations + 1, time.perf_counter() - t0, len(win_cache))
     return SearchResult(sched, metrics, cands, stats, package)

@@ -30,7 +30,18 @@ def expected_costs(costs: CostTable) -> ExpectedCosts:
     lat, en, edp = [], [], []
     for m, entry in enumerate(costs.scenario.entries):
         mc = costs.model_costs(m, entry.batch)
-        lat.append(mc.compute_s @ frac)
-        en.append(mc.energy_j @ frac)
-        edp.append((mc.compute_s * mc.energy_j) @ frac)
+        lat.append(_feasible_mean(mc.compute_s, frac, mc.feasible))
+        en.append(_feasible_mean(mc.energy_j, frac, mc.feasible))
+        edp.append(_feasible_mean(mc.compute_s * mc.energy_j, frac, mc.feasible))
     return ExpectedCosts(tuple(lat), tuple(en), tuple(edp))
+
+
+def _feasible_mean(values: np.ndarray, frac: np.ndarray, ok: np.ndarray | None) -> np.ndarray:
+    """``values @ frac`` per layer, over the classes that can run the layer (``ok``; a class
+    that cannot hold a layer is left out and the weights of the others renormalised)."""
+    if ok is None or ok.all():
+        return np.asarray(values @ frac)
+    w = np.where(ok, frac[None, :], 0.0)
+    total = w.sum(axis=1)
+    safe = np.where(ok, values, 0.0)
+    return np.where(total > 0, (safe * w).sum(axis=1) / np.where(total > 0, total, 1.0), np.inf)

@@ -17,13 +17,15 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """Hyper-parameters of SCAR's search (PAPERS.md §3.5) and of the other strategies.
+    """Hyper-parameters of SCAR's search (docs/REFERENCES.md#scar-part-by-part) and of the other
+    strategies.
 
     - ``n_splits``: window cut points (n_splits + 1 periodic windows before empty ones are
       dropped); ``packing``: ``"greedy"`` (Algorithm 1 first fit) or ``"uniform"`` (each model's
       layers spread evenly over the windows);
     - ``sweep_splits``: also try the periodic boundaries of every n_splits' < n_splits (fewer,
-      longer windows) and keep the best whole schedule (SCAR's outer loop, §3.5 step 8);
+      longer windows) and keep the best whole schedule (SCAR's outer loop,
+      docs/REFERENCES.md#scar-algorithm-1);
     - ``refine_passes``: passes of a local search over the best layout's window boundaries
       (move one model's boundary between two windows by one layer, or merge two adjacent
       windows; a move is kept when the schedule's score improves); 0 disables it;
@@ -51,6 +53,14 @@ class SearchOptions:
       (the best assignment found so far is kept when hit);
     - ``start_chiplet``: the chiplet the ``nn-baton`` baseline starts every model on (the
       motivational study compares the same single-model schedule on a Shi and an NVD chiplet);
+    - ``partition``: after the search, try splitting segments across idle chiplets of their
+      class (intra-layer partitioning along K, Y or C; :mod:`mcmsched.search.partition`) and
+      keep improvements under the objective, for ``partition_rounds`` passes. Off in the
+      dataclass (SCAR's space, used by the ``reproduce`` experiments); on by default for users
+      (``run``, ``compare``, sweeps: :data:`USER_DEFAULTS`). Applies to ``scar`` and ``simba``;
+    - ``simba_scheme``: ``"pipeline"`` (SCAR's engines on the homogeneous package) or
+      ``"split-k"`` (Simba's own scheme: every layer split along K across all chiplets, the
+      models one after another);
     - ``seed``: randomness (evolutionary search, sampling); ``progress(done, total)`` is called
       after every window solved; ``eval_options``: how schedules are scored.
     """
@@ -73,6 +83,9 @@ class SearchOptions:
     bnb_node_limit: int = 200_000
     seed: int = 0
     start_chiplet: int = 0
+    partition: bool = False
+    partition_rounds: int = 2
+    simba_scheme: Literal["pipeline", "split-k"] = "pipeline"
     progress: Progress | None = field(default=None, compare=False)
     eval_options: EvalOptions = field(default_factory=EvalOptions)
 
@@ -103,6 +116,12 @@ class SearchOptions:
                 )
         if self.start_chiplet < 0:
             raise MCMSchedError("start_chiplet must be >= 0", field="start_chiplet")
+        if self.partition_rounds < 1:
+            raise MCMSchedError("partition_rounds must be >= 1", field="partition_rounds")
+        if self.simba_scheme not in ("pipeline", "split-k"):
+            raise MCMSchedError(
+                "simba_scheme must be 'pipeline' or 'split-k'", field="simba_scheme"
+            )
         if self.node_cap is not None and self.node_cap < 1:
             raise MCMSchedError("node_cap must be >= 1", field="node_cap")
 
@@ -110,6 +129,11 @@ class SearchOptions:
         if self.search == "auto":
             return "evolutionary" if n_chiplets > 16 else "exhaustive"
         return self.search
+
+
+#: Search-option defaults for users (``run``, ``compare``, sweeps) that differ from the dataclass
+#: defaults (which stay in SCAR's space for the reproduction experiments).
+USER_DEFAULTS: dict[str, object] = {"partition": True}
 
 
 @dataclass(frozen=True)

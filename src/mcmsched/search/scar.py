@@ -1,4 +1,4 @@
-"""SCAR: the two-level search (PAPERS.md §2.6, §3.5).
+"""SCAR: the two-level search (SCAR §IV; docs/REFERENCES.md#scar-part-by-part).
 
 Top level (MCM-Reconfig): expected layer costs (Eq. 1), horizon, window boundaries and layer
 packing give one or more window layouts. Per window: PROV chooses chiplet counts N_m, SEG lists
@@ -36,6 +36,8 @@ from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segme
 from mcmsched.search.windows import (
     Layout,
     WindowContent,
+    confine_phases,
+    front_load,
     horizon,
     pack_greedy,
     pack_uniform,
@@ -44,6 +46,16 @@ from mcmsched.search.windows import (
     split_crowded,
 )
 from mcmsched.workload.scenario import Scenario
+
+
+def phase_models(scenario: Scenario) -> dict[int, int | None]:
+    """Models that must run whole in one window (``steps`` > 1 or an ``after`` model), with
+    the index of the model they run after (or None)."""
+    return {
+        i: (scenario.index_of(e.after) if e.after is not None else None)
+        for i, e in enumerate(scenario.entries)
+        if e.steps > 1 or e.after is not None
+    }
 
 
 @dataclass
@@ -356,6 +368,14 @@ class ScarEngine:
         return WindowSolution(Window(tuple(plans)), res.latency_s, res.energy_j, res.key, res.trace)
 
     # ---- top level ---------------------------------------------------------------------------
+    def confine(self, layout: Layout) -> Layout:
+        """Decode phases (``steps`` > 1 or ``after``) whole in one window, after their prefill."""
+        return confine_phases(
+            layout,
+            phase_models(self.scenario),
+            [len(e.model.layers) for e in self.scenario.entries],
+        )
+
     def layouts(self) -> list[Layout]:
         n_layers = [len(e.model.layers) for e in self.scenario.entries]
         out: list[Layout] = []
@@ -370,8 +390,22 @@ class ScarEngine:
             for _ in range(self.opts.boundary_samples):
                 bounds.append(random_boundaries(h, self.opts.n_splits, self.rng))
             out.extend(pack_greedy(self.exp.latency_s, t) for t in bounds)
+        if self.obj.targets:
+            # deadline layouts: every model with a target also tried whole in its first window
+            # (a model cut by a window barrier completes only when the later window does), and
+            # whole in a first window of its own (where the window key optimises it alone)
+            phases = phase_models(self.scenario)
+            sizes = [len(e.model.layers) for e in self.scenario.entries]
+            free: dict[int, int | None] = {
+                t.model: None for t in self.obj.targets if t.model not in phases
+            }
+            if free:
+                base = list(out)
+                out.extend(confine_phases(lay, free, sizes) for lay in base)
+                out.extend(front_load(lay, sorted(free), sizes) for lay in base)
         uniq: list[Layout] = []
         for lay in out:
+            lay = self.confine(lay)
             lay = split_crowded(lay, self.package.n_chiplets)
             if lay not in uniq:
                 uniq.append(lay)
@@ -459,16 +493,22 @@ def run_scar(
     opts = options or SearchOptions()
     obj = make_objective(objective)
     res = _run_scar_once(scenario, package, costs, obj, opts, strategy, force_single)
-    if obj.name in ("latency", "energy") or not opts.seed_objectives:
+    plain = obj.name in ("latency", "energy") and not obj.targets
+    if plain or not opts.seed_objectives:
         return res
     best, best_score = res, obj.score(res.metrics)
     candidates = list(res.candidates)
     evaluations, windows = res.stats.evaluations, res.stats.windows_solved
-    for name in opts.seed_objectives:
+    seeds = list(opts.seed_objectives)
+    if obj.name == "real-time" and "energy" not in seeds:
+        seeds.append("energy")  # real-time breaks ties of met frames by energy
+    for name in seeds:
+        if name == obj.name or (obj.name == "real-time" and name == "latency"):
+            continue  # the same window keys: the same search
         seed_opts = dataclasses.replace(opts, progress=None)
-        alt = _run_scar_once(
-            scenario, package, costs, make_objective(name), seed_opts, strategy, force_single
-        )
+        # the seed search picks its layout under the same targets
+        seed_obj = make_objective(name, obj.targets)
+        alt = _run_scar_once(scenario, package, costs, seed_obj, seed_opts, strategy, force_single)
         candidates.extend(alt.candidates)
         evaluations += alt.stats.evaluations
         windows += alt.stats.windows_solved
@@ -525,7 +565,7 @@ def _run_scar_once(
         for _ in range(opts.refine_passes):
             improved = False
             for nc in _neighbours(_cuts(cur, n_layers)):
-                lay = _layout(nc)
+                lay = eng.confine(_layout(nc))
                 if any(len(w) > package.n_chiplets for w in lay):
                     continue
                 sc_ = approx_score(lay)

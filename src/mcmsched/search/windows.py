@@ -73,3 +73,41 @@ def split_crowded(layout: Layout, n_chiplets: int) -> Layout:
         for i in range(0, len(w), n_chiplets):
             out.append(w[i : i + n_chiplets])
     return tuple(out)
+
+
+def confine_phases(
+    layout: Layout, phases: dict[int, int | None], n_layers: Sequence[int]
+) -> Layout:
+    """Place every model of ``phases`` (model -> the model it runs after, or None) whole in one
+    window: the window after the last window of the model it runs after (a new last window if
+    there is none), else the first window it appears in. A decode phase (``steps`` > 1) cannot
+    be split across windows (each step needs the previous token) and starts after its prefill."""
+    if not phases:
+        return layout
+    wins = [[c for c in w if c[0] not in phases] for w in layout]
+    first: dict[int, int] = {}
+    for w, content in enumerate(layout):
+        for m, _, _ in content:
+            first.setdefault(m, w)
+    for m in sorted(phases):
+        after = phases[m]
+        if after is None:
+            target = first.get(m, 0)
+        else:
+            last = max((w for w, c in enumerate(wins) if any(x[0] == after for x in c)), default=-1)
+            target = last + 1
+        while target >= len(wins):
+            wins.append([])
+        wins[target].append((m, 0, int(n_layers[m])))
+    return tuple(tuple(sorted(w)) for w in wins if w)
+
+
+def front_load(layout: Layout, models: Sequence[int], n_layers: Sequence[int]) -> Layout:
+    """``models`` whole in a first window of their own (every other model's windows follow):
+    the earliest completion a window barrier allows them."""
+    if not models:
+        return layout
+    chosen = set(models)
+    first = tuple((m, 0, int(n_layers[m])) for m in sorted(chosen))
+    rest = [tuple(c for c in w if c[0] not in chosen) for w in layout]
+    return (first, *(w for w in rest if w))

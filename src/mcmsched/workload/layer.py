@@ -12,7 +12,8 @@ Dimensions (all counts of elements, not bytes):
 Operation kinds:
 
 - ``CONV``: convolution; ``groups`` > 1 is a grouped convolution (each group maps C/groups input
-  channels to K/groups output channels).
+  channels to K/groups output channels; MAESTRO's ``NGCONV`` with ``G = groups`` and ``K``, ``C``
+  per group: ``macs = G * (K/G) * (C/G) * R * S * Y' * X'``). A dataflow may map ``G``.
 - ``DWCONV``: depthwise convolution; ``K == C == groups``.
 - ``TRCONV``: transposed convolution; ``Y``, ``X`` are the input size, the output is
   ``(Y - 1) * stride + R``; every input pixel is multiplied by the whole kernel.
@@ -68,8 +69,22 @@ class Layer:
     N: int = 1
     bytes_per_element: int = 1
     dataflow: str | None = None
+    #: KV-cache bytes per sample this layer reads from memory (DRAM, or L2 where it stays
+    #: resident) and writes to it: set on decode attention MATMULs (read) and on the K/V
+    #: projection (write). Not part of the cost-model shape: the on-chip cost of the operands
+    #: is already in the layer's work; these bytes are charged as memory traffic by the
+    #: scheduler's costing (mcmsched.schedule.costing).
+    kv_read_bytes: int = 0
+    kv_write_bytes: int = 0
 
     def __post_init__(self) -> None:
+        for field_name in ("kv_read_bytes", "kv_write_bytes"):
+            value = getattr(self, field_name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise MCMSchedError(
+                    f"layer '{self.name}': must be a non-negative integer, got {value!r}",
+                    field=field_name,
+                )
         for field_name in (
             "K",
             "C",

@@ -27,6 +27,10 @@ class Model:
     edges: tuple[tuple[int, int], ...] = ()
     default_batch: int = 1
     source: str | None = None  # where the model came from (zoo, file path, ...)
+    #: For one decode step of an LLM: the tokens already in the KV cache that the step reads
+    #: (its layers' ``kv_read_bytes`` are for this length; 0: the model reads no KV cache).
+    #: A decode phase of several steps grows it by one token per step.
+    cache_len: int = 0
     _graph_cache: dict[str, object] = field(
         default_factory=dict, repr=False, compare=False, hash=False
     )
@@ -36,6 +40,12 @@ class Model:
         if not self.layers:
             raise MCMSchedError(
                 f"model '{self.name}' has no layers", file=self.source, field="layers"
+            )
+        if self.cache_len < 0:
+            raise MCMSchedError(
+                f"model '{self.name}': cache_len must be >= 0",
+                file=self.source,
+                field="cache_len",
             )
         if self.default_batch <= 0:
             raise MCMSchedError(
@@ -120,7 +130,18 @@ class Model:
             edges=self.edges,
             default_batch=self.default_batch,
             source=self.source,
+            cache_len=self.cache_len,
         )
+
+    @cached_property
+    def kv_read_bytes(self) -> int:
+        """KV-cache bytes one sample of the model reads (sum over layers)."""
+        return sum(layer.kv_read_bytes for layer in self.layers)
+
+    @cached_property
+    def kv_write_bytes(self) -> int:
+        """KV-cache bytes one sample of the model writes (sum over layers)."""
+        return sum(layer.kv_write_bytes for layer in self.layers)
 
     @staticmethod
     def chain(

@@ -11,21 +11,25 @@ them; a missing one raises :class:`~mcmsched.errors.MCMSchedError` naming the ex
 
 from mcmsched.workload.importers.maestro import (
     MaestroNetwork,
+    find_layer,
     load_maestro,
     load_maestro_networks,
     parse_maestro,
     parse_maestro_networks,
+    printed_name,
 )
 from mcmsched.workload.importers.onnx_import import load_onnx
 from mcmsched.workload.importers.torch_import import load_hf_config, trace_torch
 
 __all__ = [
     "MaestroNetwork",
+    "find_layer",
     "load_hf_config",
     "load_maestro",
     "load_maestro_networks",
     "load_onnx",
     "parse_maestro",
     "parse_maestro_networks",
+    "printed_name",
     "trace_torch",
 ]

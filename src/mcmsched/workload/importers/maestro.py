@@ -25,9 +25,14 @@ Mapping of MAESTRO layer types to :class:`~mcmsched.workload.layer.OpKind` (afte
 - ``CONV`` -> ``CONV``, dimensions as written.
 - ``DSCONV`` (depthwise) -> ``DWCONV`` with ``K = C = groups = C``. MAESTRO couples every DSCONV
   tensor to ``C`` only and ignores ``K`` (the files write ``K: 1``); ``K`` must be 1 or ``C``.
-- ``NGCONV`` (grouped) -> ``CONV`` with ``groups = G``, ``K = G * K`` and ``C`` as written: in the
-  reference files (ResNeXt-50) ``K`` is the output channels per group and ``C`` the total input
-  channels (``G: 32, K: 4, C: 128`` is ResNeXt's 128 -> 128 channel, 32-group 3x3 conv).
+- ``NGCONV`` (grouped) -> ``CONV`` with ``groups = G``, ``K = G * K`` and ``C = G * C``: MAESTRO
+  reads ``K`` and ``C`` per group (every dimension, ``G`` included, is a loop of the layer; its
+  MAC count is ``G K C R S Y' X'``, ``API_user-interface-v2.hpp``), and so do we. A layer's
+  directives may map ``G`` (``SpatialMap(1,1) G;``); without a ``G`` map the groups run one after
+  another (see ``mcmsched.cost.analysis.to_problem``). Note: MAESTRO's ResNeXt50 file writes
+  ``G: 32, K: 4, C: 128`` for ResNeXt's 128 -> 128 channel 32-group 3x3 conv, i.e. ``C`` as the
+  total input channels; read as MAESTRO reads it, those layers have 32 times the MACs of
+  ResNeXt-50 (32x4d)'s grouped convolutions (``zoo:resnext50`` has the real network).
 - ``TRCONV`` -> ``TRCONV``, dimensions as written (``Y``, ``X`` are the input size). MAESTRO itself
   analyses TRCONV as a plain CONV of the same dimensions, so its MAC counts differ from ours.
 - ``GEMM`` with dimensions ``M``, ``N``, ``K`` (MAESTRO's GEMM: input ``M x K``, weight
@@ -61,10 +66,12 @@ from mcmsched.workload.model import Model
 
 __all__ = [
     "MaestroNetwork",
+    "find_layer",
     "load_maestro",
     "load_maestro_networks",
     "parse_maestro",
     "parse_maestro_networks",
+    "printed_name",
 ]
 
 _TOKEN = re.compile(
@@ -469,7 +476,7 @@ def _make_layer(
         op, k, groups = OpKind.DWCONV, c, c
     elif kind == "NGCONV":
         groups = dims.get("G", 1)
-        op, k, c = OpKind.CONV, groups * dims["K"], dims["C"]
+        op, k, c = OpKind.CONV, groups * dims["K"], groups * dims["C"]
     else:
         op = OpKind.TRCONV if kind == "TRCONV" else OpKind.CONV
         k, c, groups = dims["K"], dims["C"], 1
@@ -487,6 +494,43 @@ def _make_layer(
         groups=groups,
         N=n,
         dataflow=dataflow,
+    )
+
+
+# MAESTRO's DFSL parser splits every line on these characters (boost::char_separator in
+# DFSL_parser.hpp) and names a layer by the last token before its '{'.
+_MAESTRO_SEPARATORS = re.compile(r"[ ,\->():\t;]+")
+
+
+def printed_name(name: str) -> str:
+    """The name MAESTRO prints for a layer written ``name``: the last token of the name split on
+    space, ``,``, ``-``, ``>``, ``(``, ``)``, ``:``, tab and ``;`` (``"Conv2d-12"`` -> ``"12"``,
+    ``"CONV2_1_2"`` unchanged)."""
+    tokens = [t for t in _MAESTRO_SEPARATORS.split(name) if t]
+    return tokens[-1] if tokens else name
+
+
+def find_layer(model: Model, name: str) -> Layer:
+    """The layer of ``model`` named ``name``: its own name first, else MAESTRO's printed name
+    (:func:`printed_name`, as in MAESTRO's outputs). Raises :class:`MCMSchedError` if no layer
+    or more than one layer has that printed name."""
+    for ly in model.layers:
+        if ly.name == name:
+            return ly
+    key = printed_name(name)
+    hits = [ly for ly in model.layers if printed_name(ly.name) == key]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise MCMSchedError(
+            f"model '{model.name}' has no layer named '{name}' (nor one MAESTRO prints as '{key}')",
+            field="layer",
+        )
+    names = ", ".join(ly.name for ly in hits[:5])
+    raise MCMSchedError(
+        f"model '{model.name}': MAESTRO prints {len(hits)} layers as '{key}' ({names}); "
+        "give the full layer name",
+        field="layer",
     )
 
 

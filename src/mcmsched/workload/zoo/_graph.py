@@ -83,14 +83,38 @@ class GraphBuilder:
         self.add(layer, *inputs)
         return name, layer.out_y
 
-    def gemm(self, name: str, m: int, k: int, n: int, *inputs: str | None) -> str:
-        """``[m, k] x [k, n]`` with trained weights (1x1 CONV with Y = m, X = 1)."""
-        return self.add(Layer(name, OpKind.GEMM, K=n, C=k, Y=m, X=1), *inputs)
-
-    def matmul(self, name: str, m: int, k: int, n: int, groups: int, *inputs: str | None) -> str:
-        """``groups`` independent activation products ``[m, k] x [k, n]``."""
+    def gemm(
+        self, name: str, m: int, k: int, n: int, *inputs: str | None, kv_write: int = 0
+    ) -> str:
+        """``[m, k] x [k, n]`` with trained weights (1x1 CONV with Y = m, X = 1); ``kv_write``:
+        KV-cache bytes per sample it writes."""
         return self.add(
-            Layer(name, OpKind.MATMUL, K=groups * n, C=groups * k, Y=m, X=1, groups=groups),
+            Layer(name, OpKind.GEMM, K=n, C=k, Y=m, X=1, kv_write_bytes=kv_write), *inputs
+        )
+
+    def matmul(
+        self,
+        name: str,
+        m: int,
+        k: int,
+        n: int,
+        groups: int,
+        *inputs: str | None,
+        kv_read: int = 0,
+    ) -> str:
+        """``groups`` independent activation products ``[m, k] x [k, n]``; ``kv_read``: bytes
+        per sample of the second operand read from the KV cache."""
+        return self.add(
+            Layer(
+                name,
+                OpKind.MATMUL,
+                K=groups * n,
+                C=groups * k,
+                Y=m,
+                X=1,
+                groups=groups,
+                kv_read_bytes=kv_read,
+            ),
             *inputs,
         )
 
@@ -101,9 +125,12 @@ class GraphBuilder:
             *inputs,
         )
 
-    def build(self, name: str, source: str = "zoo") -> Model:
-        """The model (edges deduplicated, in insertion order)."""
+    def build(self, name: str, source: str = "zoo", cache_len: int = 0) -> Model:
+        """The model (edges deduplicated, in insertion order); ``cache_len``: KV-cache tokens a
+        decode step reads (:attr:`Model.cache_len`)."""
         edges = tuple(dict.fromkeys(self._edges))
         if not edges and len(self._layers) > 1:
             edges = tuple((i, i + 1) for i in range(len(self._layers) - 1))
-        return Model(name=name, layers=tuple(self._layers), edges=edges, source=source)
+        return Model(
+            name=name, layers=tuple(self._layers), edges=edges, source=source, cache_len=cache_len
+        )

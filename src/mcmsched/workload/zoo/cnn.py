@@ -6,6 +6,10 @@ independent counts they are checked against):
 - ``resnet50``: torchvision's ResNet-50 v1.5 (stride 2 on the 3x3 conv of the first block of a
   stage; 1x1 projection shortcuts). 53 CONV + 1 GEMM (fc) = 4,089,184,256 MACs, plus 16 ELTWISE
   residual adds kept as separate layers (70 layers). Pooling layers are not layers here.
+- ``resnext50``: torchvision's ResNeXt-50 (32x4d): ResNet-50 v1.5 with bottleneck widths
+  128/256/512/1024 and 32-group 3x3 convolutions (CONV with ``groups = 32``). 53 CONV + 1 GEMM =
+  4,230,479,872 MACs (fc and the 4 projection convs included; torchvision lists 4.23 GFLOPS),
+  plus 16 ELTWISE residual adds (70 layers).
 - ``scar-resnet50``: the 66-layer layout of MAESTRO's ``Resnet50_model.m`` that SCAR used:
   conv1, 16 bottlenecks of three convs each (ResNet v1: stride 2 on the first 1x1 conv of a
   stage), one residual add per bottleneck and the classifier; no projection-shortcut convs
@@ -67,6 +71,32 @@ def resnet50(image: int = 224, num_classes: int = 1000) -> Model:
             c_in, h = 4 * width, ho
     g.gemm("fc", 1, c_in, num_classes, prev)
     return g.build("resnet50")
+
+
+def resnext50(image: int = 224, num_classes: int = 1000, groups: int = 32, width: int = 4) -> Model:
+    """ResNeXt-50 (``groups`` x ``width``d, default 32x4d; torchvision layout, like
+    :func:`resnet50` with grouped 3x3 convolutions): a stage with ResNet width ``w`` has
+    ``w * width * groups / 64`` bottleneck channels and a ``groups``-group 3x3 conv."""
+    _check_image(image, 32, "resnext50")
+    g = GraphBuilder()
+    prev, h = g.conv("conv1", 3, 64, image, 7, stride=2, pad=3)
+    h = (h + 2 - 3) // 2 + 1  # max pool 3x3 / 2, pad 1
+    c_in = 64
+    for stage, (planes, blocks, stride) in enumerate(RESNET50_STAGES, start=1):
+        inner = planes * width // 64 * groups
+        for b in range(blocks):
+            s = stride if b == 0 else 1
+            p = f"layer{stage}.{b}"
+            c1, _ = g.conv(f"{p}.conv1", c_in, inner, h, 1, prev)
+            c2, ho = g.conv(f"{p}.conv2", inner, inner, h, 3, c1, stride=s, pad=1, groups=groups)
+            c3, _ = g.conv(f"{p}.conv3", inner, 4 * planes, ho, 1, c2)
+            shortcut = prev
+            if b == 0:
+                shortcut, _ = g.conv(f"{p}.downsample", c_in, 4 * planes, h, 1, prev, stride=s)
+            prev = g.eltwise(f"{p}.add", 4 * planes, ho, ho, c3, shortcut)
+            c_in, h = 4 * planes, ho
+    g.gemm("fc", 1, c_in, num_classes, prev)
+    return g.build("resnext50")
 
 
 def scar_resnet50(image: int = 224, num_classes: int = 1000) -> Model:

@@ -48,6 +48,13 @@ _register(
     num_classes=1000,
 )
 _register(
+    "resnext50",
+    "ResNeXt-50 32x4d (torchvision), 53 conv (16 grouped) + fc + 16 residual adds",
+    cnn.resnext50,
+    image=224,
+    num_classes=1000,
+)
+_register(
     "scar-resnet50",
     "ResNet-50 in MAESTRO's 66-layer layout used by SCAR (no projection convs)",
     cnn.scar_resnet50,
@@ -246,4 +253,5 @@ def _build(name: str, values: tuple[tuple[str, int | bool], ...]) -> Model:
         edges=model.edges,
         default_batch=model.default_batch,
         source=f"zoo:{label}",
+        cache_len=model.cache_len,
     )

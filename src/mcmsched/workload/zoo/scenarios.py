@@ -1,11 +1,12 @@
 """Named scenarios: SCAR's datacenter workloads (Table III, Sc1-Sc5) and paper 1's pair.
 
-SCAR's model names map to zoo models as follows (PAPERS.md §2.7): GPT-L -> ``scar-gpt-l``
+SCAR's model names map to zoo models as follows (docs/REFERENCES.md#scar-workloads): GPT-L ->
+``scar-gpt-l``
 (seq 128), BERT-L -> ``scar-bert-l`` (seq 128), ResNet-50 -> ``scar-resnet50`` (224x224x3),
 U-Net -> ``scar-unet`` (512x512x1), BERT-base (128) -> ``bert-base`` in the coarse 5-GEMM form
 (named ``bert-base[coarse=True]``), GoogleNet -> ``googlenet`` (224x224x3). Batches are Table
 III's. ``paper1`` is GPT-2 small prefill at 128 tokens plus ResNet-50, batch 1 each (paper 1's
-"GPT-2 and ResNet-50"; variant and batch are INFERRED, PAPERS.md §1.3).
+"GPT-2 and ResNet-50"; variant and batch are INFERRED, docs/REFERENCES.md#paper-1-experiment).
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ per block and nothing else: ``q`` (d -> d), ``kv`` (d -> 2 h_kv d_h), ``proj`` (
 pooler or embeddings.
 
 SCAR's GPT-L (120 layers) and BERT-L (60 layers) — INFERRED: SCAR does not state the
-decomposition (PAPERS.md §2.7, §3.9 item 10). With 5 GEMMs per block, 120 and 60 layers mean 24
+decomposition (docs/REFERENCES.md#open-choices item 10). With 5 GEMMs per block, 120 and 60 layers
+mean 24
 and 12 blocks. ``scar-gpt-l`` is therefore the GPT-2-medium shape (24 blocks, d = 1024, 16 heads)
 in coarse form at sequence 128, and ``scar-bert-l`` is 12 coarse blocks at BERT-large width
 (d = 1024) at sequence 128. Neither matches GPT-2 Large (36 x 1280) or BERT-Large (24 x 1024).
@@ -126,12 +127,24 @@ def transformer_stack(
     prev: str | None,
     *,
     coarse: bool = False,
+    kv_cache: bool = False,
 ) -> str | None:
     """Append ``spec.n_layers`` blocks computing ``tokens`` rows that attend to ``attended``
     positions; ``prev`` is the layer producing the stack input (``None`` for a graph input).
-    Returns the name of the last layer."""
+    Returns the name of the last layer.
+
+    ``kv_cache=True`` (the LLM models) records the KV-cache traffic per sample and block, with
+    ``d_kv = n_kv_heads * head_dim`` and 1 byte per element: the K/V projection (``qkv``, coarse
+    ``kv``) writes ``2 * tokens * d_kv`` bytes; the ``attended - tokens`` positions computed
+    earlier are read from the cache, ``(attended - tokens) * d_kv`` bytes of K by ``qk`` and as
+    many of V by ``av``. The coarse form (SCAR's five-GEMM convention) records no KV
+    traffic, so it keeps the layers of SCAR's models."""
     d, h, hkv, dh, f = spec.d_model, spec.n_heads, spec.kv_heads, spec.head_dim, spec.ffn_dim
     rep = h // hkv  # query heads per KV head
+    d_kv = hkv * dh
+    kv_cache = kv_cache and not coarse
+    cached = max(attended - tokens, 0) if kv_cache else 0
+    kv_w = 2 * tokens * d_kv if kv_cache else 0
     for i in range(spec.n_layers):
         p = f"h{i}"
         if coarse:
@@ -141,9 +154,9 @@ def transformer_stack(
             ff1 = g.gemm(f"{p}.ff1", tokens, d, f, proj)
             prev = g.gemm(f"{p}.ff2", tokens, f, d, ff1, proj)
             continue
-        qkv = g.gemm(f"{p}.qkv", tokens, d, (h + 2 * hkv) * dh, prev)
-        qk = g.matmul(f"{p}.qk", tokens * rep, dh, attended, hkv, qkv)
-        av = g.matmul(f"{p}.av", tokens * rep, attended, dh, hkv, qk, qkv)
+        qkv = g.gemm(f"{p}.qkv", tokens, d, (h + 2 * hkv) * dh, prev, kv_write=kv_w)
+        qk = g.matmul(f"{p}.qk", tokens * rep, dh, attended, hkv, qkv, kv_read=cached * d_kv)
+        av = g.matmul(f"{p}.av", tokens * rep, attended, dh, hkv, qk, qkv, kv_read=cached * d_kv)
         proj = g.gemm(f"{p}.proj", tokens, h * dh, d, av, prev)
         if spec.gated_ffn:
             gate = g.gemm(f"{p}.gate", tokens, d, f, proj)
@@ -167,7 +180,7 @@ def gpt2(size: str, seq_len: int = 128, coarse: bool = False, lm_head: bool = Fa
     _positive(name, seq_len=seq_len)
     spec = GPT2_SPECS[size]
     g = GraphBuilder()
-    last = transformer_stack(g, spec, seq_len, seq_len, None, coarse=coarse)
+    last = transformer_stack(g, spec, seq_len, seq_len, None, coarse=coarse, kv_cache=True)
     if lm_head and not coarse:
         g.gemm("lm_head", seq_len, spec.d_model, spec.vocab, last)
     return g.build(name)
@@ -181,10 +194,10 @@ def gpt2_decode(
     _positive(name, cache_len=cache_len)
     spec = GPT2_SPECS[size]
     g = GraphBuilder()
-    last = transformer_stack(g, spec, 1, cache_len + 1, None, coarse=coarse)
+    last = transformer_stack(g, spec, 1, cache_len + 1, None, coarse=coarse, kv_cache=True)
     if lm_head and not coarse:
         g.gemm("lm_head", 1, spec.d_model, spec.vocab, last)
-    return g.build(name)
+    return g.build(name, cache_len=cache_len)
 
 
 def bert(size: str, seq_len: int = 128, coarse: bool = False, pooler: bool = True) -> Model:
@@ -237,13 +250,14 @@ def llama(
     coarse: bool,
     lm_head: bool,
 ) -> Model:
-    """A LLaMA-style decoder (SwiGLU FFN, grouped-query attention) over ``tokens`` rows."""
+    """A LLaMA-style decoder (SwiGLU FFN, grouped-query attention) over ``tokens`` rows, with
+    KV-cache traffic (``attended - tokens`` cached positions)."""
     spec.check(name)
     g = GraphBuilder()
-    last = transformer_stack(g, spec, tokens, attended, None, coarse=coarse)
+    last = transformer_stack(g, spec, tokens, attended, None, coarse=coarse, kv_cache=True)
     if lm_head and not coarse:
         g.gemm("lm_head", tokens, spec.d_model, spec.vocab, last)
-    return g.build(name)
+    return g.build(name, cache_len=attended - tokens)
 
 
 def _llama2_7b_spec(n_layers: int, n_kv_heads: int) -> TransformerSpec:

@@ -9,7 +9,8 @@ up-convolution (TRCONV halving the channels), concatenation with the cropped enc
 channels as in the paper (the file says 512 -> 512).
 
 ``unet`` is the original 572x572x1 network (output 388x388x2). ``scar-unet`` is the same network
-at SCAR's 512x512x1 input (Table III; PAPERS.md §3.9 item 14): with unpadded convolutions and
+at SCAR's 512x512x1 input (Table III; docs/REFERENCES.md#open-choices item 14): with unpadded
+convolutions and
 floor pooling the maps shrink to 324x324 at the output. ``same_padding=True`` pads every 3x3
 convolution by 1 instead (output = input size when the input is a multiple of 16).
 """
