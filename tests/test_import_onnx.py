@@ -160,12 +160,16 @@ def test_tiny_graph_by_hand(tmp_path: Path) -> None:
 
 
 def test_input_shapes_override(tmp_path: Path) -> None:
-    m = load_onnx(_tiny(tmp_path), input_shapes={"x": [2, 3, 16, 16]}, include_eltwise=False)
+    m = load_onnx(_tiny(tmp_path), input_shapes={"x": [2, 3, 8, 8]}, include_eltwise=False)
     conv = m.layers[0]
-    assert (conv.N, conv.Y, conv.out_y) == (2, 18, 8)
-    assert m.layers[1].Y == 2  # Flatten -> [2, 256]: rows are the batch
-    assert m.layers[1].C == 256
+    assert (conv.N, conv.Y, conv.out_y) == (2, 10, 4)  # 8 + 2 pads, (10 - 3) // 2 + 1
+    assert m.layers[1].Y == 2  # Flatten -> [2, 64]: rows are the batch
+    assert m.layers[1].C == 64
     assert OpKind.ELTWISE not in {layer.kind for layer in m.layers}
+    # a 16x16 input flattens to 256 columns, which W[64, 10] cannot multiply: refused (it was
+    # silently accepted as a 256-input GEMM before inner dimensions were checked)
+    with pytest.raises(MCMSchedError, match="inner dimensions do not match"):
+        load_onnx(_tiny(tmp_path), input_shapes={"x": [2, 3, 16, 16]}, include_eltwise=False)
 
 
 def test_errors(tmp_path: Path) -> None:

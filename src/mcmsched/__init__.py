@@ -13,7 +13,15 @@ The notebook API is re-exported lazily so that ``import mcmsched`` stays light::
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+
+if sys.argv and sys.argv[0].endswith(("mcmsched", "__main__.py")):  # the CLI, as early as can be
+    from mcmsched import interrupt as _interrupt
+
+    if _interrupt.running_as_cli():
+        _interrupt.install()
+
+from typing import Any  # (after the interrupt handler, so an early Ctrl-C is clean)
 
 from mcmsched.errors import MCMSchedError
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from mcmsched import interrupt as _interrupt
+
+if _interrupt.running_as_cli():  # before the heavy imports (also done by mcmsched/__init__)
+    _interrupt.install()
+
 from mcmsched.cli import (  # noqa: F401  (each module registers its commands)
     cost_cmd,
     hw_cmd,

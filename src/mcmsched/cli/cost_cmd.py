@@ -17,11 +17,12 @@ from mcmsched.cost.batch import evaluate_layers
 from mcmsched.cost.energy import load_maestro_hw
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.safe_io import is_file as safe_is_file
 from mcmsched.workload.model import Model
 
 
 def _fail(err: MCMSchedError) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -32,7 +33,7 @@ def resolve_model(spec: str) -> Model:
         from mcmsched.workload.importers.onnx_import import load_onnx
 
         return load_onnx(p)
-    if p.suffix.lower() == ".m" or p.is_file():
+    if p.suffix.lower() == ".m" or safe_is_file(p):
         from mcmsched.workload.importers.maestro import load_maestro
 
         models = load_maestro(p)
@@ -51,11 +52,10 @@ def resolve_classes(spec: str) -> tuple[list[ChipletClass], bool]:
     """The chiplet classes of a preset or package YAML file, or the one class of a MAESTRO
     hardware file (``num_pes: ...``); the flag tells whether it was a MAESTRO hardware file."""
     p = Path(spec)
-    if p.is_file() and p.suffix.lower() not in (".yaml", ".yml"):
-        try:
-            head = p.read_text(errors="replace")[:4096]
-        except OSError as err:
-            raise MCMSchedError(f"cannot read file: {err.strerror}", file=str(p)) from None
+    if safe_is_file(p) and p.suffix.lower() not in (".yaml", ".yml"):
+        from mcmsched.safe_io import read_bytes
+
+        head = read_bytes(p)[:4096].decode("utf-8", errors="replace")
         if "num_pes" in head:
             return [load_maestro_hw(p)], True
     from mcmsched.hardware.yaml_io import package_from_spec
@@ -189,6 +189,8 @@ def cost_cmd(
             "note: MAESTRO hardware file: L1/L2 size constraints are not enforced (as in MAESTRO)"
         )
     if csv_path is not None:
+        from mcmsched.safe_io import csv_cell
+
         try:
             with open(csv_path, "w", newline="") as f:
                 w = csv.writer(f)
@@ -202,7 +204,7 @@ def cost_cmd(
                         for q in ("bound_cycles", "bound", "pe_util", "mapping")
                     ]
                 )
-                w.writerows(rows)
+                w.writerows([[csv_cell(v) for v in r] for r in rows])
         except OSError as err:
             _fail(MCMSchedError(f"cannot write CSV: {err.strerror}", file=str(csv_path)))
         console.print(f"wrote {escape(str(csv_path))}")

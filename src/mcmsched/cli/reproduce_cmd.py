@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from mcmsched.cli.app import app, console, fail
+from mcmsched.cli.app import app, console, fail, nonempty_path
 from mcmsched.errors import MCMSchedError
 
 
@@ -28,7 +28,10 @@ def reproduce_cmd(
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="directory for <name>.md/.csv/.json")
+        Path,
+        typer.Option(
+            "--out", "-o", parser=nonempty_path, help="directory for <name>.md/.csv/.json"
+        ),
     ] = Path("results"),
     quick: Annotated[
         bool, typer.Option("--quick", help="reduced configuration (CI); see docs/EXPERIMENTS.md")

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mcmsched.cli.app import app, console, err_console, fail
+from mcmsched.cli.app import app, console, err_console, fail, nonempty_path
 from mcmsched.cli.tables import print_columns
 from mcmsched.errors import MCMSchedError
 
@@ -290,6 +290,7 @@ def run_cmd(
         typer.Option(
             "--out",
             "-o",
+            parser=nonempty_path,
             help="Folder for schedule.json, metrics.json, layers.csv, timeline.png, energy.png "
             "and report.html (created; nothing is written if the scenario has a mistake).",
         ),
@@ -386,6 +387,7 @@ def compare_cmd(
         typer.Option(
             "--out",
             "-o",
+            parser=nonempty_path,
             help="Folder for compare.md/.csv/.json, normalised.png, pareto.png, compare.html.",
         ),
     ] = None,

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mcmsched.cli.app import app, console, fail
+from mcmsched.cli.app import app, console, fail, nonempty_path
 from mcmsched.errors import MCMSchedError
 
 sweep_app = typer.Typer(
@@ -39,10 +39,16 @@ def _duration(s: float) -> str:
 def plan_cmd(
     file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
     sample: Annotated[
-        int, typer.Option(help="Jobs to time in this process for the estimate (0: heuristic).")
+        int,
+        typer.Option(
+            min=0, max=1000, help="Jobs to time in this process for the estimate (0: heuristic)."
+        ),
     ] = 3,
     workers: Annotated[
-        int | None, typer.Option(help="Workers to estimate the wall time for (default: CPUs).")
+        int | None,
+        typer.Option(
+            min=1, max=100_000, help="Workers to estimate the wall time for (default: CPUs)."
+        ),
     ] = None,
 ) -> None:
     """Print the number of jobs of a sweep and an estimate of its run time."""
@@ -81,10 +87,15 @@ def plan_cmd(
 @sweep_app.command("run")
 def run_cmd(
     file: Annotated[Path, typer.Argument(help="Sweep YAML file.")],
-    store: Annotated[Path, typer.Option(help="SQLite result store (created or resumed).")],
+    store: Annotated[
+        Path,
+        typer.Option(parser=nonempty_path, help="SQLite result store (created or resumed)."),
+    ],
     workers: Annotated[
         int | None,
-        typer.Option(help="Local worker processes (default: CPUs; 0: run in this process)."),
+        typer.Option(
+            min=0, max=4096, help="Local worker processes (default: CPUs; 0: run in this process)."
+        ),
     ] = None,
     dask: Annotated[
         str | None,
@@ -94,7 +105,8 @@ def run_cmd(
         ),
     ] = None,
     batch: Annotated[
-        int | None, typer.Option(help="Jobs per task (default: adaptive, ~1 s of work).")
+        int | None,
+        typer.Option(min=1, max=100_000, help="Jobs per task (default: adaptive, ~1 s of work)."),
     ] = None,
     retry_errors: Annotated[
         bool, typer.Option("--retry-errors", help="Run again the jobs stored with an error.")
@@ -103,13 +115,15 @@ def run_cmd(
 ) -> None:
     """Run a sweep; results are committed to STORE as each job finishes. Running again on the
     same store skips finished jobs (resume)."""
-    from mcmsched.explore.executors import make_executor
+    from mcmsched.explore.executors import check_dask_address, make_executor
     from mcmsched.explore.jobs import JobResult
     from mcmsched.explore.run import pending_jobs, run_sweep
     from mcmsched.explore.store import ResultStore
     from mcmsched.explore.sweep_file import load_sweep
 
     try:
+        if dask:
+            check_dask_address(dask)
         sweep = load_sweep(file)
         st = ResultStore(store)
     except MCMSchedError as err:
@@ -169,7 +183,7 @@ def run_cmd(
 @sweep_app.command("report")
 def report_cmd(
     store: Annotated[Path, typer.Argument(help="SQLite result store of a sweep.")],
-    out: Annotated[Path, typer.Option(help="Output folder.")],
+    out: Annotated[Path, typer.Option(parser=nonempty_path, help="Output folder.")],
     x: Annotated[str | None, typer.Option(help="Heatmap x parameter (e.g. n_shi).")] = None,
     y: Annotated[str | None, typer.Option(help="Heatmap y parameter (e.g. arrangement).")] = None,
     metric: Annotated[
@@ -185,6 +199,11 @@ def report_cmd(
         fail(err)
         return
     console.print(f"{files.n_rows} rows -> {escape(str(files.csv))}")
+    if files.corrupt_rows:
+        console.print(
+            f"[yellow]skipped {files.corrupt_rows} corrupt row(s) of the store "
+            "(undecodable JSON or wrong types)[/]"
+        )
     for p in (files.pareto_png, files.heatmap_png, files.html):
         if p is not None:
             console.print(f"wrote {escape(str(p))}")

@@ -29,20 +29,30 @@ def load_maestro_hw(path: str | Path, dataflow: Dataflow | None = None) -> Chipl
     ``l2_size_cstr``, ``noc_bw_cstr``, ``offchip_bw_cstr``; sizes in bytes, bandwidths in
     elements/cycle) with MAESTRO's energy constants. MAESTRO only warns when a mapping needs more
     L1/L2 than the constraints; pass ``check_buffers=False`` to ``layer_cost`` to do the same."""
+    from mcmsched.errors import excerpt
+    from mcmsched.safe_io import read_text
+
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as err:
-        raise MCMSchedError(f"cannot read hardware file: {err.strerror}", file=str(p)) from None
+    text = read_text(p)
     values: dict[str, int] = {}
-    for raw in text.splitlines():
+    for i, raw in enumerate(text.splitlines(), 1):
         line = raw.split("//")[0].strip()
         if not line:
             continue
-        m = re.match(r"^([A-Za-z_0-9]+)\s*:\s*(\d+)\s*;?$", line)
+        m = re.match(r"^([A-Za-z_0-9]+)\s*:\s*(\d{1,15})\s*;?$", line)
         if not m:
-            raise MCMSchedError(f"cannot parse line '{line}'", file=str(p))
-        values[m.group(1)] = int(m.group(2))
+            raise MCMSchedError(
+                f"line {i}: not 'key: integer' (e.g. num_pes: 256): {excerpt(line)}", file=str(p)
+            )
+        key = m.group(1)
+        if key not in _HW_KEYS:
+            raise MCMSchedError(
+                f"line {i}: unknown key {excerpt(key)} (valid: {', '.join(_HW_KEYS)})",
+                file=str(p),
+            )
+        if key in values:
+            raise MCMSchedError(f"line {i}: '{key}' given twice", file=str(p), field=key)
+        values[key] = int(m.group(2))
     for key in ("num_pes", "noc_bw_cstr", "offchip_bw_cstr"):
         if key not in values:
             raise MCMSchedError("missing in MAESTRO hardware file", file=str(p), field=key)

@@ -14,6 +14,7 @@ from typing import Any
 from mcmsched.errors import MCMSchedError
 from mcmsched.experiments.base import ExperimentResult, Finding
 from mcmsched.experiments.findings import counts
+from mcmsched.safe_io import atomic_dir, csv_cell
 
 
 def cell(v: Any) -> str:
@@ -87,10 +88,12 @@ def to_markdown(res: ExperimentResult) -> str:
 
 def write_result(res: ExperimentResult, out: Path) -> list[Path]:
     """Write ``<out>/<name>.md``, ``.csv`` and ``.json``; returns the paths."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MCMSchedError(f"cannot create output directory: {exc}", file=str(out)) from None
+    with atomic_dir(out) as tmp:
+        _write_files(res, tmp)
+    return [out / f"{res.name}.md", out / f"{res.name}.csv", out / f"{res.name}.json"]
+
+
+def _write_files(res: ExperimentResult, out: Path) -> None:
     md = out / f"{res.name}.md"
     cs = out / f"{res.name}.csv"
     js = out / f"{res.name}.json"
@@ -100,11 +103,10 @@ def write_result(res: ExperimentResult, out: Path) -> list[Path]:
             w = csv.DictWriter(f, fieldnames=res.columns, extrasaction="ignore")
             w.writeheader()
             for row in res.rows:
-                w.writerow({c: row.get(c) for c in res.columns})
+                w.writerow({c: csv_cell(row.get(c)) for c in res.columns})
         js.write_text(json.dumps(res.to_dict(), indent=1, default=str), encoding="utf-8")
     except OSError as exc:
         raise MCMSchedError(f"cannot write results: {exc}", file=str(out)) from None
-    return [md, cs, js]
 
 
 def print_result(res: ExperimentResult, console: Any) -> None:

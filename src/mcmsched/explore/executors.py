@@ -21,10 +21,12 @@ sweep is still spread over every worker). ``batch_size`` fixes the size instead.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import multiprocessing
 import os
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -33,11 +35,61 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from types import TracebackType
 from typing import Any
 
-from mcmsched.errors import MCMSchedError
+from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.explore.jobs import JobResult, error_result, run_batch
 from mcmsched.explore.sweep_file import Job
 
 OnResult = Callable[[JobResult], None]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_driver(driver_pid: int) -> None:
+    """Exit this process as soon as ``driver_pid`` has exited (a daemon thread's body): waits on a
+    Linux pidfd (no polling) where available, else checks the pid twice a second."""
+    import select
+    import time
+
+    try:
+        fd = os.pidfd_open(driver_pid)
+    except (AttributeError, OSError):
+        fd = -1
+    if fd >= 0:
+        select.select([fd], [], [])  # readable once the process has exited
+        os._exit(1)
+    while True:
+        try:
+            os.kill(driver_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:
+            pass
+        time.sleep(0.5)
+
+
+def _worker_init(driver_pid: int) -> None:
+    """Initializer of every local pool worker: it dies with the sweep driver and ignores Ctrl-C.
+
+    With the forkserver start method a worker is the forkserver's child, and the forkserver
+    exits only when every worker has (they hold its "alive" pipe), while a worker blocked on the
+    task queue never sees the driver go (it holds the queue's write end itself). So each worker
+    watches the driver process (``driver_pid``) from a daemon thread and exits the moment it is
+    gone, whether the driver was killed by SIGKILL, SIGTERM or crashed; on Linux
+    ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` also kills it with its direct parent. SIGINT is ignored:
+    Ctrl-C reaches the whole process group and only the driver handles it (it then terminates
+    the pool)."""
+    import ctypes
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watchdog thread still works
+            pass
+    threading.Thread(target=_watch_driver, args=(driver_pid,), daemon=True).start()
 
 
 class Batcher:
@@ -146,8 +198,15 @@ class LocalExecutor(Executor):
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             if ctx.get_start_method() == "forkserver":
-                ctx.set_forkserver_preload(["mcmsched.explore.jobs"])
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                ctx.set_forkserver_preload(
+                    ["mcmsched.explore.worker_start", "mcmsched.explore.jobs"]
+                )
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def warm_up(self) -> None:
@@ -207,6 +266,33 @@ class LocalExecutor(Executor):
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def terminate(self) -> None:
+        """Kill the worker processes now (jobs in flight are lost; they have no stored row, so a
+        resumed sweep runs them again) and release the pool."""
+        pool = self._pool
+        if pool is None:
+            return
+        self._pool = None
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for proc in procs:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+                proc.join(timeout=5)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # an error or an interrupt (SystemExit from the signal handler): do not wait
+            self.terminate()
+
 
 _QUIET_DASK: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
@@ -235,6 +321,7 @@ class DaskExecutor(Executor):
         target_task_s: float = 1.0,
         max_batch: int = 64,
     ) -> None:
+        check_dask_address(address)
         try:
             distributed: Any = importlib.import_module("distributed")
         except ImportError:
@@ -349,6 +436,28 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+def check_dask_address(address: str) -> None:
+    """Refuse a Dask address that is neither ``local`` nor ``SCHEME://HOST:PORT`` (a port in
+    1..65535) before anything connects."""
+    from urllib.parse import urlsplit
+
+    if address == "local":
+        return
+    schemes = ("tcp", "tls", "ucx", "inproc")
+    hint = "--dask takes 'local' or a scheduler address like tcp://HOST:8786"
+    parts = urlsplit(address) if len(address) <= 300 else None
+    if parts is None or parts.scheme not in schemes:
+        raise MCMSchedError(f"{hint}, got {excerpt(address)}", field="dask")
+    if parts.scheme == "inproc":
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None or not 0 < port < 65536:
+        raise MCMSchedError(f"{hint} (host and port needed), got {excerpt(address)}", field="dask")
 
 
 def make_executor(

@@ -21,6 +21,7 @@ from typing import Any
 
 from mcmsched.errors import MCMSchedError
 from mcmsched.explore.store import ResultStore, StoredResult
+from mcmsched.safe_io import atomic_dir, csv_cell, no_mathtext
 
 METRIC_COLUMNS = (
     "latency_s",
@@ -94,7 +95,7 @@ def write_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
         w = csv.DictWriter(f, fieldnames=cols, restval="")
         w.writeheader()
         for row in rows:
-            w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            w.writerow({k: ("" if v is None else csv_cell(v)) for k, v in row.items()})
     return p
 
 
@@ -145,6 +146,7 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+@no_mathtext
 def plot_pareto(rows: Sequence[dict[str, Any]], path: str | Path) -> Path | None:
     """Latency (s) vs energy (J) of every ok result, one panel per scenario, the Pareto front
     drawn as a line with its designs named. Returns None when there is no ok result."""
@@ -291,6 +293,7 @@ def best_grid(
     return xs, ys, cells
 
 
+@no_mathtext
 def plot_heatmap(
     rows: Sequence[dict[str, Any]], x: str, y: str, metric: str, path: str | Path
 ) -> Path | None:
@@ -465,6 +468,7 @@ class ReportFiles:
     x: str | None
     y: str | None
     metric: str
+    corrupt_rows: int = 0
 
 
 def write_report(
@@ -480,18 +484,46 @@ def write_report(
     ``x`` / ``y``: the heatmap's parameters (default: the two design parameters with the most
     values); ``metric``: a metric column (default: the sweep's objective if it has one, else
     ``edp``)."""
+    if (x is None) != (y is None):
+        raise MCMSchedError("give both --x and --y (or neither)", field="x" if x is None else "y")
+    if metric is not None and metric not in METRIC_COLUMNS:
+        raise MCMSchedError(
+            f"unknown metric '{metric}' (valid: {', '.join(METRIC_COLUMNS)})", field="metric"
+        )
     with ResultStore(store, readonly=True) as st:
         rows = flatten(st.results())
+        corrupt = len(st.corrupt_rows)
         planned = st.planned_count()
         name = st.get_meta("name") or Path(store).stem
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    with atomic_dir(final) as out:
+        files = _write_report_files(rows, out, x, y, metric, planned, name)
+    return ReportFiles(
+        final / files.csv.name,
+        None if files.pareto_png is None else final / files.pareto_png.name,
+        None if files.heatmap_png is None else final / files.heatmap_png.name,
+        final / files.html.name,
+        files.n_rows,
+        files.x,
+        files.y,
+        files.metric,
+        corrupt,
+    )
+
+
+def _write_report_files(
+    rows: list[dict[str, Any]],
+    out: Path,
+    x: str | None,
+    y: str | None,
+    metric: str | None,
+    planned: int,
+    name: str,
+) -> ReportFiles:
     csv_path = write_csv(rows, out / "results.csv")
     pareto = plot_pareto(rows, out / "pareto.png")
     metric = metric or default_metric(rows)
     varying = varying_parameters(_ok(rows))
-    if (x is None) != (y is None):
-        raise MCMSchedError("give both --x and --y (or neither)", field="x" if x is None else "y")
     if x is None or y is None:
         if len(varying) >= 2:
             x, y = varying[1], varying[0]

@@ -39,11 +39,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from mcmsched.errors import MCMSchedError
+from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.hardware.presets import (
     COMMON_OVERRIDES,
     DATAFLOW_FAMILIES,
@@ -52,6 +52,8 @@ from mcmsched.hardware.presets import (
     preset_names,
 )
 from mcmsched.hardware.yaml_io import parse_yaml
+from mcmsched.limits import Batch, OptionInt, Seconds, Seed
+from mcmsched.safe_io import check_path, read_text
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED
 from mcmsched.search.options import SearchOptions
@@ -62,6 +64,9 @@ JSON = Any
 _FORBID = ConfigDict(extra="forbid")
 _M = TypeVar("_M", bound=BaseModel)
 
+#: Most jobs one sweep file may expand to (a larger grid is refused before it is built).
+MAX_JOBS = 100_000
+
 # ---- pydantic models ------------------------------------------------------------------------
 
 
@@ -71,9 +76,9 @@ class ModelEntry(BaseModel):
 
     model_config = _FORBID
     model: str = Field(min_length=1)
-    batch: int = Field(default=1, gt=0, strict=True)
-    options: dict[str, int | bool] = Field(default_factory=dict)
-    latency_target_s: float | None = Field(default=None, gt=0)
+    batch: Batch = 1
+    options: dict[str, OptionInt | bool] = Field(default_factory=dict)
+    latency_target_s: Seconds | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -115,11 +120,11 @@ class GenerateSpec(BaseModel):
     Every (count, arrangement) pair is one package."""
 
     model_config = _FORBID
-    rows: int = Field(default=3, gt=0, strict=True)
-    cols: int = Field(default=3, gt=0, strict=True)
+    rows: int = Field(default=3, gt=0, le=64, strict=True)
+    cols: int = Field(default=3, gt=0, le=64, strict=True)
     base: str = "nvd"
     other: str = "shi"
-    count: list[int] = Field(min_length=1)
+    count: list[Annotated[int, Field(ge=0, le=4096, strict=True)]] = Field(min_length=1)
     arrangement: list[Arrangement] = Field(default_factory=_default_arrangement, min_length=1)
     topology: Literal["mesh", "triangular"] = "mesh"
     classes: dict[str, Any] | None = None  # full class definitions (package YAML `classes`)
@@ -138,20 +143,20 @@ class SearchSpec(BaseModel):
     """Search options given in the file (unset fields keep :class:`SearchOptions` defaults)."""
 
     model_config = _FORBID
-    n_splits: int | None = None
+    n_splits: OptionInt | None = None
     packing: Literal["greedy", "uniform"] | None = None
-    boundary_samples: int | None = None
+    boundary_samples: OptionInt | None = None
     prov: Literal["uniform", "exhaustive"] | None = None
-    node_cap: int | None = None
-    top_k: int | None = None
-    prefilter: int | None = None
-    max_segmentations: int | None = None
+    node_cap: OptionInt | None = None
+    top_k: OptionInt | None = None
+    prefilter: OptionInt | None = None
+    max_segmentations: OptionInt | None = None
     search: Literal["exhaustive", "evolutionary", "auto"] | None = None
-    pop_size: int | None = None
-    generations: int | None = None
-    bnb_node_limit: int | None = None
+    pop_size: OptionInt | None = None
+    generations: OptionInt | None = None
+    bnb_node_limit: OptionInt | None = None
     partition: bool | None = None
-    partition_rounds: int | None = None
+    partition_rounds: OptionInt | None = None
     simba_scheme: Literal["pipeline", "split-k"] | None = None
 
 
@@ -177,7 +182,7 @@ class ExplicitJob(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
     strategy: str | None = None
     objective: str | None = None
-    seed: int | None = None
+    seed: Seed | None = None
     search: SearchSpec | None = None
     eval: EvalSpec | None = None
     labels: dict[str, str | int | float | bool] = Field(default_factory=dict)
@@ -194,7 +199,7 @@ class SweepModel(BaseModel):
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     strategies: list[str] = Field(default_factory=lambda: ["scar"], min_length=1)
     objectives: list[str] = Field(default_factory=lambda: ["edp"], min_length=1)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     search: SearchSpec = Field(default_factory=SearchSpec)
     eval: EvalSpec = Field(default_factory=EvalSpec)
     jobs: list[ExplicitJob] = Field(default_factory=list)
@@ -419,10 +424,12 @@ def _override_value(key: str, value: Any, where: str) -> Any:
     if key in _BYTE_KEYS and isinstance(value, str):
         m = _SIZE_RE.match(value)
         if not m or m.group(2).lower() not in _UNITS:
-            raise MCMSchedError(f"not a byte size: {value!r} (write e.g. '4 MiB')", field=where)
+            raise MCMSchedError(
+                f"not a byte size: {excerpt(value)} (write e.g. '4 MiB')", field=where
+            )
         n = float(m.group(1)) * _UNITS[m.group(2).lower()]
         if n != int(n):
-            raise MCMSchedError(f"not a whole number of bytes: {value!r}", field=where)
+            raise MCMSchedError(f"not a whole number of bytes: {excerpt(value)}", field=where)
         return int(n)
     return value
 
@@ -441,6 +448,7 @@ def _check_overrides(overrides: Mapping[str, Any], where: str) -> dict[str, Any]
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:
+    check_path(path)
     p = Path(path).expanduser()
     if not p.is_absolute() and base_dir is not None:
         p = base_dir / p
@@ -453,9 +461,9 @@ def _is_file_spec(spec: str) -> bool:
 
 def _read_yaml(path: Path, where: str) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise MCMSchedError(f"cannot read file: {err.strerror or err}", field=where) from None
+        text = read_text(path)
+    except MCMSchedError as err:
+        raise MCMSchedError(err.reason, field=where) from None
     return parse_yaml(text, str(path))
 
 
@@ -472,7 +480,13 @@ def _scenario_spec(entry: str | dict[str, Any], base_dir: Path | None, where: st
         return _validate(InlineScenario, entry, where).model_dump(exclude_none=True)
     if _is_file_spec(entry):
         path = _resolve(entry, base_dir)
-        return {"file": path.name, "yaml": _read_yaml(path, where), "dir": str(path.parent)}
+        data = _read_yaml(path, where)
+        if not (isinstance(data, dict) and ("models" in data or "scenario" in data)):
+            # never embed (and so store) a file that is not a scenario file
+            raise MCMSchedError(
+                f"{path.name} is not a scenario file (a mapping with 'models')", field=where
+            )
+        return {"file": path.name, "yaml": data, "dir": str(path.parent)}
     return entry.strip().lower()
 
 
@@ -486,12 +500,17 @@ def _package_entries(
         if _is_file_spec(entry):
             path = _resolve(entry, base_dir)
             data = _read_yaml(path, where)
-            if isinstance(data, dict) and "name" not in data and "preset" not in data:
+            if not (isinstance(data, dict) and ("classes" in data or "preset" in data)):
+                raise MCMSchedError(
+                    f"{path.name} is not a package file (a mapping with 'classes' or 'preset')",
+                    field=where,
+                )
+            if "name" not in data and "preset" not in data:
                 data = {"name": path.stem, **data}
             return [(data, {"package": package_label(data)})]
         if entry not in preset_names():
             raise MCMSchedError(
-                f"'{entry}' is neither a preset nor a YAML file (presets: "
+                f"{excerpt(entry, 40)} is neither a preset nor a YAML file (presets: "
                 f"{', '.join(preset_names())})",
                 field=where,
             )
@@ -607,6 +626,17 @@ def _expand(model: SweepModel, base_dir: Path | None) -> Sweep:
     for k, values in model.grid.items():
         if not values:
             raise MCMSchedError("needs at least one value", field=f"grid.{k}")
+    n_jobs = len(scenarios) * len(packages) * len(model.strategies) * len(model.objectives)
+    n_jobs *= len(model.seeds)
+    for values in model.grid.values():
+        n_jobs *= len(values)
+    n_jobs += len(model.jobs)
+    if n_jobs > MAX_JOBS:
+        raise MCMSchedError(
+            f"the sweep expands to {n_jobs:,} jobs, more than the limit of {MAX_JOBS:,} "
+            "(split it into several sweeps)",
+            field="grid",
+        )
     grid_points: list[dict[str, Any]] = [
         _check_overrides(dict(zip(keys, combo, strict=True)), "grid")
         for combo in itertools.product(*(model.grid[k] for k in keys))
@@ -678,10 +708,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """Read, validate and expand a sweep YAML file (relative paths inside it are relative to the
     file's folder)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise MCMSchedError(f"cannot read file: {err.strerror or err}", file=str(p)) from None
+    text = read_text(p)
     return sweep_from_dict(parse_yaml(text, str(p)), source=str(p), base_dir=p.parent)
 
 

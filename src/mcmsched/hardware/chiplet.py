@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.dataflow import Dataflow
+from mcmsched.limits import check_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +26,10 @@ class EnergyTable:
 
     def __post_init__(self) -> None:
         for name in ("mac_pj", "l1_factor", "l2_factor"):
-            if getattr(self, name) < 0:
-                raise MCMSchedError("energy must not be negative", field=f"energy.{name}")
+            try:
+                check_number(getattr(self, name), name, what="energy")
+            except MCMSchedError as err:
+                raise MCMSchedError(err.reason, field=f"energy.{name}") from None
 
 
 MAPPING_MODES = ("fixed", "searched")
@@ -96,6 +99,8 @@ class ChipletClass:
         for name in ("noc_bw", "mem_bw", "clock_hz"):
             if not getattr(self, name) > 0:
                 raise MCMSchedError(f"chiplet class '{self.name}': must be positive", field=name)
+        for name in ("n_pes", "l1_bytes", "l2_bytes", "noc_bw", "mem_bw", "clock_hz"):
+            check_number(getattr(self, name), name, what=f"chiplet class '{self.name}'")
 
     @property
     def short(self) -> str:

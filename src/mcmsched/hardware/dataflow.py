@@ -175,6 +175,13 @@ def _size_of(groups: tuple[str | None, ...]) -> Size:
     sz_dim, sign, num, plain, tun = groups
     if tun is not None:
         return "".join(tun.split())
+    for digits in (num, plain):
+        if digits is not None and len(digits.lstrip("0")) > 8:  # sizes up to 10^8 - 1
+            raise MCMSchedError(
+                f"directive size {digits[:12]}{'...' if len(digits) > 12 else ''} is too large "
+                "(limit 99,999,999)",
+                field="Dataflow",
+            )
     if sz_dim is None:
         assert plain is not None
         return int(plain)

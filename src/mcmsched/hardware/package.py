@@ -16,6 +16,7 @@ import numpy as np
 
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
+from mcmsched.limits import check_number
 
 TOPOLOGIES = ("mesh", "graph")
 
@@ -33,6 +34,9 @@ class NoPParams:
             raise MCMSchedError("NoP bandwidth must be positive", field="nop.bw_gbps")
         if self.hop_latency_ns < 0 or self.energy_pj_per_bit < 0:
             raise MCMSchedError("NoP latency/energy must not be negative", field="nop")
+        check_number(self.bw_gbps, "bw_gbps", what="nop")
+        check_number(self.hop_latency_ns, "hop_latency_ns", what="nop")
+        check_number(self.energy_pj_per_bit, "energy_pj_per_bit", what="nop")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,9 @@ class DRAMParams:
             raise MCMSchedError("DRAM bandwidth must be positive", field="dram.bw_gbps")
         if self.latency_ns < 0 or self.energy_pj_per_bit < 0:
             raise MCMSchedError("DRAM latency/energy must not be negative", field="dram")
+        check_number(self.bw_gbps, "bw_gbps", what="dram")
+        check_number(self.latency_ns, "latency_ns", what="dram")
+        check_number(self.energy_pj_per_bit, "energy_pj_per_bit", what="dram")
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from mcmsched.errors import MCMSchedError
+from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.hardware.chiplet import ChipletClass, EnergyTable
 from mcmsched.hardware.dataflow import BUILTIN_DATAFLOWS, Dataflow, get_dataflow
 from mcmsched.hardware.package import (
@@ -49,6 +49,18 @@ from mcmsched.hardware.package import (
     triangular_links,
 )
 from mcmsched.hardware.presets import apply_overrides, get_preset, preset_names
+from mcmsched.limits import (
+    MAX_BUFFER_BYTES,
+    Bandwidth,
+    ClockHz,
+    Energy,
+    LatencyNs,
+    NonNegFinite,
+    Pes,
+    PosFinite,
+)
+from mcmsched.safe_io import is_file as safe_is_file
+from mcmsched.safe_io import load_yaml, read_text
 
 # ---- pydantic models ------------------------------------------------------------------------
 
@@ -78,11 +90,11 @@ def _parse_bytes(v: Any) -> Any:
     return v
 
 
-Bytes = Annotated[int, BeforeValidator(_parse_bytes), Field(gt=0, strict=True)]
+Bytes = Annotated[int, BeforeValidator(_parse_bytes), Field(gt=0, le=MAX_BUFFER_BYTES, strict=True)]
 PosInt = Annotated[int, Field(gt=0, strict=True)]
-NonNegInt = Annotated[int, Field(ge=0, strict=True)]
-PosFloat = Annotated[float, Field(gt=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
+NonNegInt = Annotated[int, Field(ge=0, le=1 << 20, strict=True)]
+PosFloat = PosFinite
+NonNegFloat = NonNegFinite
 
 _FORBID = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -91,9 +103,9 @@ class EnergyModel(BaseModel):
     """``classes.<name>.energy``: pJ per MAC and L1/L2 access multipliers (MAESTRO's)."""
 
     model_config = _FORBID
-    mac_pj: NonNegFloat = EnergyTable().mac_pj
-    l1_factor: NonNegFloat = EnergyTable().l1_factor
-    l2_factor: NonNegFloat = EnergyTable().l2_factor
+    mac_pj: Energy = EnergyTable().mac_pj
+    l1_factor: Energy = EnergyTable().l1_factor
+    l2_factor: Energy = EnergyTable().l2_factor
 
 
 class DataflowModel(BaseModel):
@@ -110,12 +122,12 @@ class ClassModel(BaseModel):
 
     model_config = _FORBID
     dataflow: Any  # built-in name / alias, directive text, or a DataflowModel mapping
-    n_pes: PosInt = 4096
+    n_pes: Pes = 4096
     l1_bytes: Bytes = 8 * 1024
     l2_bytes: Bytes = 10 * 1024 * 1024
-    noc_bw: PosFloat = 256.0
-    mem_bw: PosFloat = 128.0
-    clock_hz: PosFloat = 500e6
+    noc_bw: Bandwidth = 256.0
+    mem_bw: Bandwidth = 128.0
+    clock_hz: ClockHz = 500e6
     energy: EnergyModel = Field(default_factory=EnergyModel)
     mapping: Literal["fixed", "searched"] = "fixed"
     objective: Literal["edp", "latency", "energy"] = "edp"
@@ -136,9 +148,9 @@ class NoPModel(BaseModel):
     """``nop``: network-on-package link parameters (SCAR Table II defaults)."""
 
     model_config = _FORBID
-    bw_gbps: PosFloat = 100.0
-    hop_latency_ns: NonNegFloat = 35.0
-    energy_pj_per_bit: NonNegFloat = 2.04
+    bw_gbps: Bandwidth = 100.0
+    hop_latency_ns: LatencyNs = 35.0
+    energy_pj_per_bit: Energy = 2.04
 
 
 class DRAMModel(BaseModel):
@@ -146,9 +158,9 @@ class DRAMModel(BaseModel):
 
     model_config = _FORBID
     interfaces: Any = None  # "sides" | "all" | [chiplet ids]; layout form only
-    bw_gbps: PosFloat = 64.0
-    latency_ns: NonNegFloat = 200.0
-    energy_pj_per_bit: NonNegFloat = 14.8
+    bw_gbps: Bandwidth = 64.0
+    latency_ns: LatencyNs = 200.0
+    energy_pj_per_bit: Energy = 14.8
 
 
 class PackageModel(BaseModel):
@@ -172,18 +184,18 @@ class PresetFileModel(BaseModel):
     model_config = _FORBID
     preset: str
     name: str | None = None
-    pes_per_chiplet: PosInt | None = None
+    pes_per_chiplet: Pes | None = None
     l1_bytes: Bytes | None = None
     l2_bytes: Bytes | None = None
-    noc_bw: PosFloat | None = None
-    mem_bw: PosFloat | None = None
-    clock_hz: PosFloat | None = None
-    nop_bw_gbps: PosFloat | None = None
-    nop_hop_latency_ns: NonNegFloat | None = None
-    nop_energy_pj_per_bit: NonNegFloat | None = None
-    dram_bw_gbps: PosFloat | None = None
-    dram_latency_ns: NonNegFloat | None = None
-    dram_energy_pj_per_bit: NonNegFloat | None = None
+    noc_bw: Bandwidth | None = None
+    mem_bw: Bandwidth | None = None
+    clock_hz: ClockHz | None = None
+    nop_bw_gbps: Bandwidth | None = None
+    nop_hop_latency_ns: LatencyNs | None = None
+    nop_energy_pj_per_bit: Energy | None = None
+    dram_bw_gbps: Bandwidth | None = None
+    dram_latency_ns: LatencyNs | None = None
+    dram_energy_pj_per_bit: Energy | None = None
     dataflows: Literal["maestro", "xrbench"] | None = None
     dataflow: str | None = None
     like: str | None = None
@@ -252,7 +264,7 @@ def _from_validation(
         msg = str(e["msg"])
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        return field, f"{msg}, got {e['input']!r}"
+        return field, f"{msg}, got {excerpt(e['input'])}"
 
     errors = err.errors()
     field, reason = one(errors[0])
@@ -272,40 +284,11 @@ def _prefixed(err: MCMSchedError, prefix: str, source: str | None) -> MCMSchedEr
 # ---- YAML text ------------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that rejects duplicate keys."""
-
-
-def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    loader.flatten_mapping(node)
-    return dict(loader.construct_pairs(node))
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def parse_yaml(text: str, source: str | None = None) -> Any:
-    """Parse YAML text; a syntax error becomes an MCMSchedError naming the line and column."""
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = err.problem or err.context or "invalid YAML"
-        cm = err.context_mark
-        if err.problem and err.context and cm is not None:
-            what += f" ({err.context} at line {cm.line + 1}, column {cm.column + 1})"
-        raise MCMSchedError(f"{where}YAML syntax error: {what}", file=source) from None
-    except yaml.YAMLError as err:
-        raise MCMSchedError(f"YAML error: {err}", file=source) from None
+    """Parse YAML text safely (:func:`mcmsched.safe_io.load_yaml`: nesting, alias and integer
+    limits, unique scalar keys); a syntax error becomes an MCMSchedError naming the line and
+    column."""
+    return load_yaml(text, source)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -357,7 +340,7 @@ def _dataflow_from(value: Any, cls_name: str, source: str | None) -> Dataflow:
         return Dataflow(d.name, d.directives, m.description)
     raise MCMSchedError(
         f"must be a built-in dataflow name, directive text or a mapping with name and "
-        f"directives, got {value!r}",
+        f"directives, got {excerpt(value)}",
         file=source,
         field=field,
     )
@@ -373,7 +356,7 @@ def _layout_rows(layout: list[Any], source: str | None) -> list[list[str]]:
         else:
             raise MCMSchedError(
                 f"a layout row is a string of class names ('nvd shi nvd') or a list of them, "
-                f"got {row!r}",
+                f"got {excerpt(row)}",
                 file=source,
                 field=f"layout[{i}]",
             )
@@ -408,7 +391,7 @@ def _links_from(
         )
     if not isinstance(value, list):
         raise MCMSchedError(
-            f"must be 'mesh', 'triangular' or a list of [a, b] pairs, got {value!r}",
+            f"must be 'mesh', 'triangular' or a list of [a, b] pairs, got {excerpt(value)}",
             file=source,
             field="links",
         )
@@ -422,7 +405,7 @@ def _links_from(
         )
         if not ok:
             raise MCMSchedError(
-                f"a link is a pair of chiplet ids [a, b], got {lk!r}",
+                f"a link is a pair of chiplet ids [a, b], got {excerpt(lk)}",
                 file=source,
                 field=f"links[{i}]",
             )
@@ -506,7 +489,7 @@ def _package_from_model(m: PackageModel, source: str | None) -> Package:
             )
         ):
             raise MCMSchedError(
-                f"must be 'sides', 'all' or a list of chiplet ids, got {interfaces!r}",
+                f"must be 'sides', 'all' or a list of chiplet ids, got {excerpt(interfaces)}",
                 file=source,
                 field="dram.interfaces",
             )
@@ -603,11 +586,7 @@ def package_from_dict(d: Any, source: str | None = None) -> Package:
 def load_package(path: str | Path) -> Package:
     """Read and validate a package YAML file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise MCMSchedError(f"cannot read file: {err.strerror or err}", file=str(p)) from None
-    return package_from_dict(parse_yaml(text, str(p)), str(p))
+    return package_from_dict(parse_yaml(read_text(p), str(p)), str(p))
 
 
 def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
@@ -615,7 +594,7 @@ def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
     in ``.yaml`` / ``.yml``), with optional preset overrides (for a file: applied to every class,
     see :func:`mcmsched.hardware.presets.apply_overrides`)."""
     p = Path(spec)
-    if p.suffix.lower() in (".yaml", ".yml") or p.is_file():
+    if p.suffix.lower() in (".yaml", ".yml") or safe_is_file(p):
         pkg = load_package(p)
         if overrides:
             try:
@@ -626,7 +605,8 @@ def package_from_spec(spec: str | Path, /, **overrides: Any) -> Package:
     name = str(spec)
     if name not in preset_names():
         raise MCMSchedError(
-            f"'{name}' is neither a preset nor a YAML file (presets: {', '.join(preset_names())})"
+            f"{excerpt(name, 40)} is neither a preset nor a YAML file "
+            f"(presets: {', '.join(preset_names())})"
         )
     return get_preset(name, **overrides)
 

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from mcmsched.report.gantt import model_colour
 from mcmsched.report.tables import Cell, Table
+from mcmsched.safe_io import no_mathtext
 from mcmsched.schedule.metrics import Metrics
 
 
@@ -63,6 +64,7 @@ def comparison_table(
     )
 
 
+@no_mathtext
 def normalised_figure(
     labels: Sequence[str], metrics: Sequence[Metrics], baseline: str, *, width_in: float = 10.0
 ) -> Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from mcmsched.safe_io import no_mathtext
 from mcmsched.schedule.metrics import Metrics
 from mcmsched.workload.scenario import Scenario
 
@@ -21,6 +22,7 @@ def energy_unit(energy_j: float) -> tuple[float, str]:
     return 1.0, "J"
 
 
+@no_mathtext
 def energy_figure(
     metrics: Metrics, scenario: Scenario, *, title: str | None = None, width_in: float = 11.0
 ) -> Figure:

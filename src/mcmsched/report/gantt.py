@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from mcmsched.hardware.package import Package
+from mcmsched.safe_io import no_mathtext
 from mcmsched.schedule.metrics import Metrics, TimelineEvent
 from mcmsched.schedule.model import Schedule
 from mcmsched.workload.scenario import Scenario
@@ -61,6 +62,7 @@ def time_unit(latency_s: float) -> tuple[float, str]:
     return 1.0, "s"
 
 
+@no_mathtext
 def timeline_figure(
     metrics: Metrics,
     scenario: Scenario,

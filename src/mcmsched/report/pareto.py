@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 
 from mcmsched.report.gantt import model_colour
+from mcmsched.safe_io import no_mathtext
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     return front
 
 
+@no_mathtext
 def pareto_figure(
     series: Sequence[ParetoSeries], *, title: str = "latency vs energy", width_in: float = 9.0
 ) -> Figure:

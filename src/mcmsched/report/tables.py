@@ -20,6 +20,7 @@ import numpy as np
 from mcmsched.cost.split import SplitCosts
 from mcmsched.cost.table import CostTable
 from mcmsched.hardware.package import Package
+from mcmsched.safe_io import csv_cell, md_cell
 from mcmsched.schedule.metrics import Metrics
 from mcmsched.schedule.model import Schedule, Segment
 from mcmsched.workload.scenario import Scenario
@@ -93,8 +94,7 @@ class Table:
     def to_markdown(self) -> str:
         """A GitHub-flavoured Markdown table (with a ``### title`` line)."""
 
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|")
+        esc = md_cell
 
         lines = [f"### {self.title}", ""]
         lines.append("| " + " | ".join(esc(h) for h in self.headers) + " |")
@@ -109,7 +109,9 @@ class Table:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(self.headers)
         for r in self.rows:
-            w.writerow(["" if c is None else (repr(c) if isinstance(c, float) else c) for c in r])
+            w.writerow(
+                ["" if c is None else (repr(c) if isinstance(c, float) else csv_cell(c)) for c in r]
+            )
         return buf.getvalue()
 
     def to_html(self) -> str:

@@ -34,8 +34,9 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from mcmsched.errors import MCMSchedError
+from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.hardware.package import Package
+from mcmsched.limits import Batch, OptionInt, PosFinite, Seconds, Seed
 from mcmsched.schedule.options import EvalOptions
 from mcmsched.search.objective import NAMED as OBJECTIVES
 from mcmsched.search.options import USER_DEFAULTS, SearchOptions
@@ -43,9 +44,9 @@ from mcmsched.search.registry import list_strategies
 from mcmsched.workload.model import Model
 from mcmsched.workload.scenario import Scenario, ScenarioModel
 
-PosInt = Annotated[int, Field(gt=0, strict=True)]
-NonNegInt = Annotated[int, Field(ge=0, strict=True)]
-PosFloat = Annotated[float, Field(gt=0)]
+PosInt = Annotated[int, Field(gt=0, le=1 << 20, strict=True)]
+NonNegInt = Annotated[int, Field(ge=0, le=1 << 20, strict=True)]
+PosFloat = PosFinite
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -61,12 +62,12 @@ ONE_CHIPLET_PER_MODEL = ("standalone",)
 
 class _ModelCommon(BaseModel):
     model_config = _FORBID
-    batch: PosInt = 1
-    latency_target_s: PosFloat | None = None
+    batch: Batch = 1
+    latency_target_s: Seconds | None = None
     fps: PosFloat | None = None
     steps: PosInt = 1
     after: str | None = Field(default=None, min_length=1)
-    tpot_target_s: PosFloat | None = None
+    tpot_target_s: Seconds | None = None
     name: str | None = Field(default=None, min_length=1)
 
 
@@ -92,7 +93,7 @@ class ZooModelSpec(_ModelCommon):
     (LLMs of :data:`SERVE_MODELS`) makes it a prefill + decode pair."""
 
     zoo: str
-    options: dict[str, int | bool | str] = Field(default_factory=dict)
+    options: dict[str, OptionInt | bool | str] = Field(default_factory=dict)
     serve: ServeSpec | None = None
 
 
@@ -134,6 +135,25 @@ _SPEC_OF: dict[str, type[_ModelCommon]] = {
 }
 
 
+_OPTION_INT = Annotated[int, Field(ge=-(1 << 20), le=1 << 20)]
+_OPTION_FLOAT = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+
+
+def _bounded(hint: Any) -> Any:
+    """``hint`` with ints bounded to +-2^20 and floats finite (also inside ``X | None``), so an
+    option value can never be huge or infinite (ranges are then checked by the dataclass)."""
+    if hint is int:
+        return _OPTION_INT
+    if hint is float:
+        return _OPTION_FLOAT
+    args = typing.get_args(hint)
+    if args and type(None) in args and len(args) == 2:
+        inner = next(a for a in args if a is not type(None))
+        if inner in (int, float):
+            return _bounded(inner) | None
+    return hint
+
+
 def _options_model(name: str, cls: type[Any], skip: tuple[str, ...]) -> type[BaseModel]:
     """A strict pydantic model with the fields (types and defaults) of the dataclass ``cls``,
     so a scenario file accepts exactly the options the search layer has (value ranges are then
@@ -144,7 +164,7 @@ def _options_model(name: str, cls: type[Any], skip: tuple[str, ...]) -> type[Bas
         if f.name in skip:
             continue
         default = f.default if f.default is not dataclasses.MISSING else None
-        fields[f.name] = (hints[f.name], default)
+        fields[f.name] = (_bounded(hints[f.name]), default)
     model: type[BaseModel] = create_model(
         name, __config__=ConfigDict(extra="forbid", strict=True), **fields
     )
@@ -180,7 +200,7 @@ class ScenarioFileModel(BaseModel):
     objective: str = "edp"
     options: dict[str, Any] = Field(default_factory=dict)
     eval: dict[str, Any] = Field(default_factory=dict)
-    seed: Annotated[int, Field(strict=True)] = 0
+    seed: Seed = 0
     baselines: bool = True
     compare: CompareModel | None = None
 
@@ -257,7 +277,7 @@ def _validation_error(
         msg = str(e["msg"])
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        reason = f"{msg}, got {e['input']!r}"
+        reason = f"{msg}, got {excerpt(e['input'])}"
     n = len(err.errors())
     if n > 1:
         reason += f" (and {n - 1} more problem{'s' if n > 2 else ''})"
@@ -284,6 +304,12 @@ def _rewrap(
 
 
 def _resolve_path(base_dir: Path, text: str, source: str | None, fld: str) -> Path:
+    from mcmsched.safe_io import check_path
+
+    try:
+        check_path(text)
+    except MCMSchedError as err:
+        raise _err(err.reason, source, fld) from None
     p = Path(text).expanduser()
     if not p.is_absolute():
         p = base_dir / p
@@ -299,7 +325,8 @@ def _build_models(
     fld = f"models[{i}]"
     if not isinstance(raw, Mapping):
         raise _err(
-            f"a model entry must be a mapping with one of {', '.join(MODEL_SOURCES)}, got {raw!r}",
+            f"a model entry must be a mapping with one of {', '.join(MODEL_SOURCES)}, "
+            f"got {excerpt(raw)}",
             source,
             fld,
         )
@@ -468,13 +495,14 @@ def _load_models(
             source,
             f"{fld}.hf",
         ) from None
+    from mcmsched.safe_io import exists as safe_exists
     from mcmsched.workload.importers.torch_import import load_hf_config
 
     target: str = spec.hf
     local = Path(spec.hf).expanduser()
     if not local.is_absolute():
         local = base_dir / local
-    if local.exists():
+    if safe_exists(local):
         target = str(local)
     return [
         load_hf_config(target, seq_len=spec.options.seq_len, image_size=spec.options.image_size)
@@ -518,12 +546,14 @@ def resolve_package(
 
         return get_preset(spec), spec
     if not isinstance(spec, Mapping):
-        raise _err(f"must be a preset name, a file path or a mapping, got {spec!r}", source, fld)
+        raise _err(
+            f"must be a preset name, a file path or a mapping, got {excerpt(spec)}", source, fld
+        )
     data = dict(spec)
     if "file" in data:
         file_value = data.pop("file")
         if not isinstance(file_value, str):
-            raise _err(f"must be a path, got {file_value!r}", source, f"{fld}.file")
+            raise _err(f"must be a path, got {excerpt(file_value)}", source, f"{fld}.file")
         path = _resolve_path(base_dir, file_value, source, f"{fld}.file")
         try:
             pkg = load_package(path)
@@ -666,15 +696,13 @@ def config_from_dict(
 def load_scenario_file(path: str | Path) -> RunConfig:
     """Read and check a scenario YAML file (see the module docstring)."""
     from mcmsched.hardware.yaml_io import parse_yaml
+    from mcmsched.safe_io import check_path, read_text
 
-    p = Path(path)
+    p = check_path(path, what="scenario file path")
     source = str(path)
-    if not p.is_file():
+    if not p.exists() and not p.is_symlink():
         raise MCMSchedError("scenario file not found", file=source)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise MCMSchedError(f"cannot read file: {err}", file=source) from None
+    text = read_text(p)
     try:
         data = parse_yaml(text, source)
     except yaml.YAMLError as err:  # pragma: no cover - parse_yaml converts these

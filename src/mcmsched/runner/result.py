@@ -42,6 +42,7 @@ from mcmsched.report.tables import (
     window_table,
 )
 from mcmsched.runner.config import RunConfig
+from mcmsched.safe_io import atomic_dir, csv_cell
 from mcmsched.schedule.bounds import LowerBound, lower_bound
 from mcmsched.schedule.metrics import Metrics, ServingMetrics, serving_metrics
 from mcmsched.schedule.model import Schedule
@@ -549,8 +550,12 @@ class Result:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write :data:`RUN_FILES` into ``out_dir`` (created if needed); returns name -> path."""
         out = Path(out_dir)
+        with atomic_dir(out) as tmp:
+            self._write_files(tmp)
+        return {name: out / name for name in RUN_FILES}
+
+    def _write_files(self, out: Path) -> None:
         try:
-            out.mkdir(parents=True, exist_ok=True)
             paths = {name: out / name for name in RUN_FILES}
             paths["schedule.json"].write_text(self.schedule.to_json() + "\n", encoding="utf-8")
             paths["metrics.json"].write_text(
@@ -560,13 +565,12 @@ class Result:
                 w = csv.DictWriter(f, fieldnames=list(LAYER_COLUMNS), lineterminator="\n")
                 w.writeheader()
                 for row in self.layers:
-                    w.writerow({k: ("" if v is None else v) for k, v in row.items()})
+                    w.writerow({k: ("" if v is None else csv_cell(v)) for k, v in row.items()})
             _save_png(self.timeline_figure(), paths["timeline.png"])
             _save_png(self.energy_figure(), paths["energy.png"])
             paths["report.html"].write_text(self.to_html(), encoding="utf-8")
         except OSError as err:
             raise MCMSchedError(f"cannot write results: {err}", file=str(out)) from None
-        return paths
 
 
 @dataclass
@@ -699,8 +703,12 @@ class ComparisonResult:
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write :data:`COMPARE_FILES` into ``out_dir``; returns name -> path."""
         out = Path(out_dir)
+        with atomic_dir(out) as tmp:
+            self._write_files(tmp)
+        return {name: out / name for name in COMPARE_FILES}
+
+    def _write_files(self, out: Path) -> None:
         try:
-            out.mkdir(parents=True, exist_ok=True)
             paths = {name: out / name for name in COMPARE_FILES}
             t = self.table()
             paths["compare.md"].write_text(t.to_markdown(), encoding="utf-8")
@@ -713,4 +721,3 @@ class ComparisonResult:
             paths["compare.html"].write_text(self.to_html(), encoding="utf-8")
         except OSError as err:
             raise MCMSchedError(f"cannot write results: {err}", file=str(out)) from None
-        return paths

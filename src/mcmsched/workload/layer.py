@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from mcmsched.errors import MCMSchedError
+from mcmsched.limits import LIMITS, check_number
 
 
 class OpKind(StrEnum):
@@ -103,6 +104,7 @@ class Layer:
                     f"layer '{self.name}': must be a positive integer, got {value!r}",
                     field=field_name,
                 )
+            check_number(value, field_name, what=f"layer '{self.name}'", limit=LIMITS["layer_dim"])
         if not isinstance(self.kind, OpKind):
             object.__setattr__(self, "kind", _parse_kind(self.kind, self.name))
         if self.C % self.groups or self.K % self.groups:

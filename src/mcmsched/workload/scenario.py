@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mcmsched.errors import MCMSchedError
+from mcmsched.limits import check_number
 from mcmsched.workload.model import Model
 
 
@@ -54,6 +55,11 @@ class ScenarioModel:
             raise MCMSchedError(
                 f"model '{self.model.name}': latency target must be positive",
                 field="latency_target_s",
+            )
+        check_number(self.batch, "batch", what=f"model '{self.model.name}'")
+        if self.latency_target_s is not None:
+            check_number(
+                self.latency_target_s, "latency_target_s", what=f"model '{self.model.name}'"
             )
 
 

@@ -116,6 +116,17 @@ class _Tok:
     end: int
 
 
+def _show(text: str, limit: int = 24) -> str:
+    """A short excerpt of a token for error messages."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(tok: _Tok) -> str:
+    """What a token is, without its text (for files that may not be model files at all)."""
+    what = {"num": "number", "ident": "word", "punct": "punctuation"}.get(tok.kind, "symbol")
+    return f"{what} ({len(tok.text)} character{'s' if len(tok.text) != 1 else ''})"
+
+
 class _Parser:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
@@ -156,7 +167,7 @@ class _Parser:
     def expect(self, text: str, context: str) -> _Tok:
         tok = self.next(f"'{text}' {context}")
         if tok.text != text:
-            raise self.error(f"expected '{text}' {context}, found '{tok.text}'", tok.start)
+            raise self.error(f"expected '{text}' {context}, found '{_show(tok.text)}'", tok.start)
         return tok
 
     def accept(self, text: str) -> bool:
@@ -172,18 +183,26 @@ class _Parser:
             if tok.text not in self.constants:
                 known = ", ".join(sorted(self.constants)) or "none defined"
                 raise self.error(
-                    f"{context}: unknown constant '{tok.text}' (constants: {known})", tok.start, fld
+                    f"{context}: unknown constant '{_show(tok.text)}' (constants: {known})",
+                    tok.start,
+                    fld,
                 )
             value = self.constants[tok.text]
         elif tok.kind == "num":
+            if len(tok.text) > 15:
+                raise self.error(
+                    f"{context}: number with {len(tok.text)} digits is too large", tok.start, fld
+                )
             try:
                 value = int(tok.text)
             except ValueError:
                 raise self.error(
-                    f"{context}: expected an integer, got '{tok.text}'", tok.start, fld
+                    f"{context}: expected an integer, got '{_show(tok.text)}'", tok.start, fld
                 ) from None
         else:
-            raise self.error(f"{context}: expected a number, found '{tok.text}'", tok.start, fld)
+            raise self.error(
+                f"{context}: expected a number, found '{_show(tok.text)}'", tok.start, fld
+            )
         if value <= 0:
             raise self.error(f"{context}: must be a positive integer, got {value}", tok.start, fld)
         return value
@@ -205,10 +224,12 @@ class _Parser:
                     tok.start,
                 )
             elif tok.text in ("Layer", "Accelerator"):
-                raise self.error(f"'{tok.text}' outside a 'Network {{ }}' block", tok.start)
-            else:
+                raise self.error(f"'{_show(tok.text)}' outside a 'Network {{ }}' block", tok.start)
+            else:  # not a model file: never echo its content (it may hold anything)
+                shown = f"'{tok.text}'" if tok.kind == "punct" else _describe(tok)
                 raise self.error(
-                    f"unexpected '{tok.text}' at top level (expected 'Network' or 'Constant')",
+                    f"unexpected {shown} at top level (expected 'Network' or 'Constant'; "
+                    "not a MAESTRO model file?)",
                     tok.start,
                 )
         if not networks:
@@ -218,10 +239,10 @@ class _Parser:
     def parse_constant(self) -> None:
         name = self.next("a constant name")
         if name.kind != "ident":
-            raise self.error(f"expected a constant name, found '{name.text}'", name.start)
+            raise self.error(f"expected a constant name, found '{_show(name.text)}'", name.start)
         self.accept(":")
         self.accept("=")
-        value = self.int_value(f"constant '{name.text}'", "Constant")
+        value = self.int_value(f"constant '{_show(name.text)}'", "Constant")
         self.constants[name.text] = value
         self.accept(";")
 
@@ -230,7 +251,7 @@ class _Parser:
         tok = self.next("a network name or '{'")
         if tok.text != "{":
             if tok.kind != "ident":
-                raise self.error(f"expected a network name, found '{tok.text}'", tok.start)
+                raise self.error(f"expected a network name, found '{_show(tok.text)}'", tok.start)
             name = tok.text
             self.expect("{", f"after 'Network {name}'")
         fps: int | None = None
@@ -272,7 +293,7 @@ class _Parser:
                 if not 0.0 <= probability <= 1.0 or ptok.kind != "num":
                     raise self.error(
                         f"network '{name}': Probability must be a number in [0, 1], "
-                        f"got '{ptok.text}'",
+                        f"got '{_show(ptok.text)}'",
                         ptok.start,
                         "Probability",
                     )
@@ -287,14 +308,14 @@ class _Parser:
                     if dtok.kind != "ident":
                         raise self.error(
                             f"network '{name}': expected a network name in Dependency, "
-                            f"found '{dtok.text}'",
+                            f"found '{_show(dtok.text)}'",
                             dtok.start,
                             "Dependency",
                         )
                     deps.append(dtok.text)
             else:
                 raise self.error(
-                    f"network '{name}': unexpected '{tok.text}' (expected 'Layer', 'FPS', "
+                    f"network '{name}': unexpected '{_show(tok.text)}' (expected 'Layer', 'FPS', "
                     "'Probability', 'Dependency' or '}')",
                     tok.start,
                 )
@@ -322,14 +343,14 @@ class _Parser:
                 continue
             if tok.kind != "ident":
                 raise self.error(
-                    f"{where}: expected a dimension name in '{block}', found '{tok.text}'",
+                    f"{where}: expected a dimension name in '{block}', found '{_show(tok.text)}'",
                     tok.start,
                     block,
                 )
             self.accept(":")  # optional: MAESTRO treats ':' as a separator
             if tok.text in values:
                 raise self.error(
-                    f"{where}: '{tok.text}' given twice in '{block}'", tok.start, block
+                    f"{where}: '{_show(tok.text)}' given twice in '{block}'", tok.start, block
                 )
             values[tok.text] = self.int_value(f"{where}: {block} {tok.text}", tok.text)
             offsets[tok.text] = tok.start
@@ -353,7 +374,9 @@ class _Parser:
     def parse_layer(self, network: str, inherited_dataflow: str | None) -> tuple[Layer, bool]:
         name_tok = self.next("a layer name")
         if name_tok.kind != "ident":
-            raise self.error(f"expected a layer name, found '{name_tok.text}'", name_tok.start)
+            raise self.error(
+                f"expected a layer name, found '{_show(name_tok.text)}'", name_tok.start
+            )
         name = name_tok.text
         where = f"layer '{name}' of network '{network}'"
         self.expect("{", f"after 'Layer {name}'")
@@ -371,7 +394,7 @@ class _Parser:
                 ttok = self.next(f"a layer type in {where}")
                 if ttok.text.upper() not in _TYPES:
                     raise self.error(
-                        f"{where}: unknown layer type '{ttok.text}' (supported: "
+                        f"{where}: unknown layer type '{_show(ttok.text)}' (supported: "
                         f"{', '.join(_TYPES)})",
                         ttok.start,
                         "Type",
@@ -392,7 +415,7 @@ class _Parser:
                 dataflow = self.parse_dataflow(where, tok)
             else:
                 raise self.error(
-                    f"{where}: unexpected '{tok.text}' (expected Type, Stride, Dimensions, "
+                    f"{where}: unexpected '{_show(tok.text)}' (expected Type, Stride, Dimensions, "
                     "Dataflow or '}')",
                     tok.start,
                 )
@@ -526,13 +549,10 @@ def parse_maestro(text: str, source: str) -> list[Model]:
 
 
 def _read(path: str | Path) -> tuple[str, str]:
+    from mcmsched.safe_io import read_text
+
     p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8", errors="replace"), str(p)
-    except FileNotFoundError:
-        raise MCMSchedError("file not found", file=str(p)) from None
-    except OSError as err:
-        raise MCMSchedError(f"cannot read file: {err.strerror}", file=str(p)) from None
+    return read_text(p), str(p)
 
 
 def load_maestro_networks(path: str | Path) -> list[MaestroNetwork]:

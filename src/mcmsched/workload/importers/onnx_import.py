@@ -45,6 +45,26 @@ from mcmsched.workload.model import Model
 __all__ = ["load_onnx"]
 
 _ELTWISE_OPS = ("Add", "Sum", "Mul")
+#: Most nodes an ONNX graph may have.
+MAX_NODES = 200_000
+#: Largest tensor dimension accepted from a graph (elements).
+MAX_DIM = 2**31
+
+
+def _check_ints(values: Sequence[Any], what: str, *, low: int, count: int | None = None) -> None:
+    """Refuse an attribute whose values are not integers >= ``low`` (or not ``count`` of them)."""
+    if count is not None and len(values) != count:
+        raise MCMSchedError(f"'{what}' needs {count} values, got {len(values)}")
+    for v in values:
+        if not isinstance(v, int) or v < low or v > MAX_DIM:
+            raise MCMSchedError(
+                f"'{what}' values must be integers >= {low}, got {list(values)[:8]}"
+            )
+
+
+def _check_shape(shape: Sequence[int], what: str) -> None:
+    if any(d > MAX_DIM for d in shape):
+        raise MCMSchedError(f"{what} has a dimension larger than {MAX_DIM:,}: {list(shape)[:8]}")
 
 
 def _import_onnx() -> Any:
@@ -87,16 +107,21 @@ def load_onnx(
     onnx = _import_onnx()
     p = Path(path)
     source = str(p)
-    if not p.is_file():
-        raise MCMSchedError("file not found", file=source)
+    from mcmsched.safe_io import MAX_BINARY_BYTES, read_bytes
+
+    data = read_bytes(p, max_bytes=MAX_BINARY_BYTES)
     try:
-        proto = onnx.load(source, load_external_data=False)
+        proto = onnx.load_model_from_string(data)
     except Exception as err:  # protobuf DecodeError and friends
         raise MCMSchedError(
             f"not a valid ONNX model ({type(err).__name__}: {err})", file=source
         ) from None
     if len(proto.graph.node) == 0:
         raise MCMSchedError("not a valid ONNX model (the graph has no nodes)", file=source)
+    if len(proto.graph.node) > MAX_NODES:
+        raise MCMSchedError(
+            f"the graph has {len(proto.graph.node):,} nodes (limit {MAX_NODES:,})", file=source
+        )
     return _convert(
         onnx, proto, name or proto.graph.name or p.stem, source, input_shapes, include_eltwise
     )
@@ -277,9 +302,19 @@ def _conv(
     if rank == 1:  # a 1 x L image
         xs = [xs[0], xs[1], 1, xs[2]]
         ws = [ws[0], ws[1], 1, ws[2]]
+    _check_shape(xs, "input")
+    _check_shape(ws, "weight")
     n, c, h, w = xs
     kh, kw = ws[2], ws[3]
-    g = int(at.get("group", 1))
+    g = at.get("group", 1)
+    _check_ints([g], "group", low=1)
+    for key in ("strides", "dilations"):
+        if key in at:
+            _check_ints(list(at[key]), key, low=1, count=rank)
+    if "pads" in at:
+        _check_ints(list(at["pads"]), "pads", low=0, count=2 * rank)
+    if op == "Conv" and (c % g or ws[1] * g != c):
+        raise MCMSchedError(f"weight shape {ws} does not match {c} input channels in {g} group(s)")
 
     def pair(key: str, default: int) -> list[int]:
         v = [int(t) for t in at.get(key, [default] * rank)]
@@ -341,10 +376,20 @@ def _matmul(
             a = a[::-1]
         if at.get("transB", 0):
             b = b[::-1]
+    if not a or not b:
+        raise MCMSchedError(f"operands must have rank >= 1, got shapes {a} and {b}")
+    _check_shape(a, "operand A")
+    _check_shape(b, "operand B")
+    if op == "Gemm" and (len(a) != 2 or len(b) != 2):
+        raise MCMSchedError(f"Gemm operands must be 2-D, got shapes {a} and {b}")
     if len(a) == 1:
         a = [1, *a]
     if len(b) == 1:
         b = [*b, 1]
+    if a[-1] != b[-2]:
+        raise MCMSchedError(
+            f"inner dimensions do not match: A {a} has {a[-1]} columns, B {b} has {b[-2]} rows"
+        )
     m, k_in = math.prod(a[:-1]) if b_const else a[-2], a[-1]
     n_out = b[-1]
     if b_const:

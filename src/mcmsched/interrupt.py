@@ -1,0 +1,59 @@
+"""Clean interrupts for the command line: Ctrl-C (SIGINT) and SIGTERM at any moment, also while
+the CLI is still importing its modules, end the process with one line on stderr and exit code
+130 (SIGINT) or 143 (SIGTERM), never a traceback.
+
+The handler raises :class:`SystemExit`, so ``finally`` blocks and context managers still run
+(the sweep executor terminates its worker processes, temporary output folders are removed, the
+result store is closed; every row committed before stays, none is half-written). Only the stdlib
+is imported here, so :func:`install` can run before the heavy imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+_installed = False
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    # a second signal while cleaning up must not interrupt the cleanup with a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    name = "interrupted" if signum == signal.SIGINT else "terminated"
+    with contextlib.suppress(OSError):
+        os.write(2, f"\n{name} (signal {signum}); partial results were not written\n".encode())
+    raise SystemExit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
+
+
+def install() -> None:
+    """Route SIGINT and SIGTERM to a quiet exit (main thread only; idempotent)."""
+    global _installed
+    if _installed:
+        return
+    try:
+        signal.signal(signal.SIGINT, _handler)
+        signal.signal(signal.SIGTERM, _handler)
+        _installed = True
+    except ValueError:  # not the main thread
+        pass
+
+
+def running_as_cli() -> bool:
+    """True when this process is the ``mcmsched`` command (console script or ``-m``)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    name = os.path.basename(argv0)
+    parent = os.path.basename(os.path.dirname(argv0))
+    return name == "mcmsched" or (name == "__main__.py" and parent == "mcmsched")
+
+
+__all__ = ["EXIT_SIGINT", "EXIT_SIGTERM", "install", "running_as_cli"]
