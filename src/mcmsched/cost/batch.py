@@ -130,15 +130,13 @@ def evaluate_layers(
     out: list[BatchCosts] = []
     for cls in classes:
         searched = cls.mapping == "searched" and not use_layer_dataflow
-        text: list[str] = [""] * len(reps)
-        if searched and cls.dataflow.tunable:
-            vals, text = _search(reps, cls, None)
+        if searched:
+            vals, text = _searched_memo(reps, cls)
         else:
+            text = [""] * len(reps)
             vals = _evaluate_class(reps, cls, use_layer_dataflow, check_buffers=False)
-            if check_buffers or searched:
-                _sequential_fallback(vals, reps, cls, use_layer_dataflow, soft=searched)
-            if searched:
-                vals, text = _search(reps, cls, vals)
+            if check_buffers:
+                _sequential_fallback(vals, reps, cls, use_layer_dataflow)
         if not any(text):
             text_arr = np.full(len(reps), "", dtype=object)
         else:
@@ -160,6 +158,36 @@ def evaluate_layers(
         )
         out.append(full.take(index))
     return out
+
+
+#: Searched mappings already found in this process: (class, layer shape) -> (the 9 cost values,
+#: the chosen directive text). A layer's search does not depend on the other layers evaluated
+#: with it, so tables of other scenarios (or other mini-batch sizes) with the same shapes on the
+#: same class reuse the result; the class (a frozen dataclass) is part of the key, so any
+#: parameter change misses. Bounded: cleared when it reaches :data:`_MEMO_MAX` entries.
+_SEARCH_MEMO: dict[tuple[ChipletClass, tuple[object, ...]], tuple[np.ndarray, str]] = {}
+_MEMO_MAX = 200_000
+
+
+def _searched_memo(reps: list[Layer], cls: ChipletClass) -> tuple[np.ndarray, list[str]]:
+    """Searched-mapping costs (``[9, len(reps)]``) and directive texts of ``reps`` on ``cls``,
+    searching only the shapes this process has not searched on ``cls`` before."""
+    keys = [(cls, ly.shape_key) for ly in reps]
+    todo = [j for j, k in enumerate(keys) if k not in _SEARCH_MEMO]
+    if todo:
+        new = [reps[j] for j in todo]
+        if cls.dataflow.tunable:
+            vals, text = _search(new, cls, None)
+        else:
+            vals = _evaluate_class(new, cls, False, check_buffers=False)
+            _sequential_fallback(vals, new, cls, False, soft=True)
+            vals, text = _search(new, cls, vals)
+        if len(_SEARCH_MEMO) + len(todo) > _MEMO_MAX:
+            _SEARCH_MEMO.clear()
+        for col, j in enumerate(todo):
+            _SEARCH_MEMO[keys[j]] = (vals[:, col].copy(), text[col])
+    hits = [_SEARCH_MEMO[k] for k in keys]
+    return np.stack([h[0] for h in hits], axis=1), [h[1] for h in hits]
 
 
 def _search(
