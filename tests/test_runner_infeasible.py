@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from mcmsched.cli import app
 from mcmsched.cost.table import INFEASIBLE_PENALTY, CostTable, NoClassFitsError
 from mcmsched.runner.config import config_from_dict
+from mcmsched.runner.result import Result
 from mcmsched.runner.run import run
 from mcmsched.schedule.validate import validate
 from mcmsched.search.expected import _feasible_mean
@@ -73,6 +74,22 @@ def _write(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _classes_used(res: Result) -> dict[tuple[int, int], str]:
+    """Class of every (model, layer) of the schedule; asserts each placement is feasible."""
+    used: dict[tuple[int, int], str] = {}
+    for win in res.schedule.windows:
+        for plan in win.plans:
+            feas = res.costs.model_costs(plan.model, plan.minibatch).feasible
+            for seg in plan.segments:
+                cls = res.package.chiplet_class(seg.chiplet).name
+                if feas is not None:
+                    c = res.costs.class_names.index(cls)
+                    assert feas[seg.start : seg.stop, c].all()
+                for layer in range(seg.start, seg.stop):
+                    used[(plan.model, layer)] = cls
+    return used
+
+
 def test_run_skips_the_class_for_that_layer_only(tmp_path: Path) -> None:
     res = run(_files(tmp_path), baseline_workers=0)
     validate(res.schedule, res.scenario, res.package, res.costs)
@@ -81,22 +98,35 @@ def test_run_skips_the_class_for_that_layer_only(tmp_path: Path) -> None:
     # far below the penalty: no infeasible placement in the chosen schedule
     mc = res.costs.model_costs(1, 1)
     assert m.latency_s < mc.compute_s[0, res.costs.class_names.index("small")] / 100
-    classes_used = set()
-    for win in res.schedule.windows:
-        for plan in win.plans:
-            feas = res.costs.model_costs(plan.model, plan.minibatch).feasible
-            for seg in plan.segments:
-                cls = res.package.chiplet_class(seg.chiplet).name
-                classes_used.add(cls)
-                if feas is not None:
-                    c = res.costs.class_names.index(cls)
-                    assert feas[seg.start : seg.stop, c].all()
-    assert classes_used == {"nvd", "small"}  # the class runs the layers it can hold
+    _classes_used(res)
     # baselines: homogeneous-small cannot run ResNet-50's conv1 and is left out with the reason
     assert set(res.baselines) == {"monolithic", "homogeneous-nvd"}
     why = res.skipped_baselines["homogeneous-small"]
     assert "conv1" in why and "resnet50" in why and "'small'" in why
     assert res.to_dict()["skipped_baselines"] == res.skipped_baselines
+
+
+def test_run_uses_the_class_for_the_layers_it_can_hold(tmp_path: Path) -> None:
+    # Under EDP an all-nvd schedule may legitimately win (the portfolio finds one 0.1% better than
+    # the search's nvd+small schedule), so 'small' is shown usable through the latency objective:
+    # ResNet-50's layers other than conv1 take less time on 'small' than on 'nvd' (cost table),
+    # so the latency optimum must run conv1 on nvd (small cannot hold it) and other layers on small.
+    scen = _files(tmp_path)
+    scen.write_text(scen.read_text() + "objective: latency\n")
+    res = run(scen, baselines=False)
+    validate(res.schedule, res.scenario, res.package, res.costs)
+    mc = res.costs.model_costs(1, 1)
+    assert mc.feasible is not None
+    nvd, small = res.costs.class_names.index("nvd"), res.costs.class_names.index("small")
+    held = mc.feasible[:, small]
+    assert not held[0] and held[1:].all()  # only conv1 is out of small's reach
+    assert mc.compute_s[held, small].sum() < mc.compute_s[held, nvd].sum()
+    used = _classes_used(res)
+    assert used[(1, 0)] == "nvd"  # conv1 on the class that holds it
+    assert "small" in {used[(1, i)] for i in range(1, len(held))}  # small runs ResNet-50 layers
+    assert set(used.values()) == {"nvd", "small"}
+    # better than everything on the nvd chiplet, which the latency search could also have chosen
+    assert res.metrics.latency_s < res.costs.model_costs(1, 1).compute_s[:, nvd].sum()
 
 
 def test_no_class_can_hold_the_layer_is_one_error_on_package(tmp_path: Path) -> None:
