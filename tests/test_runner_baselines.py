@@ -101,7 +101,11 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
-def test_killed_run_leaves_no_baseline_worker() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_run_leaves_no_baseline_worker(sig: signal.Signals) -> None:
+    # SIGKILL: the workers die with the parent (PR_SET_PDEATHSIG); SIGTERM: the CLI's clean-exit
+    # handler ends the pool. Forked workers must not keep the CLI's SIGTERM handler (it turned
+    # the parent-death signal into a SystemExit the pool's worker loop caught, leaving workers).
     repo = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(repo / "src"), MCMSCHED_BASELINE_WORKERS="3")
     proc = subprocess.Popen(
@@ -118,7 +122,7 @@ def test_killed_run_leaves_no_baseline_worker() -> None:
             time.sleep(0.2)
             kids = _children(proc.pid)
         assert len(kids) >= 2, "the baseline workers did not start"
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and any(_alive(k) for k in kids):

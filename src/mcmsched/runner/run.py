@@ -340,21 +340,33 @@ def _start_pool(workers: int) -> ProcessPoolExecutor | None:
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_worker_init,
+        initargs=(os.getpid(),),
     )
 
 
-def _worker_init() -> None:
-    """In a baseline worker: leave Ctrl-C to the parent (which ends the workers) and, on
-    Linux, die with the parent (``PR_SET_PDEATHSIG``) so a killed run leaves no process."""
+def _worker_init(parent_pid: int) -> None:
+    """In a baseline worker: leave Ctrl-C to the parent (which ends the workers), take back the
+    default SIGTERM action and, on Linux, die with the parent so a killed run leaves no process.
+
+    A forked worker inherits the CLI's clean-exit handler (:mod:`mcmsched.interrupt`), which turns
+    SIGTERM into ``SystemExit`` and then ignores SIGTERM. The pool's worker loop catches the
+    ``SystemExit`` raised inside a job, reports it and waits for the next job, so a worker killed
+    that way lived on, ignoring every later SIGTERM. Here SIGTERM is the default action again,
+    the parent-death signal is SIGKILL (``prctl(PR_SET_PDEATHSIG)``, which no handler can catch),
+    and a parent that died before the ``prctl`` call (``parent_pid`` is no longer the parent)
+    ends the worker at once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
 
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
         except (OSError, AttributeError):
             pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _same_classes(a: Package, b: Package) -> bool:
