@@ -169,10 +169,7 @@ def lower_bound(
             terms[f"chain[{name}]"] = float(macs.sum()) / r_tot + (w + io + kv) / (n_if * bw)
         else:
             n_lat = (
-                (w > 0)
-                + (layers[0].input_bytes() > 0)
-                + (layers[-1].output_bytes() > 0)
-                + (kv > 0)
+                (w > 0) + (layers[0].input_bytes() > 0) + (layers[-1].output_bytes() > 0) + (kv > 0)
             )
             terms[f"chain[{name}]"] = chain_c + (w + io + kv) / bw + n_lat * t_d
             terms[f"layer[{name}]"] = layer_c
