@@ -10,7 +10,9 @@ Op kinds (see ``docs/COST_MODEL.md``):
   a ``G`` dimension (``K/g``, ``C/g`` per group; MAESTRO ``NGCONV``), else one group analysed and
   the ``g`` groups run one after another (cycles and counts times ``g``).
 - ``DWCONV``: MAESTRO's ``DSCONV`` (every tensor follows ``C``; MAESTRO writes ``K: 1``).
-- ``TRCONV``: as MAESTRO does, a plain convolution over the written dimensions.
+- ``TRCONV``: stride 1 as MAESTRO does, a plain convolution over the written dimensions; a
+  strided one (MAESTRO has none) as its sub-pixel decomposition (see :func:`to_problem`), so
+  its analysed MACs are not a strided convolution's quarter of the real work.
 - ``GEMM``: the 1x1 convolution it is stored as (``Y = M``, ``X = 1``).
 - ``MATMUL``: one head (``K/g``, ``C/g``) analysed as a GEMM, times ``g`` heads.
 - ``ELTWISE``: a 1x1 ``DSCONV`` (one operation per output element).
@@ -123,17 +125,28 @@ def to_problem(
         return Problem(dims, layer.stride_y, layer.stride_x, depthwise=True), 1
     g = layer.groups
     k, c = layer.K // g, layer.C // g
+    r, s, y, x = layer.R, layer.S, layer.Y, layer.X
+    sy, sx = layer.stride_y, layer.stride_x
+    if kind is OpKind.TRCONV and (sy > 1 or sx > 1):
+        # sub-pixel decomposition: the output splits into min(stride, R) phases per axis that
+        # carry taps, each a stride-1 convolution with ceil(R/stride) taps over the input
+        # (padded by taps-1 on both sides); the phases are extra output channels. MACs are
+        # >= Layer.macs (equal when R <= stride or R is a multiple of the stride).
+        ty, tx = -(-r // sy), -(-s // sx)
+        k *= min(sy, r) * min(sx, s)
+        r, s, y, x = ty, tx, y + 2 * (ty - 1), x + 2 * (tx - 1)
+        sy = sx = 1
     dims = (
         *((("G", g),) if with_g else ()),
         ("N", n),
         ("K", k),
         ("C", c),
-        ("R", layer.R),
-        ("S", layer.S),
-        ("Y", layer.Y),
-        ("X", layer.X),
+        ("R", r),
+        ("S", s),
+        ("Y", y),
+        ("X", x),
     )
-    return Problem(dims, layer.stride_y, layer.stride_x, depthwise=False), 1 if with_g else g
+    return Problem(dims, sy, sx, depthwise=False), 1 if with_g else g
 
 
 def hardware_of(cls: ChipletClass) -> Hardware:

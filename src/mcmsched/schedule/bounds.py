@@ -16,12 +16,15 @@ bytes O_m per sample, DRAM bandwidth B (bytes/s) and latency t_D:
 - ``chain[m]`` (a model's latency summed over its windows is at most the scenario latency): one
   mini-batch (>= 1 sample) passes every layer in order through the pipeline fill, and each
   window's fill also loads every segment's weights and the window input from DRAM and writes the
-  last output to DRAM: Σ_l M_l / R_max + W_m / B + (I_m + O_m) / B (+ t_D per non-empty term);
+  last output to DRAM, and every stage reads/writes its layers' KV cache (``kv_read_bytes`` +
+  ``kv_write_bytes`` summed over layers, K_m per sample; step 0 always streams it, see
+  :mod:`mcmsched.schedule.costing`): Σ_l M_l / R_max + W_m / B + (I_m + O_m + K_m) / B (+ t_D per
+  non-empty term);
 - ``layer[m]``: all b_m samples of a layer run on one chiplet: max_l b_m·M_l / R_max.
 
 Energy: Σ_m b_m Σ_l M_l · min_c mac_pj_c (MAC energy on the cheapest class) + the DRAM bits
-that cannot be avoided (each weight byte read once, each sample's input read and final output
-written once) at the DRAM energy per bit.
+that cannot be avoided (each weight byte read once, each sample's input read, final output
+written and step-0 KV cache read/written once) at the DRAM energy per bit.
 
 With a cost table (``costs``, and ``allow_split=False``) and every batch at most
 ``table_batch_limit``, the per-layer compute times and energies of the table itself tighten the
@@ -149,6 +152,7 @@ def lower_bound(
         macs = np.array([float(ly.macs) for ly in layers])
         w = float(sum(ly.weight_bytes() for ly in layers))
         io = float(layers[0].input_bytes() + layers[-1].output_bytes())
+        kv = float(sum(ly.kv_read_bytes + ly.kv_write_bytes for ly in layers))
         work += b * float(macs.sum())
         e_comp = b * float(macs.sum()) * mac_pj * 1e-12
         chain_c = float(macs.sum()) / r_max
@@ -159,13 +163,15 @@ def lower_bound(
             e_comp = max(e_comp, float(e_all.sum()))
             chain_c = max(chain_c, float(t1.sum()))
             layer_c = max(layer_c, float(t_all.max()))
-        energy += e_comp + (w + b * io) * 8 * e_bit
+        energy += e_comp + (w + b * (io + kv)) * 8 * e_bit
         name = f"{m}:{entry.model.name}"
         if allow_split:
-            terms[f"chain[{name}]"] = float(macs.sum()) / r_tot + (w + io) / (n_if * bw)
+            terms[f"chain[{name}]"] = float(macs.sum()) / r_tot + (w + io + kv) / (n_if * bw)
         else:
-            n_lat = (w > 0) + (layers[0].input_bytes() > 0) + (layers[-1].output_bytes() > 0)
-            terms[f"chain[{name}]"] = chain_c + (w + io) / bw + n_lat * t_d
+            n_lat = (
+                (w > 0) + (layers[0].input_bytes() > 0) + (layers[-1].output_bytes() > 0) + (kv > 0)
+            )
+            terms[f"chain[{name}]"] = chain_c + (w + io + kv) / bw + n_lat * t_d
             terms[f"layer[{name}]"] = layer_c
     terms["work"] = work / r_tot
     binding = max(terms, key=lambda k: terms[k])

@@ -67,7 +67,12 @@ def _with_partition(
         return res
     obj = make_objective(objective)
     part = partition_search(
-        res.schedule, costs, obj, opts.eval_options, rounds=opts.partition_rounds
+        res.schedule,
+        costs,
+        obj,
+        opts.eval_options,
+        rounds=opts.partition_rounds,
+        node_cap=opts.node_cap,
     )
     meta = {**res.schedule.meta, "partition": "on"}
     sched = dataclasses.replace(part.schedule, meta=meta)

@@ -105,8 +105,10 @@ def partition_search(
     *,
     rounds: int = 2,
     cost_models: CostModels | None = None,
+    node_cap: int | None = None,
 ) -> PartitionResult:
-    """Improve ``schedule`` by splitting segments across chiplets (see the module docstring)."""
+    """Improve ``schedule`` by splitting segments across chiplets (see the module docstring);
+    with ``node_cap`` no plan may use more than ``node_cap`` chiplets (split teams included)."""
     cm = cost_models if cost_models is not None else CostModels(costs, options)
     best = schedule
     best_m = evaluate(best, costs, options, cost_models=cm)
@@ -119,6 +121,10 @@ def partition_search(
             for pi in range(len(best.windows[w].plans)):
                 top: tuple[float, Schedule, Metrics] | None = None
                 for cand in _candidates(best, w, pi, costs):
+                    if node_cap is not None and (
+                        len(set(cand.windows[w].plans[pi].all_chiplets)) > node_cap
+                    ):
+                        continue
                     m = evaluate(cand, costs, options, cost_models=cm)
                     evaluations += 1
                     points.append((m.latency_s, m.energy_j))

@@ -660,6 +660,8 @@ def run_scar(
                 **{f"eval.{k}": v for k, v in opts.eval_options.to_dict().items()},
             }
             sched = dataclasses.replace(sched, meta=meta)
+            if not within_node_cap(sched, opts.node_cap):
+                continue  # the portfolio's layouts ignore the cap the user set (Heuristic 2)
             try:  # e.g. memory="strict": a member whose segments overflow L2 is not a candidate
                 validate(sched, scenario, package, costs, opts.eval_options)
             except ScheduleError:
@@ -674,6 +676,18 @@ def run_scar(
         PortfolioEntry(n, la, en, sc_, i == chosen) for i, (n, la, en, sc_) in enumerate(entries)
     )
     return dataclasses.replace(best, candidates=candidates, stats=stats, portfolio=table)
+
+
+def within_node_cap(schedule: Schedule, node_cap: int | None) -> bool:
+    """True if every plan of ``schedule`` uses at most ``node_cap`` chiplets (split segments
+    count all their chiplets) and so at most ``node_cap`` segments; always true without a cap."""
+    if node_cap is None:
+        return True
+    return all(
+        len(p.segments) <= node_cap and len(set(p.all_chiplets)) <= node_cap
+        for w in schedule.windows
+        for p in w.plans
+    )
 
 
 def _nn_baton_schedule(
