@@ -190,20 +190,20 @@ def run(
     found: dict[str, BaselineResult] = {}
     skipped: dict[str, str] = {}
     try:
-        # pickled here, before the main search fills lazily cached attributes of the
-        # scenario and package (the pool's feeder thread would pickle them meanwhile)
-        payloads = {
-            j.key: pickle.dumps((cfg, j.strategy, j.package, f"baseline {j.key}"))
-            for j in todo
-            if pool is not None
-        }
-        pre = _prebuilt_table(cfg, todo) if pool is not None else None
         futures = (
-            {key: pool.submit(_baseline_search_pickled, b) for key, b in payloads.items()}
+            {
+                # pickled here, before the main search fills lazily cached attributes of the
+                # scenario and package (the pool's feeder thread would pickle them meanwhile)
+                j.key: pool.submit(
+                    _baseline_search_pickled,
+                    pickle.dumps((cfg, j.strategy, j.package, f"baseline {j.key}")),
+                )
+                for j in todo
+            }
             if pool is not None
             else {}
         )
-        main, costs = _search(cfg, cfg.strategy, cfg.package, pre, "search", progress)
+        main, costs = _search(cfg, cfg.strategy, cfg.package, None, "search", progress)
         for j in jobs:
             stage = f"baseline {j.key}"
             try:
@@ -294,19 +294,6 @@ def baseline_designs(pkg: Package) -> list[BaselineDesign]:
             )
         )
     return out
-
-
-def _prebuilt_table(cfg: RunConfig, todo: list[BaselineDesign]) -> CostTable | None:
-    """The main package's cost table at mini-batch 1, built before the baseline workers fork
-    when a homogeneous baseline uses one of its classes: the forked workers inherit the
-    process-wide mapping-search memo (:mod:`mcmsched.cost.batch`) instead of repeating the
-    same searches, and the main search uses this table. A memo hit equals a fresh search, so
-    results do not change."""
-    if not any(j.strategy == "simba" for j in todo):
-        return None
-    table = CostTable(cfg.scenario, cfg.package)
-    table.precompute([1])
-    return table
 
 
 def _baseline_search_pickled(job: bytes) -> SearchResult:
