@@ -23,6 +23,7 @@ in bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -88,19 +89,26 @@ class SplitModelCosts:
 
 @dataclass
 class SplitCosts:
-    """Split-share costs of ``table``'s scenario on ``table``'s package classes, cached."""
+    """Split-share costs of ``table``'s scenario on ``table``'s package classes, cached.
+
+    Costs are computed lazily per (share shape, class): a split segment only needs its own
+    layers on the classes of its team, and a share's cost on a class does not depend on the
+    other layers or classes evaluated with it (see :mod:`mcmsched.cost.batch`), so entries
+    never asked for are never searched."""
 
     table: CostTable
-    _shapes: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = field(
+    #: (share shape, class index) -> (compute seconds, energy joules)
+    _shapes: dict[tuple[tuple[object, ...], int], tuple[float, float]] = field(
         default_factory=dict, repr=False
     )
-    _models: dict[tuple[int, int, str, int], SplitModelCosts] = field(
+    #: (model, minibatch, dim, k) -> (shares, costs with NaN where not yet computed)
+    _models: dict[tuple[int, int, str, int], tuple[list[Layer], SplitModelCosts]] = field(
         default_factory=dict, repr=False
     )
 
-    def model_costs(self, model_idx: int, minibatch: int, dim: str, k: int) -> SplitModelCosts:
-        """Costs of model ``model_idx``'s layers at ``minibatch`` samples, split ``k`` ways
-        along ``dim``."""
+    def _base(
+        self, model_idx: int, minibatch: int, dim: str, k: int
+    ) -> tuple[list[Layer], SplitModelCosts]:
         key = (model_idx, minibatch, dim, k)
         hit = self._models.get(key)
         if hit is not None:
@@ -114,17 +122,50 @@ class SplitCosts:
             k_eff[i] = ke
             w_share[i] = float(ly.weight_bytes() if dim == "Y" else share.weight_bytes())
             shares.append(share.with_batch(share.N * minibatch))
-        todo = list({s.shape_key: s for s in shares if s.shape_key not in self._shapes}.values())
-        if todo:
-            classes = [self.table.package.classes[n] for n in self.table.class_names]
-            res = evaluate_layers(todo, classes, orientation=self.table.orientation)
-            clocks = np.array([c.clock_hz for c in classes], dtype=float)
-            cyc = np.stack([r.cycles for r in res], axis=1)
-            en = np.stack([r.energy_pj for r in res], axis=1) * 1e-12
-            for j, s in enumerate(todo):
-                self._shapes[s.shape_key] = (cyc[j] / clocks, en[j])
-        comp = np.stack([self._shapes[s.shape_key][0] for s in shares])
-        energy = np.stack([self._shapes[s.shape_key][1] for s in shares])
-        out = SplitModelCosts(comp, energy, k_eff, w_share)
+        n_cls = len(self.table.class_names)
+        comp = np.full((len(shares), n_cls), np.nan)
+        energy = np.full((len(shares), n_cls), np.nan)
+        out = (shares, SplitModelCosts(comp, energy, k_eff, w_share))
         self._models[key] = out
+        return out
+
+    def model_costs(
+        self,
+        model_idx: int,
+        minibatch: int,
+        dim: str,
+        k: int,
+        layers: tuple[int, int] | None = None,
+        classes: Iterable[int] | None = None,
+    ) -> SplitModelCosts:
+        """Costs of model ``model_idx``'s layers at ``minibatch`` samples, split ``k`` ways
+        along ``dim``. With ``layers`` (``(start, stop)``) and/or ``classes`` (class indices),
+        only those entries are guaranteed computed (others may be NaN); by default all are."""
+        shares, out = self._base(model_idx, minibatch, dim, k)
+        s0, s1 = layers if layers is not None else (0, len(shares))
+        n_cls = len(self.table.class_names)
+        cls_list = sorted({int(c) for c in classes}) if classes is not None else list(range(n_cls))
+        for c in cls_list:
+            need = [i for i in range(s0, s1) if np.isnan(out.compute_s[i, c])]
+            if not need:
+                continue
+            todo = list(
+                {
+                    shares[i].shape_key: shares[i]
+                    for i in need
+                    if (shares[i].shape_key, c) not in self._shapes
+                }.values()
+            )
+            if todo:
+                cls = self.table.package.classes[self.table.class_names[c]]
+                res = evaluate_layers(todo, [cls], orientation=self.table.orientation)[0]
+                for j, s in enumerate(todo):
+                    self._shapes[(s.shape_key, c)] = (
+                        float(res.cycles[j]) / cls.clock_hz,
+                        float(res.energy_pj[j]) * 1e-12,
+                    )
+            for i in need:
+                t, e = self._shapes[(shares[i].shape_key, c)]
+                out.compute_s[i, c] = t
+                out.energy_j[i, c] = e
         return out

@@ -683,10 +683,12 @@ class _SplitSeg:
     ) -> _SplitSeg:
         pkg = mcm.costs.package
         k = len(team)
-        smc = mcm.split_costs.model_costs(mcm.model_idx, minibatch, dim, k)
+        cls_t = mcm.cls_idx[np.asarray(team, dtype=np.int64)]
+        smc = mcm.split_costs.model_costs(
+            mcm.model_idx, minibatch, dim, k, layers=(s0, s1), classes=cls_t.tolist()
+        )
         lay = np.arange(s0, s1)
         ke = smc.k_eff[lay]
-        cls_t = mcm.cls_idx[np.asarray(team, dtype=np.int64)]
         # the slowest share decides: the largest share on the slowest class present
         comp_s = max(float(smc.compute_s[lay, c].sum()) for c in np.unique(cls_t))
         works = np.arange(k)[None, :] < ke[:, None]  # [layers, k] chiplet j has a share
