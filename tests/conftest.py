@@ -25,9 +25,17 @@ def reference_dir() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cost_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the cost-table disk cache of a test run out of the user's ~/.cache (and start cold,
-    so a stale cache can never hide a cost-model change). Subprocesses inherit the variable."""
+    so a stale cache can never hide a cost-model change). Subprocesses inherit the variable.
+    Under pytest-xdist the workers of one run share one folder (the run's base temp folder is
+    per run, its ``popen-gwN`` subfolders per worker): a table one worker built is read by the
+    other (files are content-hashed and written atomically, so sharing is safe)."""
     old = os.environ.get("MCMSCHED_CACHE_DIR")
-    os.environ["MCMSCHED_CACHE_DIR"] = str(tmp_path_factory.mktemp("cost-cache"))
+    base = tmp_path_factory.getbasetemp()
+    folder = base.parent / "cost-cache" if os.environ.get("PYTEST_XDIST_WORKER") else None
+    if folder is None:
+        folder = tmp_path_factory.mktemp("cost-cache")
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["MCMSCHED_CACHE_DIR"] = str(folder)
     yield
     if old is None:
         os.environ.pop("MCMSCHED_CACHE_DIR", None)

@@ -37,6 +37,7 @@ from mcmsched.search.options import SearchOptions, SearchResult, SearchStats
 from mcmsched.search.partition import partition_search
 from mcmsched.search.place import dfs_paths
 from mcmsched.search.scar import run_scar
+from mcmsched.search.segment import l2_fill_bounds
 from mcmsched.workload.scenario import Scenario
 
 
@@ -236,14 +237,7 @@ def nn_baton(
     for m, entry in enumerate(scenario.entries):
         w = np.asarray(costs.model_costs(m, 1).weight_bytes, dtype=float)
         n_l = len(entry.model.layers)
-        bounds = [0]
-        acc = 0.0
-        for i in range(n_l):
-            if i > bounds[-1] and acc + w[i] > l2:
-                bounds.append(i)
-                acc = 0.0
-            acc += float(w[i])
-        bounds.append(n_l)
+        bounds = l2_fill_bounds(w, l2)
         n = len(bounds) - 1
         path: tuple[int, ...] | None = None
         while path is None:

@@ -35,7 +35,13 @@ from mcmsched.search.options import PortfolioEntry, SearchOptions, SearchResult,
 from mcmsched.search.place import Candidates, best_assignment, pareto_by_mask, simple_paths
 from mcmsched.search.portfolio import class_path, portfolio_schedules
 from mcmsched.search.provision import exhaustive_prov, uniform_prov
-from mcmsched.search.segment import SegEval, map_segmentation, proxy_keys, segmentations
+from mcmsched.search.segment import (
+    SegEval,
+    l2_fill_bounds,
+    map_segmentation,
+    proxy_keys,
+    segmentations,
+)
 from mcmsched.search.windows import (
     Layout,
     WindowContent,
@@ -701,14 +707,7 @@ def _nn_baton_schedule(
     for m, entry in enumerate(scenario.entries):
         w = cm[m].w
         n_l = len(entry.model.layers)
-        bounds = [0]
-        acc = 0.0
-        for i in range(n_l):
-            if i > bounds[-1] and acc + w[i] > l2:
-                bounds.append(i)
-                acc = 0.0
-            acc += float(w[i])
-        bounds.append(n_l)
+        bounds = l2_fill_bounds(w, l2)
         n = min(len(bounds) - 1, package.n_chiplets)
         bounds = [*bounds[:n], n_l]
         path: tuple[int, ...] = ()

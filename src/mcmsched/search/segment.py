@@ -43,6 +43,21 @@ def balanced_boundaries(weights: np.ndarray, start: int, stop: int, n: int) -> t
     return (start, *cuts, stop)
 
 
+def l2_fill_bounds(weights: np.ndarray, l2_bytes: float) -> list[int]:
+    """NN-Baton-style cut points of a model (``[0, b1, ..., n_layers]``): a new segment starts
+    at the layer whose weights (bytes) would overflow ``l2_bytes`` when added to the current
+    segment's; a layer that alone exceeds it still gets a segment of its own."""
+    bounds = [0]
+    acc = 0.0
+    for i in range(len(weights)):
+        if i > bounds[-1] and acc + float(weights[i]) > l2_bytes:
+            bounds.append(i)
+            acc = 0.0
+        acc += float(weights[i])
+    bounds.append(len(weights))
+    return bounds
+
+
 def segmentations(
     start: int,
     stop: int,
