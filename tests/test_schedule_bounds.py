@@ -103,3 +103,26 @@ def test_split_bound_is_looser() -> None:
     assert "layer" not in " ".join(b.terms)
     gl, ge = a.gap(2 * a.latency_s, 3 * a.energy_j)
     assert (gl, ge) == pytest.approx((2.0, 3.0))
+
+
+def test_run_with_partitioning_reports_a_bound_valid_for_split_layers() -> None:
+    """`run` partitions layers by default: the bound it prints must allow split layers (the
+    whole-layer bound of paper1 on mcm-2x2, 7.17 ms, is above the split schedule's 3.4 ms)."""
+    from mcmsched.runner.run import run
+
+    res = run(
+        {
+            "models": [{"zoo": "gpt2-small"}, {"zoo": "resnet50"}],
+            "package": "mcm-2x2",
+            "objective": "latency",
+            "baselines": False,
+        }
+    )
+    assert res.config.options.partition
+    assert any(s.is_split for w in res.schedule.windows for p in w.plans for s in p.segments)
+    lb = res.lower_bound
+    assert lb.allow_split
+    assert lb.latency_s <= res.metrics.latency_s
+    assert lb.energy_j <= res.metrics.energy_j
+    whole = lower_bound(res.scenario, res.package, res.costs)
+    assert whole.latency_s > res.metrics.latency_s  # the whole-layer bound would be violated

@@ -186,9 +186,19 @@ class Result:
     @cached_property
     def lower_bound(self) -> LowerBound:
         """The certified lower bound on latency and energy of the scenario on the package
-        (:func:`mcmsched.schedule.bounds.lower_bound`)."""
+        (:func:`mcmsched.schedule.bounds.lower_bound`); with layers split across chiplets
+        (the run's ``partition`` or ``simba_scheme: split-k`` options, or any split segment in
+        the schedule) the bound that stays valid for split layers."""
         same = self.costs.package.name == self.package.name
-        return lower_bound(self.scenario, self.package, self.costs if same else None)
+        opts = self.config.options
+        split = (
+            opts.partition
+            or opts.simba_scheme == "split-k"
+            or any(s.is_split for w in self.schedule.windows for p in w.plans for s in p.segments)
+        )
+        return lower_bound(
+            self.scenario, self.package, self.costs if same else None, allow_split=split
+        )
 
     def bound_line(self) -> str:
         """``within X of the lower bound`` for this result."""
