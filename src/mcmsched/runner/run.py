@@ -30,6 +30,7 @@ from typing import Any
 
 from mcmsched.cost.table import CostTable, NoClassFitsError
 from mcmsched.errors import MCMSchedError
+from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.dataflow import get_dataflow
 from mcmsched.hardware.package import Chiplet, Package
 from mcmsched.runner.config import (
@@ -76,17 +77,22 @@ def homogeneous_like(pkg: Package, dataflow: str) -> Package:
 
         first = pkg.chiplet_class(0)
         cls = replace(first, name=CLASS_NAMES.get(df.name, df.name), dataflow=df)
+    return _all_chiplets_of(pkg, cls, f"'{pkg.name}' with every chiplet {cls.name} ({df.name})")
+
+
+def _all_chiplets_of(pkg: Package, cls: ChipletClass, description: str) -> Package:
+    """``pkg`` (layout, links, DRAM interfaces, NoP, DRAM) with every chiplet of class ``cls``,
+    named ``<pkg>-all-<class>``."""
     chiplets = tuple(Chiplet(c.id, cls.name, c.row, c.col, c.dram_interface) for c in pkg.chiplets)
-    short = cls.name
     return Package(
-        name=f"{pkg.name}-all-{short}",
+        name=f"{pkg.name}-all-{cls.name}",
         classes={cls.name: cls},
         chiplets=chiplets,
         links=pkg.links,
         topology=pkg.topology,
         nop=pkg.nop,
         dram=pkg.dram,
-        description=f"'{pkg.name}' with every chiplet {short} ({df.name})",
+        description=description,
     )
 
 
@@ -264,16 +270,10 @@ def homogeneous_of_class(pkg: Package, class_name: str) -> Package:
             field="package",
         )
     cls = pkg.classes[class_name]
-    chiplets = tuple(Chiplet(c.id, cls.name, c.row, c.col, c.dram_interface) for c in pkg.chiplets)
-    return Package(
-        name=f"{pkg.name}-all-{cls.name}",
-        classes={cls.name: cls},
-        chiplets=chiplets,
-        links=pkg.links,
-        topology=pkg.topology,
-        nop=pkg.nop,
-        dram=pkg.dram,
-        description=f"'{pkg.name}' with every chiplet of its class '{cls.name}' "
+    return _all_chiplets_of(
+        pkg,
+        cls,
+        f"'{pkg.name}' with every chiplet of its class '{cls.name}' "
         f"({cls.dataflow.name}, {cls.n_pes} PEs)",
     )
 
