@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 TINY_SCENARIO: dict[str, Any] = {
@@ -44,3 +46,18 @@ def crash_on_seed_99(jobs: list[Any]) -> list[Any]:
     if any(j.seed == 99 for j in jobs):
         os._exit(3)
     return run_batch(jobs)
+
+
+def count_rows(db: Path) -> int:
+    """Rows in a result store's ``results`` table, read-only (0 if it does not exist yet or is
+    locked / being created)."""
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(con.execute("SELECT count(*) FROM results").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0

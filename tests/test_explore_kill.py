@@ -17,20 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from explore_helpers import TINY_SCENARIO
-
-
-def _count_rows(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(con.execute("SELECT count(*) FROM results").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+from explore_helpers import TINY_SCENARIO, count_rows
 
 
 def _group_alive(pgid: int) -> list[int]:
@@ -72,7 +59,7 @@ def test_killed_pooled_sweep_leaves_no_process(tmp_path: Path, sig: signal.Signa
     pgid = proc.pid
     deadline = time.monotonic() + 90
     try:
-        while _count_rows(db) < 2:
+        while count_rows(db) < 2:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             assert time.monotonic() < deadline, "driver made no progress"
             time.sleep(0.05)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from explore_helpers import TINY_SCENARIO, comparable
+from explore_helpers import TINY_SCENARIO, comparable, count_rows
 from mcmsched.explore.executors import LocalExecutor
 from mcmsched.explore.jobs import JobResult, run_job
 from mcmsched.explore.run import pending_jobs, run_sweep
@@ -69,19 +69,6 @@ def test_resume_in_process_skips_finished(tmp_path: Path) -> None:
         assert after[k].finished_at == r.finished_at and after[k].metrics == r.metrics
 
 
-def _count_rows(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(con.execute("SELECT count(*) FROM results").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_kill_and_resume(tmp_path: Path) -> None:
     # 20 SCAR jobs of ~0.15 s on one worker with one job per task: the kill lands mid-sweep
     spec = {
@@ -117,7 +104,7 @@ def test_kill_and_resume(tmp_path: Path) -> None:
     )
     deadline = time.monotonic() + 60
     try:
-        while _count_rows(db) < 3:
+        while count_rows(db) < 3:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             assert time.monotonic() < deadline, "driver made no progress"
             time.sleep(0.05)
