@@ -455,7 +455,12 @@ def test_xrbench_fps_lines_become_fps_targets() -> None:
     examples = Path(__file__).resolve().parents[1] / "examples"
     cfg = config_from_dict(
         {
-            "models": [{"maestro": "data/xrbench/AR_gaming.m", "fps_targets": True}],
+            "models": [
+                {
+                    "maestro": "../tests/data/reference/xrbench/usage_scenarios/AR_gaming.m",
+                    "fps_targets": True,
+                }
+            ],
             "package": "het-cb",
             "objective": "real-time",
         },
@@ -473,7 +478,13 @@ def test_xrbench_fps_lines_become_fps_targets() -> None:
     with pytest.raises(MCMSchedError, match="either 'fps' or 'fps_targets'"):
         config_from_dict(
             {
-                "models": [{"maestro": "data/xrbench/AR_gaming.m", "fps_targets": True, "fps": 9}],
+                "models": [
+                    {
+                        "maestro": "../tests/data/reference/xrbench/usage_scenarios/AR_gaming.m",
+                        "fps_targets": True,
+                        "fps": 9,
+                    }
+                ],
                 "package": "het-cb",
             },
             base_dir=examples,
