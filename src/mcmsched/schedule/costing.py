@@ -433,10 +433,7 @@ class ModelCostModel:
                 kv_k = float(kvr_k[k] + kvw_k[k])
                 if info is None or kv_k <= 0:
                     continue
-                by_chip = {c: kv_k / len(info.team) for c in info.team}
-                sharing = self.options.dram_sharing == "interface"
-                kv_s[0, k] = shared.dram_time_s(self.costs.package, by_chip, sharing=sharing)
-                kv_j[0, k] = shared.dram_energy_j(self.costs.package, by_chip)
+                kv_s[0, k], kv_j[0, k] = info.spread_dram(self, kv_k)
         n_mb = -(-self.batch // minibatch)
         first = comp_s + kv_s + wl_s + in_s + out_s + spill_s + coll_s
         steady = comp_s + kv_s + in_s + out_s + spill_s + coll_s + np.where(resident, 0.0, wl_s)
@@ -765,13 +762,17 @@ class _SplitSeg:
 
     def write_dram(self, mcm: ModelCostModel, size: float) -> tuple[float, float, float]:
         """``(time, energy, bytes)``: every team member writes its 1/k of the output."""
+        return (*self.spread_dram(mcm, size), float(size))
+
+    def spread_dram(self, mcm: ModelCostModel, size: float) -> tuple[float, float]:
+        """``(time, energy)`` of ``size`` DRAM bytes moved 1/k by each team member through
+        their (shared) interfaces."""
         pkg = mcm.costs.package
         by_chip = {c: size / len(self.team) for c in self.team}
         sharing = mcm.options.dram_sharing == "interface"
         return (
             shared.dram_time_s(pkg, by_chip, sharing=sharing),
             shared.dram_energy_j(pkg, by_chip),
-            float(size),
         )
 
     @staticmethod
