@@ -498,6 +498,11 @@ def _best_per_layer(vals: np.ndarray, layer_idx: np.ndarray, n: int, objective: 
     return best
 
 
+def _row_key(layer: int | np.integer, row: np.ndarray) -> tuple[int, bytes]:
+    """A hashable key of one candidate (layer index, variable values)."""
+    return int(layer), np.asarray(row, dtype=np.int64).tobytes()
+
+
 def search_layers(
     reps: list[Layer], cls: ChipletClass, fixed: np.ndarray | None
 ) -> tuple[np.ndarray, list[str]]:
@@ -538,12 +543,21 @@ def search_layers(
             vals_l.append(grid)
         if not lay:
             continue
+
+        def score(li: np.ndarray, vv: np.ndarray, t: tuple[Directive, ...] = t) -> np.ndarray:
+            """Costs of candidate rows ``vv`` of layers ``li``: inadmissible ones get infinite
+            cycles, the others are floored at the layer's roofline bound."""
+            res = _evaluate_rows(t, li, vv, reps, probs, reps_count, cls, dimtab)
+            EVALUATED[0] += li.size
+            ok = _admissible(res, need[li], cls)
+            res[0] = np.where(ok, np.maximum(res[0], bound[li]), np.inf)
+            return res
+
         li = np.concatenate(lay)
         vv = np.concatenate(vals_l)
-        res = _evaluate_rows(t, li, vv, reps, probs, reps_count, cls, dimtab)
-        EVALUATED[0] += li.size
-        res[0] = np.where(_admissible(res, need[li], cls), np.maximum(res[0], bound[li]), np.inf)
+        res = score(li, vv)
         best = _best_per_layer(res, li, n, cls.objective)
+        seen = {_row_key(j, row) for j, row in zip(li, vv, strict=True)}
         # stage 2: rounds of fine neighbours around each layer's best so far
         for _ in range(REFINE_ROUNDS):
             lay2: list[np.ndarray] = []
@@ -552,21 +566,22 @@ def search_layers(
                 if best[j] < 0:
                     continue
                 nb = fine_neighbours(probs[j], t, cls.n_pes, vv[best[j]])
-                lay2.append(np.full(nb.shape[0], j, dtype=np.int64))
-                vals2.append(nb)
+                # candidates this search already scored (the centre, grid points) are not
+                # scored again: their costs are in ``res`` already
+                fresh = [r for r in nb if _row_key(j, r) not in seen]
+                seen.update(_row_key(j, r) for r in fresh)
+                if fresh:
+                    lay2.append(np.full(len(fresh), j, dtype=np.int64))
+                    vals2.append(np.stack(fresh))
             if not lay2:
                 break
             li2 = np.concatenate(lay2)
             vv2 = np.concatenate(vals2)
-            res2 = _evaluate_rows(t, li2, vv2, reps, probs, reps_count, cls, dimtab)
-            res2[0] = np.where(
-                _admissible(res2, need[li2], cls), np.maximum(res2[0], bound[li2]), np.inf
-            )
+            res2 = score(li2, vv2)
             li = np.concatenate([li, li2])
             vv = np.concatenate([vv, vv2])
             res = np.concatenate([res, res2], axis=1)
             best = _best_per_layer(res, li, n, cls.objective)
-            EVALUATED[0] += li2.size
         has = np.nonzero(best >= 0)[0]
         if has.size == 0:
             continue
