@@ -195,16 +195,20 @@ class _Loader(yaml.SafeLoader):
     """A safe loader: scalar, unique mapping keys; bounded integers."""
 
 
+def _require_scalar_key(key_node: yaml.Node) -> None:
+    if not isinstance(key_node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            "a mapping key must be a plain value, not a list or mapping",
+            key_node.start_mark,
+        )
+
+
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                "a mapping key must be a plain value, not a list or mapping",
-                key_node.start_mark,
-            )
+        _require_scalar_key(key_node)
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
         key = loader.construct_object(key_node)
@@ -215,13 +219,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any
         seen.add(key)
     loader.flatten_mapping(node)
     for key_node, _ in node.value:  # merged keys must be scalars too
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                "a mapping key must be a plain value, not a list or mapping",
-                key_node.start_mark,
-            )
+        _require_scalar_key(key_node)
     return dict(loader.construct_pairs(node))
 
 
