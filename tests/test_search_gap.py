@@ -4,8 +4,9 @@ Instances: 2-3 chain models of 2-5 layers (random per-layer costs with different
 affinities), batches in {1, 2, 4}, on a 2x2 or 3x1 heterogeneous mesh; objectives cycle through
 EDP, latency and energy. SCAR runs with its outer loop enabled (every n_splits' <= 4 and three
 passes of the layout local search); the exact search covers every window partition, segmentation
-and placement. The exact value is a lower bound (checked), and the mean relative gap must stay
-within 5%. The table (and the worst case) is printed; run with ``-s`` to see it.
+and placement. The exact value is a lower bound (checked); with the outer loop the mean relative
+gap must stay within 5%, with the default options within 2% on average and 10% at worst. The
+table (and the worst case) is printed; run with ``-s`` to see it.
 """
 
 from __future__ import annotations
@@ -63,5 +64,7 @@ def test_scar_gap_to_exact_optimum() -> None:
     )
     assert np.mean(gaps) <= 0.05
     # the defaults (portfolio, seeded window keys, effort/placements "auto" on these tiny
-    # instances): issue 10 asks for a mean gap <= 2% (measured 1.1%)
+    # instances, pair moves of the layout local search): issue 10 asks for a mean gap <= 2% and
+    # a worst gap <= 10% (measured 0.83% and 7.2%; 1.1% and 11.8% before the pair moves)
     assert np.mean(default_gaps) <= 0.02
+    assert max(default_gaps) <= 0.10

@@ -566,6 +566,28 @@ def _neighbours(cuts: list[list[int]]) -> list[list[list[int]]]:
     return out
 
 
+def _pair_shifts(cuts: list[list[int]]) -> list[list[list[int]]]:
+    """Layouts two moves away: the cuts of two models at one window boundary shifted by one
+    layer each, together (a boundary that should move for several models at once, where each
+    single shift alone is uphill)."""
+    n_w = len(cuts[0]) - 1
+    out = []
+    for k in range(1, n_w):
+        for m1 in range(len(cuts)):
+            for m2 in range(m1 + 1, len(cuts)):
+                for d1 in (-1, 1):
+                    for d2 in (-1, 1):
+                        v1, v2 = cuts[m1][k] + d1, cuts[m2][k] + d2
+                        if (
+                            cuts[m1][k - 1] <= v1 <= cuts[m1][k + 1]
+                            and cuts[m2][k - 1] <= v2 <= cuts[m2][k + 1]
+                        ):
+                            nc = [list(x) for x in cuts]
+                            nc[m1][k], nc[m2][k] = v1, v2
+                            out.append(nc)
+    return out
+
+
 #: ``effort="auto"``: instances with at most this many layers in all and this many chiplets
 #: also get SCAR's outer loop (every n_splits' <= n_splits and 3 local-search passes)
 SMALL_LAYERS = 24
@@ -769,13 +791,25 @@ def _run_scar_once(
         cur_score = approx_score(cur)
         for _ in range(opts.refine_passes):
             improved = False
-            for nc in _neighbours(_cuts(cur, n_layers)):
+            moves = _neighbours(_cuts(cur, n_layers))
+            for nc in moves:
                 lay = eng.confine(_layout(nc))
                 if any(len(w) > package.n_chiplets for w in lay):
                     continue
                 sc_ = approx_score(lay)
                 if sc_ < cur_score * (1 - 1e-12):
                     cur, cur_score, improved = lay, sc_, True
+            if not improved:
+                # single moves are exhausted: try the pair moves once (variable neighbourhood
+                # descent); an improvement there resumes the single-move passes
+                for nc in _pair_shifts(_cuts(cur, n_layers)):
+                    lay = eng.confine(_layout(nc))
+                    if any(len(w) > package.n_chiplets for w in lay):
+                        continue
+                    sc_ = approx_score(lay)
+                    if sc_ < cur_score * (1 - 1e-12):
+                        cur, cur_score, improved = lay, sc_, True
+                        break
             if not improved:
                 break
         if cur not in layouts:
