@@ -60,9 +60,9 @@ class SearchOptions:
     - ``placements``: where a model's segments may go: ``"paths"`` (SCAR: simple mesh paths),
       ``"any"`` (every ordered choice of distinct chiplets), ``"auto"`` (``any`` when there are at
       most 64 such choices for a segment count, i.e. tiny packages, else paths);
-    - ``effort``: ``"auto"`` turns on ``sweep_splits`` and 3 ``refine_passes`` for small instances
-      (<= 24 layers in all on <= 9 chiplets), where they cost well under a second; ``"fixed"``
-      uses the options as given;
+    - ``effort``: ``"auto"`` turns on ``sweep_splits``, 3 ``refine_passes`` and
+      ``prov="exhaustive"`` for small instances (<= 24 layers in all on <= 9 chiplets), where they
+      cost about a second; ``"fixed"`` uses the options as given;
     - ``ga_budget``: ``"auto"`` scales the evolutionary budget with the package: population and
       generations are multiplied by sqrt(|C| / 16) when |C| > 16 (36 chiplets: 15 x 6 instead of
       10 x 4), a fixed count of evaluations, so the result stays deterministic; ``"fixed"`` uses

@@ -588,6 +588,71 @@ def _pair_shifts(cuts: list[list[int]]) -> list[list[list[int]]]:
     return out
 
 
+#: Joint splits of one window tried per window at most (see :func:`_joint_splits`).
+JOINT_SPLITS = 64
+
+
+def _joint_splits(cuts: list[list[int]]) -> list[list[list[int]]]:
+    """Layouts with one window cut in two through every model at once: each model of window w
+    is cut at any point of its range (or at its quartiles when the combinations would exceed
+    :data:`JOINT_SPLITS`), the heads forming window w and the tails a new window w + 1."""
+    n_w = len(cuts[0]) - 1
+    out = []
+    for w in range(n_w):
+        spans = [(c[w], c[w + 1]) for c in cuts]
+        pts = [list(range(s, e + 1)) for s, e in spans]
+        if math.prod(len(p) for p in pts) > JOINT_SPLITS:
+            pts = [sorted({s + (e - s) * q // 4 for q in range(5)}) for s, e in spans]
+        for combo in itertools.product(*pts):
+            if all(p == s for p, (s, _) in zip(combo, spans, strict=True)) or all(
+                p == e for p, (_, e) in zip(combo, spans, strict=True)
+            ):
+                continue
+            out.append([[*c[: w + 1], p, *c[w + 1 :]] for c, p in zip(cuts, combo, strict=True)])
+    return out
+
+
+#: Starting layouts of the local search (``refine_passes`` > 0): the best of each window count.
+REFINE_STARTS = 3
+
+
+def _local_search(
+    start: Layout,
+    n_layers: list[int],
+    score: Callable[[Layout], float],
+    confine: Callable[[Layout], Layout],
+    n_chiplets: int,
+    passes: int,
+) -> Layout:
+    """First-improvement local search over window cuts from ``start``: passes over the single
+    moves of :func:`_neighbours`; when none improves, the pair moves of :func:`_pair_shifts` and
+    the joint window splits of :func:`_joint_splits` once (variable neighbourhood descent; an
+    improving one resumes the passes)."""
+    cur, cur_score = start, score(start)
+    for _ in range(passes):
+        improved = False
+        for nc in _neighbours(_cuts(cur, n_layers)):
+            lay = confine(_layout(nc))
+            if any(len(w) > n_chiplets for w in lay):
+                continue
+            sc_ = score(lay)
+            if sc_ < cur_score * (1 - 1e-12):
+                cur, cur_score, improved = lay, sc_, True
+        if not improved:
+            cuts = _cuts(cur, n_layers)
+            for nc in [*_pair_shifts(cuts), *_joint_splits(cuts)]:
+                lay = confine(_layout(nc))
+                if any(len(w) > n_chiplets for w in lay):
+                    continue
+                sc_ = score(lay)
+                if sc_ < cur_score * (1 - 1e-12):
+                    cur, cur_score, improved = lay, sc_, True
+                    break
+        if not improved:
+            break
+    return cur
+
+
 #: ``effort="auto"``: instances with at most this many layers in all and this many chiplets
 #: also get SCAR's outer loop (every n_splits' <= n_splits and 3 local-search passes)
 SMALL_LAYERS = 24
@@ -603,7 +668,9 @@ def effective_options(scenario: Scenario, package: Package, opts: SearchOptions)
     )
     if opts.effort != "auto" or not small:
         return opts
-    return dataclasses.replace(opts, sweep_splits=True, refine_passes=max(opts.refine_passes, 3))
+    return dataclasses.replace(
+        opts, sweep_splits=True, refine_passes=max(opts.refine_passes, 3), prov="exhaustive"
+    )
 
 
 def run_scar(
@@ -786,34 +853,28 @@ def _run_scar_once(
 
     if opts.refine_passes > 0:
         n_layers = [len(e.model.layers) for e in scenario.entries]
-        scored = sorted(layouts, key=approx_score)
-        cur = scored[0]
-        cur_score = approx_score(cur)
-        for _ in range(opts.refine_passes):
-            improved = False
-            moves = _neighbours(_cuts(cur, n_layers))
-            for nc in moves:
+        # the starts also consider every joint split of the one-window layout (all models
+        # whole in one window, cut in two through every model at once)
+        pool = list(layouts)
+        whole = tuple((m, 0, n) for m, n in enumerate(n_layers) if n > 0)
+        if len(whole) <= package.n_chiplets:
+            for nc in _joint_splits(_cuts((whole,), n_layers)):
                 lay = eng.confine(_layout(nc))
-                if any(len(w) > package.n_chiplets for w in lay):
-                    continue
-                sc_ = approx_score(lay)
-                if sc_ < cur_score * (1 - 1e-12):
-                    cur, cur_score, improved = lay, sc_, True
-            if not improved:
-                # single moves are exhausted: try the pair moves once (variable neighbourhood
-                # descent); an improvement there resumes the single-move passes
-                for nc in _pair_shifts(_cuts(cur, n_layers)):
-                    lay = eng.confine(_layout(nc))
-                    if any(len(w) > package.n_chiplets for w in lay):
-                        continue
-                    sc_ = approx_score(lay)
-                    if sc_ < cur_score * (1 - 1e-12):
-                        cur, cur_score, improved = lay, sc_, True
-                        break
-            if not improved:
-                break
-        if cur not in layouts:
-            layouts.append(cur)
+                if lay not in pool and all(len(w) <= package.n_chiplets for w in lay):
+                    pool.append(lay)
+        scored = sorted(pool, key=approx_score)
+        # multi-start: the best layout of each window count (up to REFINE_STARTS of them), since
+        # the moves keep the window count except by merging or splitting one model's range
+        starts: list[Layout] = []
+        for lay in scored:
+            if all(len(x) != len(lay) for x in starts):
+                starts.append(lay)
+        for start in starts[:REFINE_STARTS]:
+            cur = _local_search(
+                start, n_layers, approx_score, eng.confine, package.n_chiplets, opts.refine_passes
+            )
+            if cur not in layouts:
+                layouts.append(cur)
         total = sum(len(lay) for lay in layouts)
 
     for lay in layouts:
