@@ -27,7 +27,7 @@ from mcmsched.hardware.package import Package
 from mcmsched.hardware.presets import apply_overrides, get_preset
 from mcmsched.hardware.yaml_io import package_from_dict
 from mcmsched.schedule.metrics import Metrics
-from mcmsched.schedule.options import EvalOptions
+from mcmsched.schedule.options import USER_EVAL_DEFAULTS, EvalOptions
 from mcmsched.search.options import USER_DEFAULTS, SearchOptions, SearchResult
 from mcmsched.search.registry import get_strategy
 from mcmsched.workload.scenario import Scenario, ScenarioModel
@@ -193,7 +193,8 @@ def run_job(job: Job) -> JobResult:
         scenario, package, table = _build(job)
         strategy = get_strategy(job.strategy)
         search = {**USER_DEFAULTS, **job.search}  # user defaults (partitioning on)
-        options = SearchOptions(**search, seed=job.seed, eval_options=EvalOptions(**job.eval))
+        ev = {**USER_EVAL_DEFAULTS, **job.eval}  # user defaults (b' searched)
+        options = SearchOptions(**search, seed=job.seed, eval_options=EvalOptions(**ev))
         result = strategy(scenario, package, table, job.objective, options)
         metrics = summarize_metrics(result)
         sched = result.schedule.to_json(indent=None) if job.store_schedule else None

@@ -164,7 +164,7 @@ class EvalSpec(BaseModel):
     """Evaluation options given in the file (unset fields keep :class:`EvalOptions` defaults)."""
 
     model_config = _FORBID
-    minibatch_rule: Literal["divisor-fit", "fit", "full", "single"] | None = None
+    minibatch_rule: Literal["divisor-fit", "fit", "full", "single", "search"] | None = None
     window_boundary: Literal["dram", "nop"] | None = None
     weight_reload: Literal["once", "per-minibatch"] | None = None
     contention: Literal["none", "link-sharing"] | None = None

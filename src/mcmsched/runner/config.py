@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from mcmsched.errors import MCMSchedError, excerpt
 from mcmsched.hardware.package import Package
 from mcmsched.limits import Batch, OptionInt, PosFinite, Seconds, Seed
-from mcmsched.schedule.options import EvalOptions
+from mcmsched.schedule.options import USER_EVAL_DEFAULTS, EvalOptions
 from mcmsched.search.objective import NAMED as OBJECTIVES
 from mcmsched.search.options import USER_DEFAULTS, SearchOptions
 from mcmsched.search.registry import list_strategies
@@ -655,6 +655,9 @@ def config_from_dict(
         raise _validation_error(err, SearchOptionsModel, source, "options") from None
     try:
         eval_values = EvalOptionsModel.model_validate(top.eval).model_dump()
+        for key, value in USER_EVAL_DEFAULTS.items():  # user defaults (b' searched)
+            if key not in top.eval:
+                eval_values[key] = value
     except ValidationError as err:
         raise _validation_error(err, EvalOptionsModel, source, "eval") from None
     try:

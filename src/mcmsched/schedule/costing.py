@@ -227,7 +227,7 @@ class ModelCostModel:
         return 1
 
     def minibatch_candidates(
-        self, segments: Sequence[tuple[int, int]], l2_bytes: FloatArray
+        self, segments: Sequence[tuple[int, int]], l2_bytes: FloatArray, limit: int | None = None
     ) -> list[int]:
         """b' values a search tries: the rule's choice, and with ``minibatch_rule="search"``
         also every ceil(b / k) (k = 1..b) whose activations fit every segment's L2."""
@@ -239,7 +239,8 @@ class ModelCostModel:
         lim = float(np.min(l2 / ak1)) if np.all(ak1 > 0) else float(self.batch)
         b = self.batch
         more = sorted({-(-b // k) for k in range(1, b + 1)} - {first}, reverse=True)
-        return [first, *(d for d in more if d <= lim + 1e-9)]
+        out = [first, *(d for d in more if d <= lim + 1e-9)]
+        return out if limit is None else out[: max(1, limit)]
 
     def fits_strict(
         self, segments: Sequence[tuple[int, int]], chiplets: IntArray, minibatch: int

@@ -60,6 +60,12 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Evaluation-option defaults for users (``run``, ``compare``, sweeps) that differ from the
+#: dataclass defaults (which stay SCAR's rules for the reproduction experiments): b' is a search
+#: decision per model and window (``minibatch_rule="search"``).
+USER_EVAL_DEFAULTS: dict[str, object] = {"minibatch_rule": "search"}
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     """How a schedule is scored (see the module docstring for each option's meaning)."""

@@ -28,6 +28,7 @@ from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.model import ModelPlan, Schedule, Segment, Window
 from mcmsched.schedule.validate import ScheduleError, validate
+from mcmsched.search import segment
 from mcmsched.search.evolutionary import affine_path, evolve_window, random_path
 from mcmsched.search.expected import expected_costs
 from mcmsched.search.objective import Objective, ObjectiveLike, make_objective
@@ -258,9 +259,47 @@ class ScarEngine:
                 field="eval_options",
             )
         best.alternatives = alts
+        if self.opts.eval_options.minibatch_rule == "search" and POLISH_MINIBATCH:
+            best = self._polish_minibatch(best, key)
         self._win_cache[ck] = best
         self.windows_solved += 1
         return best
+
+    def _polish_minibatch(
+        self, sol: WindowSolution, key: Callable[[Any, Any], Any]
+    ) -> WindowSolution:
+        """b' as a decision on the window's chosen plans (``minibatch_rule="search"``): per
+        plan in turn, every b' of :meth:`ModelCostModel.minibatch_candidates` on its segments
+        and chiplets, kept when the window key (max latency, sum of energies) gets strictly
+        lower; two rounds over the plans."""
+        plans = list(sol.window.plans)
+        segs = [[sg.layers for sg in p.segments] for p in plans]
+        chips = [np.array([[sg.chiplet for sg in p.segments]], dtype=np.int64) for p in plans]
+        lat, en = [], []
+        for p, sg, ch in zip(plans, segs, chips, strict=True):
+            pc = self.cm[p.model].plan_cost(sg, ch, p.minibatch)
+            lat.append(float(pc.latency_s[0]))
+            en.append(float(pc.energy_j[0]))
+        cur = float(key(max(lat), sum(en)))
+        for _ in range(2):
+            changed = False
+            for i, p in enumerate(plans):
+                mcm = self.cm[p.model]
+                for mb in mcm.minibatch_candidates(segs[i], mcm.l2[chips[i][0]]):
+                    if mb == plans[i].minibatch or not mcm.fits_strict(segs[i], chips[i], mb)[0]:
+                        continue
+                    pc = mcm.plan_cost(segs[i], chips[i], mb)
+                    la, ej = float(pc.latency_s[0]), float(pc.energy_j[0])
+                    v = float(key(max([*lat[:i], la, *lat[i + 1 :]]), sum(en) - en[i] + ej))
+                    self.evaluations += 1
+                    if v < cur * (1 - 1e-12):
+                        plans[i] = dataclasses.replace(plans[i], minibatch=mb)
+                        lat[i], en[i], cur, changed = la, ej, v, True
+            if not changed:
+                break
+        if cur >= sol.key:
+            return sol
+        return WindowSolution(Window(tuple(plans)), max(lat), sum(en), cur, sol.alternatives)
 
     def _solve_bnb(
         self, content: WindowContent, vec: list[int], key: Callable[[Any, Any], Any]
@@ -312,7 +351,7 @@ class ScarEngine:
             mcm = self.cm[m]
             segs = list(itertools.pairwise(bounds))
             arr = np.array([path], dtype=np.int64)
-            for mb in mcm.minibatch_candidates(segs, mcm.l2[list(path)]):
+            for mb in mcm.minibatch_candidates(segs, mcm.l2[list(path)], segment.SEG_MINIBATCHES):
                 pc = mcm.plan_cost(segs, arr, mb)
                 got = (float(pc.latency_s[0]), float(pc.energy_j[0]), mb)
                 if not mcm.fits_strict(segs, arr, mb)[0]:
@@ -611,6 +650,9 @@ def _joint_splits(cuts: list[list[int]]) -> list[list[list[int]]]:
             out.append([[*c[: w + 1], p, *c[w + 1 :]] for c, p in zip(cuts, combo, strict=True)])
     return out
 
+
+#: b' polishing of each solved window under ``minibatch_rule="search"``
+POLISH_MINIBATCH = True
 
 #: Starting layouts of the local search (``refine_passes`` > 0): the best of each window count.
 REFINE_STARTS = 3

@@ -203,6 +203,12 @@ def proxy_keys(
     return keys
 
 
+#: b' candidates per (segmentation, path) under minibatch_rule="search" (None: all): the rule's
+#: choice and the largest that fits; every window's chosen plans then try all of them (see
+#: :meth:`mcmsched.search.scar.ScarEngine._polish_minibatch`)
+SEG_MINIBATCHES: int | None = 2
+
+
 @dataclass
 class SegEval:
     """A segmentation mapped on every path of its length: boundary row, b' per path, latency and
@@ -230,7 +236,7 @@ def map_segmentation(
         sel = inv == g
         # b' candidates (one unless minibatch_rule="search"); the rule's choice first, a later
         # one replaces it only where its key is strictly lower
-        for c, mb in enumerate(mcm.minibatch_candidates(segs, uniq[g])):
+        for c, mb in enumerate(mcm.minibatch_candidates(segs, uniq[g], SEG_MINIBATCHES)):
             pc = mcm.plan_cost(segs, paths[sel], mb)
             ok = mcm.fits_strict(segs, paths[sel], mb)  # memory="strict": infeasible -> inf
             la = np.where(ok, pc.latency_s, np.inf)
