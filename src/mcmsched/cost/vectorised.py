@@ -287,9 +287,9 @@ class _G:
 
 @dataclass
 class _St:
-    """The states of every map for a chunk of cases, over the rows: ``pos[i]`` is the position
-    of map ``i`` per case (``[K]``), ``edge``/``unrolled``/``spee`` are ``[K, n]``, ``changing``
-    the innermost non-Init map per case (``-1``: every map at its first step)."""
+    """The states of every map for a chunk of occurring (row, case) pairs (every array has one
+    entry per pair): ``pos[i]`` is the position of map ``i``, ``edge``/``unrolled``/``spee`` its
+    flags, ``changing`` the innermost non-Init map (``-1``: every map at its first step)."""
 
     pos: list[Arr]
     edge: list[Arr]
@@ -302,8 +302,8 @@ class _St:
 
 
 def _col(mask: Arr) -> Arr:
-    """A per-case mask as a column to broadcast over rows."""
-    return mask[:, None]
+    """A per-case mask over the (row, case) pairs (already per pair: kept for readability)."""
+    return mask
 
 
 class _VAnalyser:
@@ -350,7 +350,8 @@ class _VAnalyser:
         lvl = self.levels[li]
         cpl = self.couple[t]
         ch = st.changing
-        tc = np.array([(c < 0) or (lvl.maps[c].var in cpl) for c in ch.tolist()], dtype=bool)
+        # tensor changes: every map at Init (``ch = -1``, the last entry) or a coupled map moves
+        tc = np.array([m.var in cpl for m in lvl.maps] + [True], dtype=bool)[ch]
         inited = st.false
         for i, m in enumerate(lvl.maps):
             if m.var in cpl:
@@ -600,17 +601,15 @@ class _VAnalyser:
 
     # -- the level ---------------------------------------------------------------------------
     def analyse(self, li: int, pidx: Arr, dims: dict[str, Arr], top: bool) -> dict[str, Arr]:
+        """One cluster level for the rows ``pidx`` (problem indices; ``dims``: the level's
+        dimension sizes per row). Every combination of map states (a *case*) is a candidate
+        step; only the (row, case) pairs whose occurrence count is non-zero are analysed, as
+        flat arrays over the pairs (rows in order, each row's cases in order, the all-Init case
+        first), and the per-row totals are segment reductions over them."""
         lvl = self.levels[li]
         hw = self.hw
         n = pidx.shape[0]
         last = li == len(self.levels) - 1
-        g = _G(
-            {k: v[pidx] for k, v in lvl.mapped.items()},
-            {k: v[pidx] for k, v in lvl.mapped_e.items()},
-            {k: v[pidx] for k, v in lvl.unique.items()},
-            {k: v[pidx] for k, v in lvl.unique_e.items()},
-            lvl.n_edge[pidx],
-        )
         ns = lvl.n_units
         # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
         # the init-edge flag for Init, all False for Steady and all True for Edge
@@ -664,161 +663,176 @@ class _VAnalyser:
         grids = np.meshgrid(*[np.arange(x[0].shape[0]) for x in stacks], indexing="ij")
         sidx = [gr.reshape(-1) for gr in grids]
         n_cases = sidx[0].shape[0] if sidx else 1
-        chunk = max(1, 65536 // max(n, 1))
-        occ_m = np.empty((n_cases, n), dtype=I64)
-        eg_m = np.empty((n_cases, n), dtype=I64)
-        ps_m = np.empty((n_cases, n), dtype=I64)
-        np_m = np.empty((n_cases, n), dtype=I64)
-        in_m = np.empty((2, n_cases, n), dtype=I64)
-        act_m = np.empty((n_cases, n), dtype=I64)
-        all_init = np.zeros(n_cases, dtype=bool)
+        pos_c = [stacks[j][0][sidx[j]] for j in range(n_maps)]
+        changing_c = np.full(n_cases, -1, dtype=I64)
+        for j in range(n_maps):
+            changing_c = np.where(pos_c[j] != INIT, j, changing_c)
+        occ_full = stacks[0][1][sidx[0]]
+        for j in range(1, n_maps):
+            occ_full = occ_full * stacks[j][1][sidx[j]]
+        # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
+        # segment of every row
+        ri, ci = np.nonzero(occ_full.T)
+        n_pairs = ri.shape[0]
+        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+        occ_p = occ_full[ci, ri]
+        prow = pidx[ri]
+        chunk = 65536
+        eg_m = np.empty(n_pairs, dtype=I64)
+        ps_m = np.empty(n_pairs, dtype=I64)
+        np_m = np.empty(n_pairs, dtype=I64)
+        in_m = np.empty((2, n_pairs), dtype=I64)
+        edge_sp_m = np.empty(n_pairs, dtype=bool)
+        spee_sp_m = np.empty(n_pairs, dtype=bool)
+        sub_keys: list[str] = []
+        sub_false: list[Arr] = []  # per chunk [keys, pairs]
+        sub_true: list[Arr] = []
+        for p0 in range(0, n_pairs, chunk):
+            p1 = min(n_pairs, p0 + chunk)
+            k = p1 - p0
+            c, r = ci[p0:p1], ri[p0:p1]
+            sc = [sidx[j][c] for j in range(n_maps)]
+            st = _St(
+                [pos_c[j][c] for j in range(n_maps)],
+                [stacks[j][3][sc[j], r] for j in range(n_maps)],
+                [stacks[j][2][sc[j], r] for j in range(n_maps)],
+                [stacks[j][4][sc[j], r] for j in range(n_maps)],
+                changing_c[c],
+                np.zeros(k, dtype=bool),
+                np.ones(k, dtype=bool),
+            )
+            rows = prow[p0:p1]
+            g = _G(
+                {x: v[rows] for x, v in lvl.mapped.items()},
+                {x: v[rows] for x, v in lvl.mapped_e.items()},
+                {x: v[rows] for x, v in lvl.unique.items()},
+                {x: v[rows] for x, v in lvl.unique_e.items()},
+                lvl.n_edge[rows],
+            )
+            eg_m[p0:p1] = self._egress(li, g, st)
+            ps_m[p0:p1] = self._psum_mapping(li, g, st)
+            np_m[p0:p1] = self._critical_psums(li, g, st)
+            for t in (INPUT, WEIGHT):
+                in_m[t, p0:p1] = self._ingress(li, g, st, t)
+            edge_sp = st.edge[lvl.sp_idx]
+            edge_sp_m[p0:p1] = edge_sp
+            spee_sp_m[p0:p1] = st.spee[lvl.sp_idx]
+            if not last:
+                d_false = self._sub_dims(li, g, st, False)
+                if not sub_keys:
+                    sub_keys = sorted(d_false)
+                mf = np.stack([np.broadcast_to(d_false[x], (k,)) for x in sub_keys])
+                sub_false.append(mf)
+                if (edge_sp & st.spee[lvl.sp_idx]).any():
+                    d_true = self._sub_dims(li, g, st, True)
+                    sub_true.append(np.stack([np.broadcast_to(d_true[x], (k,)) for x in sub_keys]))
+                else:
+                    sub_true.append(mf)
+        nec_p = lvl.n_edge[prow]
+        act_m = np.where(edge_sp_m, nec_p, ns)
+        all_init = changing_c[ci] < 0
         out: dict[str, Arr] = {}
         l2r = np.zeros((3, n), dtype=I64)
         l2w = np.zeros((3, n), dtype=I64)
         l1r = np.zeros((3, n), dtype=I64)
         l1w = np.zeros((3, n), dtype=I64)
         l2s = np.zeros((3, n), dtype=I64)
-        sub_keys: list[str] = []
-        sub_false: list[Arr] = []  # per chunk [keys, K, n]
-        sub_true: list[Arr] = []
-        edge_sp_m = np.empty((n_cases, n), dtype=bool)
-        spee_sp_m = np.empty((n_cases, n), dtype=bool)
-        for c0 in range(0, n_cases, chunk):
-            c1 = min(n_cases, c0 + chunk)
-            k = c1 - c0
-            idx = [sx[c0:c1] for sx in sidx]
-            pos = [stacks[j][0][idx[j]] for j in range(n_maps)]
-            occ = stacks[0][1][idx[0]]
-            for j in range(1, n_maps):
-                occ = occ * stacks[j][1][idx[j]]
-            changing = np.full(k, -1, dtype=I64)
-            for j in range(n_maps):
-                changing = np.where(pos[j] != INIT, j, changing)
-            st = _St(
-                pos,
-                [stacks[j][3][idx[j]] for j in range(n_maps)],
-                [stacks[j][2][idx[j]] for j in range(n_maps)],
-                [stacks[j][4][idx[j]] for j in range(n_maps)],
-                changing,
-                np.zeros((k, n), dtype=bool),
-                np.ones((k, n), dtype=bool),
-            )
-            all_init[c0:c1] = changing < 0
-            occ_m[c0:c1] = occ
-            eg = self._egress(li, g, st)
-            eg_m[c0:c1] = eg
-            ps_m[c0:c1] = self._psum_mapping(li, g, st)
-            np_m[c0:c1] = self._critical_psums(li, g, st)
+        if top:
             for t in (INPUT, WEIGHT):
-                in_m[t, c0:c1] = self._ingress(li, g, st, t)
-            edge_sp = st.edge[lvl.sp_idx]
-            edge_sp_m[c0:c1] = edge_sp
-            spee_sp_m[c0:c1] = st.spee[lvl.sp_idx]
-            act_m[c0:c1] = np.where(edge_sp, g.nec, ns)
-            if c0 == 0 and top:
-                for t in (INPUT, WEIGHT):
-                    l2s[t] = 2 * in_m[t, 0]
-                    size = np.ones(n, dtype=I64)
-                    for v in self.couple[t]:
-                        size = size * dims[v]
-                    l2w[t] = size
+                l2s[t] = 2 * in_m[t][starts]
                 size = np.ones(n, dtype=I64)
-                for v in self.couple[OUTPUT]:
-                    size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
-                l2s[OUTPUT] = 2 * eg_m[0]
-                l2r[OUTPUT] = size
-            if not last:
-                d_false = self._sub_dims(li, g, st, False)
-                if not sub_keys:
-                    sub_keys = sorted(d_false)
-                mf = np.stack([np.broadcast_to(d_false[x], (k, n)) for x in sub_keys])
-                sub_false.append(mf)
-                if (edge_sp & st.spee[lvl.sp_idx]).any():
-                    d_true = self._sub_dims(li, g, st, True)
-                    sub_true.append(
-                        np.stack([np.broadcast_to(d_true[x], (k, n)) for x in sub_keys])
-                    )
-                else:
-                    sub_true.append(mf)
-        valid_m = (np_m > 0) & (occ_m > 0)
-        vocc = np.where(valid_m, occ_m, 0)
+                for v in self.couple[t]:
+                    size = size * dims[v]
+                l2w[t] = size
+            size = np.ones(n, dtype=I64)
+            for v in self.couple[OUTPUT]:
+                size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
+            l2s[OUTPUT] = 2 * eg_m[starts]
+            l2r[OUTPUT] = size
+        valid_m = (np_m > 0) & (occ_p > 0)
+        vocc = np.where(valid_m, occ_p, 0)
         if last:
             comp = -(-np_m // hw.simd_lanes)
             act = act_m.astype(float)
         else:
-            comp = np.zeros((n_cases, n), dtype=I64)
-            act_sub = np.zeros((n_cases, n), dtype=float)
+            comp = np.zeros(n_pairs, dtype=I64)
+            act_sub = np.zeros(n_pairs, dtype=float)
             m_false = np.concatenate(sub_false, axis=1)
             m_true = np.concatenate(sub_true, axis=1)
-            nec2 = np.broadcast_to(g.nec, (n_cases, n))
             a_sel = valid_m & edge_sp_m & spee_sp_m
             groups = (
-                (a_sel, m_true, np.ones((n_cases, n), dtype=I64)),
-                (a_sel & (nec2 > 1), m_false, nec2 - 1),
-                (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec2),
-                (valid_m & ~edge_sp_m, m_false, np.full((n_cases, n), ns, dtype=I64)),
+                (a_sel, m_true, np.ones(n_pairs, dtype=I64)),
+                (a_sel & (nec_p > 1), m_false, nec_p - 1),
+                (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec_p),
+                (valid_m & ~edge_sp_m, m_false, np.full(n_pairs, ns, dtype=I64)),
             )
-            cs_l, rs_l, mats, wts = [], [], [], []
+            ps_l, mats, wts = [], [], []
             for mask, mat_, wt in groups:
-                ci, ri = np.nonzero(mask)
-                if ci.size:
-                    cs_l.append(ci)
-                    rs_l.append(ri)
-                    mats.append(mat_[:, ci, ri])
-                    wts.append(wt[ci, ri])
-            if cs_l:
-                ci = np.concatenate(cs_l)
-                ri = np.concatenate(rs_l)
-                mat = np.concatenate([pidx[ri][None, :], np.concatenate(mats, axis=1)])
+                pi = np.flatnonzero(mask)
+                if pi.size:
+                    ps_l.append(pi)
+                    mats.append(mat_[:, pi])
+                    wts.append(wt[pi])
+            if ps_l:
+                pi = np.concatenate(ps_l)
+                mat = np.concatenate([prow[pi][None, :], np.concatenate(mats, axis=1)])
                 uniq, inv = _unique_rows(mat.T)
                 sub = self.analyse(
                     li + 1, uniq[:, 0], {x: uniq[:, 1 + i] for i, x in enumerate(sub_keys)}, False
                 )
-                np.maximum.at(comp, (ci, ri), sub["runtime"][inv])
-                np.add.at(act_sub, (ci, ri), sub["avg_active"][inv] * np.concatenate(wts))
+                np.maximum.at(comp, pi, sub["runtime"][inv])
+                np.add.at(act_sub, pi, sub["avg_active"][inv] * np.concatenate(wts))
             act = np.where(act_sub == 0, act_m, act_sub)
         bw, lat = hw.noc_bw, hw.noc_latency
         ingress = in_m[0] + in_m[1]
         d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
         d_out = np.where(eg_m > 0, lat + (-(-eg_m // bw)) - 1, lat - 1)
-        step = np.where(all_init[:, None], comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
+        step = np.where(all_init, comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
         if li == 0:
             ob = l2s[OUTPUT] // hw.offchip_bw
             ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
-            step = np.maximum(np.maximum((ib // 2)[None, :], step), (ob // 2)[None, :])
-        runtime = (vocc * step).sum(axis=0)
-        total_occ = vocc.sum(axis=0)
-        active_sum = (act * vocc).sum(axis=0)
+            step = np.maximum(np.maximum((ib // 2)[ri], step), (ob // 2)[ri])
+        runtime = np.add.reduceat(vocc * step, starts)
+        total_occ = np.add.reduceat(vocc, starts)
+        # a float sum: added over the dense [cases, rows] grid (zeros where a case does not
+        # occur) so the rounding is that of the dense analysis
+        dense = np.zeros((n_cases, n))
+        dense[ci, ri] = act * vocc
+        active_sum = dense.sum(axis=0)
         out["runtime"] = runtime
         out["any_valid"] = total_occ > 0
         safe = np.where(total_occ > 0, total_occ, 1)
         out["avg_active"] = np.where(total_occ > 0, active_sum / safe, 0.0)
         if top:
-            out["computations"] = (vocc * ps_m).sum(axis=0)
-            l2w[OUTPUT] = (occ_m * eg_m).sum(axis=0)
-            l1w[OUTPUT] = (occ_m * ps_m).sum(axis=0)
+            out["computations"] = np.add.reduceat(vocc * ps_m, starts)
+            l2w[OUTPUT] = np.add.reduceat(occ_p * eg_m, starts)
+            l1w[OUTPUT] = np.add.reduceat(occ_p * ps_m, starts)
             l1r[OUTPUT] = l1w[OUTPUT]
             for t in (INPUT, WEIGHT):
-                l2r[t] = (vocc * in_m[t]).sum(axis=0)
-                l1r[t] = (vocc * ps_m).sum(axis=0)
+                l2r[t] = np.add.reduceat(vocc * in_m[t], starts)
+                l1r[t] = np.add.reduceat(vocc * ps_m, starts)
             l1w[INPUT] = l2r[INPUT]
             l1w[WEIGHT] = l2r[WEIGHT]
             out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w
             out["l2_size"] = l2s
             c_eff = np.where(comp != 0, comp, 1)
             none = total_occ == 0
+            # a row with a case that does not occur (or an invalid one) counts 0 in the maxima
+            floor0 = (np.diff(np.r_[starts, n_pairs]) < n_cases) | ~np.logical_and.reduceat(
+                valid_m, starts
+            )
             big = np.iinfo(I64).max
             rows_d = []
             for dv in (d_in, d_out, c_eff):
-                mn = np.where(valid_m, dv, big).min(axis=0)
-                mx = np.where(valid_m, dv, 0).max(axis=0)
-                avg = np.trunc((vocc * dv).sum(axis=0) / safe)
+                mn = np.minimum.reduceat(np.where(valid_m, dv, big), starts)
+                mx = np.maximum.reduceat(np.where(valid_m, dv, 0), starts)
+                mx = np.where(floor0, np.maximum(mx, 0), mx)
+                avg = np.trunc(np.add.reduceat(vocc * dv, starts) / safe)
                 rows_d.append(np.stack([np.where(none, 0, mn), np.where(none, 0, mx), avg]))
             out["delays"] = np.stack(rows_d)
-            req = np.maximum(
-                l2s[OUTPUT][None, :] // c_eff, (l2s[INPUT] + l2s[WEIGHT])[None, :] // c_eff
-            )
-            out["offchip"] = np.where(valid_m, req // 2, 0).max(axis=0)
+            req = np.maximum(l2s[OUTPUT][ri] // c_eff, (l2s[INPUT] + l2s[WEIGHT])[ri] // c_eff)
+            off = np.maximum.reduceat(np.where(valid_m, req // 2, 0), starts)
+            out["offchip"] = np.where(floor0, np.maximum(off, 0), off)
         return out
 
 
