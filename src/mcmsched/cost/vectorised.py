@@ -40,6 +40,8 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind, format_size, si
 
 Arr = np.ndarray
 I64 = np.int64
+_CHUNK = 8192
+"""(row, case) pairs analysed per chunk: small enough for the temporaries to stay in cache."""
 
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
@@ -60,8 +62,17 @@ def _unique_rows(mat: Arr) -> tuple[Arr, Arr]:
                 key = (key << w) | col
             _, first, inv = np.unique(key, return_index=True, return_inverse=True)
             return mat[first], inv.reshape(-1)
-    uniq, inv = np.unique(mat, axis=0, return_inverse=True)
-    return uniq, inv.reshape(-1)
+    if mat.shape[0] == 0 or mat.ndim != 2:
+        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
+        return uniq, inv.reshape(-1)
+    # lexicographic sort of the rows (as ``np.unique(axis=0)`` orders them), then run starts
+    order = np.lexsort(mat.T[::-1])
+    srt = mat[order]
+    new = np.ones(srt.shape[0], dtype=bool)
+    new[1:] = (srt[1:] != srt[:-1]).any(axis=1)
+    out = np.empty(srt.shape[0], dtype=I64)
+    out[order] = np.cumsum(new) - 1
+    return srt[new], out
 
 
 def _nz(u: Arr) -> Arr:
@@ -82,7 +93,7 @@ class _VLevel:
 
     maps: list[_VMap]
     dims: dict[str, Arr]
-    n_units: int
+    n_units: Arr  # units (sub-clusters or PEs) of the level per problem
     n_edge: Arr = field(default_factory=lambda: np.zeros(0, dtype=I64))
     index: dict[str, int] = field(default_factory=dict)
     sp_idx: int = -1
@@ -151,24 +162,37 @@ def _build(
     directives: tuple[Directive, ...],
     hw: Hardware,
     tiles: list[tuple[Arr, Arr] | None] | None = None,
+    clusters: list[Arr] | None = None,
+    rows: Arr | None = None,
 ) -> list[_VLevel]:
     """Vectorised cluster levels; the structure comes from the scalar builder on the first
     problem (all problems of a batch share it), the sizes are computed with arrays.
-    ``tiles``: optional per-problem (size, offset) arrays of the map directives (in order;
-    ``None`` keeps a directive's own sizes), see :func:`analyse_batch`."""
-    ref_levels, n_used = build_levels(problems[0], directives, hw)
-    n = len(problems)
+    ``tiles``/``clusters``/``rows``: see :func:`analyse_batch`."""
+    ref_levels, _ = build_levels(problems[0], directives, hw)
     names = [k for k, _ in problems[0].dims]
     table = np.array([[v for _, v in p.dims] for p in problems], dtype=I64)
+    sy = np.array([p.stride_y for p in problems], dtype=I64)
+    sx = np.array([p.stride_x for p in problems], dtype=I64)
+    if rows is not None:
+        table, sy, sx = table[rows], sy[rows], sx[rows]
+    n = table.shape[0]
     full: dict[str, Arr] = {k: table[:, i].copy() for i, k in enumerate(names)}
     full["Y'"] = full["Y"] - full["R"] + 1
     full["X'"] = full["X"] - full["S"] + 1
-    sy = np.array([p.stride_y for p in problems], dtype=I64)
-    sx = np.array([p.stride_x for p in problems], dtype=I64)
     groups: list[list[_VMap]] = [[]]
     mi = 0
+    ci = 0
+    # cluster sizes per problem, clamped level by level (outer first) to the PEs that remain,
+    # as the scalar builder does (:func:`build_levels`)
+    avail = np.full(n, hw.n_pes, dtype=I64)
+    clamped: list[Arr] = []
     for d in directives:
         if d.kind is DirectiveKind.CLUSTER:
+            c = clusters[ci] if clusters is not None else _resolve(d.size, full, n)
+            ci += 1
+            c = np.maximum(1, np.minimum(c.astype(I64), avail))
+            clamped.append(c)
+            avail = np.maximum(1, avail // c)
             groups.append([])
             continue
         cls = SPATIAL if d.kind is DirectiveKind.SPATIAL else TEMPORAL
@@ -222,7 +246,14 @@ def _build(
             m.ofs = np.where(hit, ofs, m.ofs)
         ref = ref_levels[li]
         assert [(m.cls, m.var) for m in maps] == [(m.cls, m.var) for m in ref.maps]
-        lvl = _VLevel(maps=maps, dims=dims, n_units=ref.n_units)
+        if li == 0:
+            uppermost = np.ones(n, dtype=I64)
+            for c in clamped:
+                uppermost = uppermost * c
+            units = np.maximum(hw.n_pes // uppermost, 1)
+        else:
+            units = clamped[li - 1]
+        lvl = _VLevel(maps=maps, dims=dims, n_units=units)
         lvl.index = dict(ref.index)
         lvl.sp_idx = ref.sp_idx
         _static(lvl)
@@ -235,7 +266,6 @@ def _build(
             lower[v] = np.minimum(m.size, dims[v])
         dims = lower
         prev = maps
-    del n_used
     return levels
 
 
@@ -283,6 +313,7 @@ class _G:
     unique: dict[str, Arr]
     unique_e: dict[str, Arr]
     nec: Arr
+    ns: Arr  # units of the level
 
 
 @dataclass
@@ -519,9 +550,9 @@ class _VAnalyser:
     def _aggregate(
         self, li: int, g: _G, st: _St, edge: Arr, spee: Arr, vol: Callable[[bool, Arr], Arr]
     ) -> Arr:
-        nc = self.levels[li].n_units
+        nc = g.ns
         plain: Arr = vol(True, st.false)
-        if nc > 1:
+        if (nc > 1).any():
             plain = plain + (nc - 1) * vol(False, st.false)
         if not edge.any():
             return plain
@@ -564,7 +595,7 @@ class _VAnalyser:
             if m.cls == SPATIAL:
                 spee = st.spee[i]
                 edge = edge | st.edge[i]
-        plain = lvl.n_units * self._pe_egress(li, g, st, True, True, st.false)
+        plain: Arr = g.ns * self._pe_egress(li, g, st, True, True, st.false)
         if not edge.any():
             return plain
         nec = g.nec
@@ -610,7 +641,7 @@ class _VAnalyser:
         hw = self.hw
         n = pidx.shape[0]
         last = li == len(self.levels) - 1
-        ns = lvl.n_units
+        ns = lvl.n_units[pidx]
         # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
         # the init-edge flag for Init, all False for Steady and all True for Edge
         false = np.zeros(n, dtype=bool)
@@ -677,7 +708,7 @@ class _VAnalyser:
         starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
         occ_p = occ_full[ci, ri]
         prow = pidx[ri]
-        chunk = 65536
+        chunk = _CHUNK
         eg_m = np.empty(n_pairs, dtype=I64)
         ps_m = np.empty(n_pairs, dtype=I64)
         np_m = np.empty(n_pairs, dtype=I64)
@@ -708,6 +739,7 @@ class _VAnalyser:
                 {x: v[rows] for x, v in lvl.unique.items()},
                 {x: v[rows] for x, v in lvl.unique_e.items()},
                 lvl.n_edge[rows],
+                lvl.n_units[rows],
             )
             eg_m[p0:p1] = self._egress(li, g, st)
             ps_m[p0:p1] = self._psum_mapping(li, g, st)
@@ -729,7 +761,8 @@ class _VAnalyser:
                 else:
                     sub_true.append(mf)
         nec_p = lvl.n_edge[prow]
-        act_m = np.where(edge_sp_m, nec_p, ns)
+        ns_p = lvl.n_units[prow]
+        act_m = np.where(edge_sp_m, nec_p, ns_p)
         all_init = changing_c[ci] < 0
         out: dict[str, Arr] = {}
         l2r = np.zeros((3, n), dtype=I64)
@@ -764,7 +797,7 @@ class _VAnalyser:
                 (a_sel, m_true, np.ones(n_pairs, dtype=I64)),
                 (a_sel & (nec_p > 1), m_false, nec_p - 1),
                 (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec_p),
-                (valid_m & ~edge_sp_m, m_false, np.full(n_pairs, ns, dtype=I64)),
+                (valid_m & ~edge_sp_m, m_false, ns_p),
             )
             ps_l, mats, wts = [], [], []
             for mask, mat_, wt in groups:
@@ -841,16 +874,21 @@ def analyse_batch(
     directives: tuple[Directive, ...],
     hw: Hardware,
     tiles: list[tuple[Arr, Arr] | None] | None = None,
+    clusters: list[Arr] | None = None,
+    rows: Arr | None = None,
 ) -> VResult:
     """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass.
 
     ``tiles`` (used by the mapper, :mod:`mcmsched.cost.mapper`): for each map directive of
     ``directives`` in order, ``None`` or per-problem ``(size, offset)`` int arrays that replace
     the directive's written size and offset, so one pass evaluates many candidate tile sizes
-    (rows may repeat a problem). Cluster sizes and the map order stay those of ``directives``."""
-    levels = _build(problems, directives, hw, tiles)
+    (rows may repeat a problem). ``clusters``: ``None`` or, for each ``Cluster`` directive in
+    order, per-row sizes that replace its written size (clamped to the PEs as written sizes
+    are); the map order stays that of ``directives``. ``rows``: ``None`` (one row per problem)
+    or the problem index of each row, so ``problems`` lists each distinct problem once."""
+    levels = _build(problems, directives, hw, tiles, clusters, rows)
     va = _VAnalyser(levels, problems[0], hw)
-    p = len(problems)
+    p = levels[0].n_units.shape[0]
     pidx = np.arange(p, dtype=I64)
     top = va.analyse(0, pidx, dict(levels[0].dims), True)
 
