@@ -46,33 +46,43 @@ _CHUNK = 8192
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
     """C++ truncating division for positive ``b``."""
+    if a.size and a.min() >= 0:
+        return a // b
     q = np.abs(a) // b
     out: Arr = np.where(a >= 0, q, -q)
     return out
 
 
 def _unique_rows(mat: Arr) -> tuple[Arr, Arr]:
-    """Distinct rows of a non-negative int matrix and the inverse index (rows packed into one
-    int64 key when the column ranges allow, which is much faster than ``np.unique(axis=0)``)."""
-    if mat.size and mat.min() >= 0:
-        widths = [max(int(c).bit_length(), 1) for c in mat.max(axis=0)]
-        if sum(widths) <= 62:
-            key = np.zeros(mat.shape[0], dtype=I64)
-            for col, w in zip(mat.T, widths, strict=True):
-                key = (key << w) | col
-            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-            return mat[first], inv.reshape(-1)
-    if mat.shape[0] == 0 or mat.ndim != 2:
+    """Distinct rows of a non-negative int matrix (in lexicographic order, as
+    ``np.unique(axis=0)`` gives them) and the inverse index. The columns are packed into as few
+    int64 words as their ranges allow (one word: ``np.unique`` of the keys; more: a lexsort of
+    the words), which is much faster than ``np.unique(axis=0)``."""
+    if mat.ndim != 2 or mat.shape[0] == 0 or mat.min() < 0:
         uniq, inv = np.unique(mat, axis=0, return_inverse=True)
         return uniq, inv.reshape(-1)
-    # lexicographic sort of the rows (as ``np.unique(axis=0)`` orders them), then run starts
-    order = np.lexsort(mat.T[::-1])
-    srt = mat[order]
-    new = np.ones(srt.shape[0], dtype=bool)
-    new[1:] = (srt[1:] != srt[:-1]).any(axis=1)
-    out = np.empty(srt.shape[0], dtype=I64)
+    widths = [max(int(c).bit_length(), 1) for c in mat.max(axis=0)]
+    words: list[Arr] = []
+    used = 63
+    for col, w in zip(mat.T, widths, strict=True):
+        if used + w > 62:
+            words.append(np.zeros(mat.shape[0], dtype=I64))
+            used = 0
+        words[-1] = (words[-1] << w) | col
+        used += w
+    if len(words) == 1:
+        _, first, inv = np.unique(words[0], return_index=True, return_inverse=True)
+        return mat[first], inv.reshape(-1)
+    order = np.lexsort(words[::-1])
+    new = np.ones(order.shape[0], dtype=bool)
+    for wd in words:
+        ws = wd[order]
+        new[1:] &= ws[1:] == ws[:-1]
+    new = ~new
+    new[0] = True
+    out = np.empty(order.shape[0], dtype=I64)
     out[order] = np.cumsum(new) - 1
-    return srt[new], out
+    return mat[order[new]], out
 
 
 def _nz(u: Arr) -> Arr:
@@ -698,16 +708,28 @@ class _VAnalyser:
         changing_c = np.full(n_cases, -1, dtype=I64)
         for j in range(n_maps):
             changing_c = np.where(pos_c[j] != INIT, j, changing_c)
-        occ_full = stacks[0][1][sidx[0]]
+        occ_full = stacks[0][1].T[:, sidx[0]]  # [n, C]
         for j in range(1, n_maps):
-            occ_full = occ_full * stacks[j][1][sidx[j]]
+            occ_full = occ_full * stacks[j][1].T[:, sidx[j]]
         # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
         # segment of every row
-        ri, ci = np.nonzero(occ_full.T)
+        flat = np.flatnonzero(occ_full)
+        ri = flat // n_cases
+        ci = flat - ri * n_cases
         n_pairs = ri.shape[0]
         starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-        occ_p = occ_full[ci, ri]
+        occ_p = occ_full.ravel()[flat]
         prow = pidx[ri]
+        # per map, the init-edge / unrolled / partial-last-unit flags of each (state, row) as
+        # one byte, gathered once per pair
+        flags = [
+            (
+                stacks[j][3].astype(np.uint8)
+                | (stacks[j][2].astype(np.uint8) << 1)
+                | (stacks[j][4].astype(np.uint8) << 2)
+            ).ravel()
+            for j in range(n_maps)
+        ]
         chunk = _CHUNK
         eg_m = np.empty(n_pairs, dtype=I64)
         ps_m = np.empty(n_pairs, dtype=I64)
@@ -722,12 +744,12 @@ class _VAnalyser:
             p1 = min(n_pairs, p0 + chunk)
             k = p1 - p0
             c, r = ci[p0:p1], ri[p0:p1]
-            sc = [sidx[j][c] for j in range(n_maps)]
+            fl = [np.take(flags[j], sidx[j][c] * n + r) for j in range(n_maps)]
             st = _St(
                 [pos_c[j][c] for j in range(n_maps)],
-                [stacks[j][3][sc[j], r] for j in range(n_maps)],
-                [stacks[j][2][sc[j], r] for j in range(n_maps)],
-                [stacks[j][4][sc[j], r] for j in range(n_maps)],
+                [(f & 1) > 0 for f in fl],
+                [(f & 2) > 0 for f in fl],
+                [(f & 4) > 0 for f in fl],
                 changing_c[c],
                 np.zeros(k, dtype=bool),
                 np.ones(k, dtype=bool),
@@ -830,7 +852,7 @@ class _VAnalyser:
         # a float sum: added over the dense [cases, rows] grid (zeros where a case does not
         # occur) so the rounding is that of the dense analysis
         dense = np.zeros((n_cases, n))
-        dense[ci, ri] = act * vocc
+        dense.ravel()[ci * n + ri] = act * vocc
         active_sum = dense.sum(axis=0)
         out["runtime"] = runtime
         out["any_valid"] = total_occ > 0
