@@ -53,36 +53,59 @@ def _tdiv(a: Arr, b: Arr | int) -> Arr:
     return out
 
 
-def _unique_rows(mat: Arr) -> tuple[Arr, Arr]:
-    """Distinct rows of a non-negative int matrix (in lexicographic order, as
-    ``np.unique(axis=0)`` gives them) and the inverse index. The columns are packed into as few
-    int64 words as their ranges allow (one word: ``np.unique`` of the keys; more: a lexsort of
-    the words), which is much faster than ``np.unique(axis=0)``."""
-    if mat.ndim != 2 or mat.shape[0] == 0 or mat.min() < 0:
-        uniq, inv = np.unique(mat, axis=0, return_inverse=True)
-        return uniq, inv.reshape(-1)
-    widths = [max(int(c).bit_length(), 1) for c in mat.max(axis=0)]
+def _unique_sub_rows(
+    prow: Arr, m_false: Arr, m_true: Arr, pi: Arr, use_true: Arr
+) -> tuple[Arr, Arr, Arr]:
+    """Distinct sub-level rows among entries ``(pair pi[e], matrix use_true[e])``: a row is the
+    pair's problem row ``prow`` and its sub-dimension column of ``m_true`` or ``m_false``
+    (``[keys, pairs]``, non-negative). Returns, per distinct row, a representative pair and
+    matrix flag, and the inverse index of every entry. The columns are packed into as few int64
+    words as their ranges allow, per pair, before the entries are gathered."""
+    mx = np.maximum(m_false.max(axis=1), m_true.max(axis=1)) if m_false.size else []
+    widths = [max(int(prow.max()).bit_length(), 1), *(max(int(v).bit_length(), 1) for v in mx)]
+    if (
+        max(widths) > 62
+        or prow.min() < 0
+        or (m_false.size and min(m_false.min(), m_true.min()) < 0)
+    ):
+        mat = np.concatenate(
+            [prow[pi][None, :], np.where(use_true, m_true[:, pi], m_false[:, pi])]
+        ).T
+        _, first, inv = np.unique(mat, axis=0, return_index=True, return_inverse=True)
+        return pi[first], use_true[first], inv.reshape(-1)
+    cols_f = [prow, *m_false]
+    cols_t = [prow, *m_true]
     words: list[Arr] = []
     used = 63
-    for col, w in zip(mat.T, widths, strict=True):
+    wf: Arr | None = None
+    wt: Arr | None = None
+    for cf, ct, w in zip(cols_f, cols_t, widths, strict=True):
         if used + w > 62:
-            words.append(np.zeros(mat.shape[0], dtype=I64))
+            if wf is not None and wt is not None:
+                words.append(np.where(use_true, wt[pi], wf[pi]))
+            wf = np.zeros(prow.shape[0], dtype=I64)
+            wt = np.zeros(prow.shape[0], dtype=I64)
             used = 0
-        words[-1] = (words[-1] << w) | col
+        assert wf is not None and wt is not None
+        wf = (wf << w) | cf
+        wt = (wt << w) | ct
         used += w
+    assert wf is not None and wt is not None
+    words.append(np.where(use_true, wt[pi], wf[pi]))
     if len(words) == 1:
         _, first, inv = np.unique(words[0], return_index=True, return_inverse=True)
-        return mat[first], inv.reshape(-1)
+        return pi[first], use_true[first], inv.reshape(-1)
     order = np.lexsort(words[::-1])
-    new = np.ones(order.shape[0], dtype=bool)
+    same = np.ones(order.shape[0], dtype=bool)
     for wd in words:
         ws = wd[order]
-        new[1:] &= ws[1:] == ws[:-1]
-    new = ~new
+        same[1:] &= ws[1:] == ws[:-1]
+    new = ~same
     new[0] = True
     out = np.empty(order.shape[0], dtype=I64)
     out[order] = np.cumsum(new) - 1
-    return mat[order[new]], out
+    rep_e = order[new]
+    return pi[rep_e], use_true[rep_e], out
 
 
 def _nz(u: Arr) -> Arr:
@@ -816,24 +839,26 @@ class _VAnalyser:
             m_true = np.concatenate(sub_true, axis=1)
             a_sel = valid_m & edge_sp_m & spee_sp_m
             groups = (
-                (a_sel, m_true, np.ones(n_pairs, dtype=I64)),
-                (a_sel & (nec_p > 1), m_false, nec_p - 1),
-                (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec_p),
-                (valid_m & ~edge_sp_m, m_false, ns_p),
+                (a_sel, True, np.ones(n_pairs, dtype=I64)),
+                (a_sel & (nec_p > 1), False, nec_p - 1),
+                (valid_m & edge_sp_m & ~spee_sp_m, False, nec_p),
+                (valid_m & ~edge_sp_m, False, ns_p),
             )
-            ps_l, mats, wts = [], [], []
-            for mask, mat_, wt in groups:
+            ps_l, tr_l, wts = [], [], []
+            for mask, use_true, wt in groups:
                 pi = np.flatnonzero(mask)
                 if pi.size:
                     ps_l.append(pi)
-                    mats.append(mat_[:, pi])
+                    tr_l.append(np.full(pi.size, use_true))
                     wts.append(wt[pi])
             if ps_l:
                 pi = np.concatenate(ps_l)
-                mat = np.concatenate([prow[pi][None, :], np.concatenate(mats, axis=1)])
-                uniq, inv = _unique_rows(mat.T)
+                u_pair, u_true, inv = _unique_sub_rows(
+                    prow, m_false, m_true, pi, np.concatenate(tr_l)
+                )
+                u_dims = np.where(u_true, m_true[:, u_pair], m_false[:, u_pair])
                 sub = self.analyse(
-                    li + 1, uniq[:, 0], {x: uniq[:, 1 + i] for i, x in enumerate(sub_keys)}, False
+                    li + 1, prow[u_pair], {x: u_dims[i] for i, x in enumerate(sub_keys)}, False
                 )
                 np.maximum.at(comp, pi, sub["runtime"][inv])
                 np.add.at(act_sub, pi, sub["avg_active"][inv] * np.concatenate(wts))
