@@ -16,7 +16,7 @@ from mcmsched.cost.batch import _fill
 from mcmsched.cost.vectorised import _unique_sub_rows, analyse_batch
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
-from mcmsched.hardware.dataflow import get_dataflow
+from mcmsched.hardware.dataflow import Directive, get_dataflow
 from mcmsched.workload.layer import Layer, OpKind
 
 
@@ -47,7 +47,9 @@ def _layers(seed: int, n: int) -> list[Layer]:
     return out
 
 
-def _alone(template: tuple, values: np.ndarray, ly: Layer, cls: ChipletClass) -> np.ndarray | None:
+def _alone(
+    template: tuple[Directive, ...], values: np.ndarray, ly: Layer, cls: ChipletClass
+) -> np.ndarray | None:
     """The candidate analysed alone: its concrete directives, one problem, no per-row sizes
     (``None``: the analysis rejects it or it does no work)."""
     names = [v.name for v in mapper._variables(template)]
