@@ -377,23 +377,28 @@ class _VAnalyser:
         self.hw = hw
 
     # -- per-unit volumes --------------------------------------------------------------------
-    def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
+    def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr, idx: Arr) -> Arr:
+        """Per-unit mapped volume of tensor ``t`` at the pairs ``idx`` (those whose maps are
+        all at Init, the only pairs that use it)."""
         lvl = self.levels[li]
         cpl = self.couple[t]
         key = ("mT", t)
         ret = st.memo.get(key)
         if ret is None:  # temporal factors: the same for every unit of a case
-            ret = st.true.astype(I64)
+            ret = np.ones(idx.shape[0], dtype=I64)
             for i, m in enumerate(lvl.maps):
                 if m.var in cpl and m.cls == TEMPORAL:
-                    ret = ret * np.where(st.edge[i], g.mapped_e[m.var], g.mapped[m.var])
+                    e = st.edge[i][idx]
+                    ret = ret * np.where(e, g.mapped_e[m.var][idx], g.mapped[m.var][idx])
             st.memo[key] = ret
+        sp = spee[idx]
+        nec1 = g.nec[idx] == 1
         for i, m in enumerate(lvl.maps):
             if m.var not in cpl or m.cls == TEMPORAL:
                 continue
-            me, mm = g.mapped_e[m.var], g.mapped[m.var]
-            f_edge = np.where(g.nec == 1, np.where(first | spee, me, 1), np.where(spee, me, mm))
-            ret = ret * np.where(st.edge[i], f_edge, mm)
+            me, mm = g.mapped_e[m.var][idx], g.mapped[m.var][idx]
+            f_edge = np.where(nec1, np.where(first | sp, me, 1), np.where(sp, me, mm))
+            ret = ret * np.where(st.edge[i][idx], f_edge, mm)
         return ret
 
     def _pe_ingress(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
@@ -454,9 +459,12 @@ class _VAnalyser:
             f_other = full if first else np.where(_col(ch == i), np.where(inited, full, uniq), full)
             ret = ret * np.where(is_init, f_init, f_other)
         ret = np.where(_col(tc), ret, 0)
-        all_init = ch < 0
-        if all_init.any():
-            ret = np.where(_col(all_init), self._pe_mapped(li, g, st, t, first, spee), ret)
+        idx = st.memo.get(("all_init",))
+        if idx is None:
+            idx = np.flatnonzero(ch < 0)
+            st.memo[("all_init",)] = idx
+        if idx.size:
+            ret[idx] = self._pe_mapped(li, g, st, t, first, spee, idx)
         return ret
 
     def _pe_egress(
@@ -787,7 +795,8 @@ class _VAnalyser:
                 lvl.n_units[rows],
             )
             eg_m[p0:p1] = self._egress(li, g, st)
-            ps_m[p0:p1] = self._psum_mapping(li, g, st)
+            if top:  # the L1 counts (the only use) are reported for the top level only
+                ps_m[p0:p1] = self._psum_mapping(li, g, st)
             np_m[p0:p1] = self._critical_psums(li, g, st)
             for t in (INPUT, WEIGHT):
                 in_m[t, p0:p1] = self._ingress(li, g, st, t)
