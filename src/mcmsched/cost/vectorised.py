@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mcmsched.cost import kernel
 from mcmsched.cost.directives_analysis import (
     EDGE,
     INIT,
@@ -672,88 +671,6 @@ class _VAnalyser:
                 out[OUT_OF[m.var]] = out[m.var] - out.get(k, np.zeros_like(out[m.var])) + 1
         return out
 
-    def _kernel_pairs(
-        self,
-        li: int,
-        n: int,
-        ci: Arr,
-        ri: Arr,
-        prow: Arr,
-        pos_c: list[Arr],
-        sidx: list[Arr],
-        changing_c: Arr,
-        flags: list[Arr],
-        top: bool,
-        last: bool,
-        eg_m: Arr,
-        ps_m: Arr,
-        np_m: Arr,
-        in_m: Arr,
-        edge_sp_m: Arr,
-        spee_sp_m: Arr,
-        sub_false: list[Arr],
-        sub_true: list[Arr],
-    ) -> list[str]:
-        """The per-pair volumes of level ``li`` through the compiled kernel
-        (:mod:`mcmsched.cost.kernel`), written into the output arrays; returns the sub-level
-        dimension keys (and appends the ``[keys, pairs]`` matrices) as the numpy path does."""
-        lvl = self.levels[li]
-        maps = lvl.maps
-        n_maps = len(maps)
-        names = list(lvl.mapped)
-        vid = {x: i for i, x in enumerate(names)}
-        mcls = np.array([m.cls for m in maps], dtype=I64)
-        mvid = np.array([vid[m.var] for m in maps], dtype=I64)
-        maid = np.array([vid.get(OUT_OF.get(m.var, m.var), 0) for m in maps], dtype=I64)
-        cpl = np.array([[m.var in self.couple[t] for m in maps] for t in range(3)], dtype=bool)
-        last_sp = np.full(3, -1, dtype=I64)
-        for t in range(3):
-            for v in self.couple[t]:
-                i = lvl.index.get(v)
-                if i is not None and maps[i].cls == SPATIAL:
-                    last_sp[t] = i
-        spatial = [i for i, m in enumerate(maps) if m.cls == SPATIAL]
-        last_sp_all = spatial[-1] if spatial else -1
-        keys = {m.var for m in maps} | {OUT_OF[m.var] for m in maps if m.var in OUT_OF}
-        sub_keys = sorted(keys) if not last else []
-        rk_kind = np.zeros(len(sub_keys), dtype=I64)
-        rk_j = np.zeros(len(sub_keys), dtype=I64)
-        rk_k = np.full(len(sub_keys), -1, dtype=I64)
-        for k, x in enumerate(sub_keys):
-            src = next((i for i, m in enumerate(maps) if OUT_OF.get(m.var) == x), None)
-            if src is not None:
-                rk_kind[k] = 1
-                rk_j[k] = src
-                kern = lvl.index.get(SLIDING[maps[src].var])
-                rk_k[k] = -1 if kern is None else kern
-            else:
-                rk_j[k] = lvl.index[x]
-        width = max(f.shape[0] for f in flags)
-        flag_m = np.zeros((n_maps, width), dtype=np.uint8)
-        for j, f in enumerate(flags):
-            flag_m[j, : f.shape[0]] = f
-        n_pairs = ci.shape[0]
-        subf = np.empty((len(sub_keys), n_pairs), dtype=I64)
-        subt = np.empty((len(sub_keys), n_pairs), dtype=I64)
-        if not top:
-            ps_m[:] = 0
-        assert kernel.level_pairs is not None
-        kernel.level_pairs(
-            ci, ri, prow, n, np.stack(pos_c), np.stack(sidx), changing_c, flag_m,
-            np.stack([lvl.mapped[x] for x in names]),
-            np.stack([lvl.mapped_e[x] for x in names]),
-            np.stack([lvl.unique[x] for x in names]),
-            np.stack([lvl.unique_e[x] for x in names]),
-            lvl.n_edge, lvl.n_units,
-            mcls, mvid, maid, cpl, last_sp, last_sp_all, lvl.sp_idx,
-            rk_kind, rk_j, rk_k, top, last,
-            eg_m, ps_m, np_m, in_m, edge_sp_m, spee_sp_m, subf, subt,
-        )  # fmt: skip
-        if not last:
-            sub_false.append(subf)
-            sub_true.append(subt)
-        return sub_keys
-
     # -- the level ---------------------------------------------------------------------------
     def analyse(self, li: int, pidx: Arr, dims: dict[str, Arr], top: bool) -> dict[str, Arr]:
         """One cluster level for the rows ``pidx`` (problem indices; ``dims``: the level's
@@ -854,13 +771,7 @@ class _VAnalyser:
         sub_keys: list[str] = []
         sub_false: list[Arr] = []  # per chunk [keys, pairs]
         sub_true: list[Arr] = []
-        if kernel.ENABLED and kernel.level_pairs is not None:
-            sub_keys = self._kernel_pairs(
-                li, n, ci, ri, prow, pos_c, sidx, changing_c, flags, top, last,
-                eg_m, ps_m, np_m, in_m, edge_sp_m, spee_sp_m, sub_false, sub_true,
-            )  # fmt: skip
-            chunk = n_pairs + 1  # the numpy chunks below are skipped
-        for p0 in range(0, n_pairs if chunk <= n_pairs else 0, chunk):
+        for p0 in range(0, n_pairs, chunk):
             p1 = min(n_pairs, p0 + chunk)
             k = p1 - p0
             c, r = ci[p0:p1], ri[p0:p1]
