@@ -862,8 +862,16 @@ class _VAnalyser:
                     wts.append(wt[pi])
             if ps_l:
                 pi = np.concatenate(ps_l)
+                # output dims (X', Y') are functions of their input and kernel dims in the same
+                # matrix: they need not be part of the key
+                derived = {OUT_OF[m.var] for m in lvl.maps if m.var in OUT_OF}
+                kr = [i for i, x in enumerate(sub_keys) if x not in derived]
+                if len(kr) < len(sub_keys):
+                    kf, kt = m_false[kr], (m_true[kr] if m_true is not m_false else None)
+                else:
+                    kf, kt = m_false, m_true
                 u_pair, u_true, inv = _unique_sub_rows(
-                    prow, m_false, m_true, pi, np.concatenate(tr_l)
+                    prow, kf, kf if kt is None else kt, pi, np.concatenate(tr_l)
                 )
                 u_dims = np.where(u_true, m_true[:, u_pair], m_false[:, u_pair])
                 sub = self.analyse(
