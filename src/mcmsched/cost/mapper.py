@@ -433,7 +433,7 @@ def _evaluate_rows(
                 continue
             tiles.append((_rows_size(d.size, rdims, vcols), _rows_size(d.offset, rdims, vcols)))
         try:
-            res = analyse_batch(ps, concrete, hw, tiles, clusters, rows.reshape(-1))
+            res = analyse_batch(ps, concrete, hw, tiles, clusters, rows.reshape(-1), stats=False)
         except MCMSchedError:
             continue
         ok = (res.runtime > 0) & (res.computations > 0)

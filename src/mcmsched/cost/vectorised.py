@@ -371,10 +371,13 @@ def _col(mask: Arr) -> Arr:
 
 
 class _VAnalyser:
-    def __init__(self, levels: list[_VLevel], problem: Problem, hw: Hardware) -> None:
+    def __init__(
+        self, levels: list[_VLevel], problem: Problem, hw: Hardware, stats: bool = True
+    ) -> None:
         self.levels = levels
         self.couple = problem.couplings()
         self.hw = hw
+        self.stats = stats
 
     # -- per-unit volumes --------------------------------------------------------------------
     def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr, idx: Arr) -> Arr:
@@ -912,6 +915,10 @@ class _VAnalyser:
             l1w[WEIGHT] = l2r[WEIGHT]
             out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w
             out["l2_size"] = l2s
+            if not self.stats:  # delay statistics and off-chip not asked for (the mapper)
+                out["delays"] = np.zeros((3, 3, n))
+                out["offchip"] = np.zeros(n, dtype=I64)
+                return out
             c_eff = np.where(comp != 0, comp, 1)
             none = total_occ == 0
             # a row with a case that does not occur (or an invalid one) counts 0 in the maxima
@@ -940,6 +947,7 @@ def analyse_batch(
     tiles: list[tuple[Arr, Arr] | None] | None = None,
     clusters: list[Arr] | None = None,
     rows: Arr | None = None,
+    stats: bool = True,
 ) -> VResult:
     """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass.
 
@@ -949,9 +957,11 @@ def analyse_batch(
     (rows may repeat a problem). ``clusters``: ``None`` or, for each ``Cluster`` directive in
     order, per-row sizes that replace its written size (clamped to the PEs as written sizes
     are); the map order stays that of ``directives``. ``rows``: ``None`` (one row per problem)
-    or the problem index of each row, so ``problems`` lists each distinct problem once."""
+    or the problem index of each row, so ``problems`` lists each distinct problem once.
+    ``stats=False`` leaves the delay statistics and the off-chip bandwidth requirement at zero
+    (nothing that the costs use; the mapper skips them)."""
     levels = _build(problems, directives, hw, tiles, clusters, rows)
-    va = _VAnalyser(levels, problems[0], hw)
+    va = _VAnalyser(levels, problems[0], hw, stats)
     p = levels[0].n_units.shape[0]
     pidx = np.arange(p, dtype=I64)
     top = va.analyse(0, pidx, dict(levels[0].dims), True)
