@@ -366,15 +366,20 @@ def _fill(
     cls: ChipletClass,
     use_layer_dataflow: bool,
     check_buffers: bool,
+    bpe: np.ndarray | None = None,
 ) -> None:
-    """Write the costs of the rows of ``res`` that did work into ``vals`` (columns ``idx``)."""
+    """Write the costs of the rows of ``res`` that did work into ``vals`` (columns ``idx``).
+    ``bpe``: optional bytes per element per column of ``vals`` (else read from ``reps``)."""
     e = cls.energy
     sel = np.nonzero(ok)[0]
     if sel.size == 0:
         return
     cols = np.asarray(idx)[sel]
     g = reps_count[cols]
-    bpe = np.array([reps[j].bytes_per_element for j in cols], dtype=np.int64)
+    if bpe is None:
+        bpe = np.array([reps[j].bytes_per_element for j in cols], dtype=np.int64)
+    else:
+        bpe = bpe[cols]
     macs = res.computations[sel] * g
     l1_acc = (res.l1_read[:, sel].sum(axis=0) + res.l1_write[:, sel].sum(axis=0)) * g
     l2_acc = (

@@ -377,7 +377,12 @@ def _evaluate_rows(
     dimtab: dict[str, np.ndarray],
 ) -> np.ndarray:
     """``[N_FIELDS, rows]`` costs (the BatchCosts fields) of each candidate row; rows that do
-    no work get ``cycles = inf``."""
+    no work get ``cycles = inf``.
+
+    Candidates of all layers share one analysis pass per kind (depthwise or not): tile sizes
+    and cluster sizes are per-row arrays (:func:`mcmsched.cost.vectorised.analyse_batch`).
+    Only templates whose ``Cluster`` sizes use ``Sz()`` are split further by structure key (a
+    size that resolves badly for one layer then drops only that layer's group)."""
     from mcmsched.cost.batch import _fill
 
     n_rows = layer_idx.shape[0]
@@ -388,66 +393,65 @@ def _evaluate_rows(
     vars_ = _variables(template)
     names = [v.name for v in vars_]
     hw = hardware_of(cls)
-    cluster_cols = [
-        names.index(tunable_parts(str(d.size))[0])
-        for d in template
-        if d.kind is DirectiveKind.CLUSTER and is_tunable(d.size)
-    ]
     sized = any(
         d.kind is DirectiveKind.CLUSTER and isinstance(d.size, str) and not is_tunable(d.size)
         for d in template
     )
-    dw = np.array([p.depthwise for p in probs], dtype=np.int64)[layer_idx]
-    keymat = np.concatenate([dw[:, None], values[:, cluster_cols]], axis=1)
-    _, inv = np.unique(keymat, axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    order = np.argsort(inv, kind="stable")
-    bounds = np.flatnonzero(np.diff(inv[order])) + 1
-    for rows_arr in np.split(order, bounds):
+    dw_l = np.array([p.depthwise for p in probs], dtype=bool)
+    bpe_l = np.array([ly.bytes_per_element for ly in reps], dtype=np.int64)
+    parts: list[np.ndarray] = []
+    for flag in (False, True):
+        rows_arr = np.flatnonzero(dw_l[layer_idx] == flag)
+        if rows_arr.size == 0:
+            continue
+        if not sized:
+            parts.append(rows_arr)
+            continue
+        # Sz() cluster sizes resolve per layer: split further by the structure key
         first = {n: int(values[rows_arr[0], i]) for i, n in enumerate(names)}
         concrete = instantiate(template, first)
-        # Sz() cluster sizes resolve per layer: split further by the structure key
         sub: dict[tuple[object, ...], list[int]] = {}
-        if sized:
-            for r in rows_arr.tolist():
-                sub.setdefault(structure_key(probs[int(layer_idx[r])], concrete), []).append(r)
-            parts = [np.array(v, dtype=np.int64) for v in sub.values()]
-        else:
-            parts = [rows_arr]
-        for sidx in parts:
-            srows = sidx
-            lidx = layer_idx[sidx]
-            ps = [probs[int(j)] for j in lidx]
-            tiles: list[tuple[Arr, Arr] | None] = []
-            vcols = {n: values[sidx, i] for i, n in enumerate(names)}
-            rdims = {k: v[lidx] for k, v in dimtab.items()}
-            for d in template:
-                if d.kind is DirectiveKind.CLUSTER:
-                    continue
-                if not (is_tunable(d.size) or is_tunable(d.offset)):
-                    tiles.append(None)
-                    continue
-                tiles.append((_rows_size(d.size, rdims, vcols), _rows_size(d.offset, rdims, vcols)))
-            try:
-                res = analyse_batch(ps, concrete, hw, tiles)
-            except MCMSchedError:
+        for r in rows_arr.tolist():
+            sub.setdefault(structure_key(probs[int(layer_idx[r])], concrete), []).append(r)
+        parts.extend(np.array(v, dtype=np.int64) for v in sub.values())
+    for sidx in parts:
+        first = {n: int(values[sidx[0], i]) for i, n in enumerate(names)}
+        concrete = instantiate(template, first)
+        lidx = layer_idx[sidx]
+        uniq, rows = np.unique(lidx, return_inverse=True)
+        ps = [probs[int(j)] for j in uniq]
+        tiles: list[tuple[Arr, Arr] | None] = []
+        clusters: list[Arr] = []
+        vcols = {n: values[sidx, i] for i, n in enumerate(names)}
+        rdims = {k: v[lidx] for k, v in dimtab.items()}
+        for d in template:
+            if d.kind is DirectiveKind.CLUSTER:
+                clusters.append(_rows_size(d.size, rdims, vcols))
                 continue
-            ok = (res.runtime > 0) & (res.computations > 0)
-            sub_vals = np.zeros((N_FIELDS, len(srows)))
-            row_layers = [reps[int(j)] for j in lidx]
-            _fill(
-                sub_vals,
-                res,
-                ok,
-                list(range(len(srows))),
-                row_layers,
-                reps_count[lidx],
-                cls,
-                False,
-                False,
-            )
-            sub_vals[0] = np.where(ok, sub_vals[0], np.inf)
-            vals[:, sidx] = sub_vals
+            if not (is_tunable(d.size) or is_tunable(d.offset)):
+                tiles.append(None)
+                continue
+            tiles.append((_rows_size(d.size, rdims, vcols), _rows_size(d.offset, rdims, vcols)))
+        try:
+            res = analyse_batch(ps, concrete, hw, tiles, clusters, rows.reshape(-1), stats=False)
+        except MCMSchedError:
+            continue
+        ok = (res.runtime > 0) & (res.computations > 0)
+        sub_vals = np.zeros((N_FIELDS, sidx.size))
+        _fill(
+            sub_vals,
+            res,
+            ok,
+            list(range(sidx.size)),
+            [],
+            reps_count[lidx],
+            cls,
+            False,
+            False,
+            bpe=bpe_l[lidx],
+        )
+        sub_vals[0] = np.where(ok, sub_vals[0], np.inf)
+        vals[:, sidx] = sub_vals
     return vals
 
 

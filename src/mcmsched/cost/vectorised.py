@@ -40,28 +40,72 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind, format_size, si
 
 Arr = np.ndarray
 I64 = np.int64
+_CHUNK = 8192
+"""(row, case) pairs analysed per chunk: small enough for the temporaries to stay in cache."""
 
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
     """C++ truncating division for positive ``b``."""
+    if a.size and a.min() >= 0:
+        return a // b
     q = np.abs(a) // b
     out: Arr = np.where(a >= 0, q, -q)
     return out
 
 
-def _unique_rows(mat: Arr) -> tuple[Arr, Arr]:
-    """Distinct rows of a non-negative int matrix and the inverse index (rows packed into one
-    int64 key when the column ranges allow, which is much faster than ``np.unique(axis=0)``)."""
-    if mat.size and mat.min() >= 0:
-        widths = [max(int(c).bit_length(), 1) for c in mat.max(axis=0)]
-        if sum(widths) <= 62:
-            key = np.zeros(mat.shape[0], dtype=I64)
-            for col, w in zip(mat.T, widths, strict=True):
-                key = (key << w) | col
-            _, first, inv = np.unique(key, return_index=True, return_inverse=True)
-            return mat[first], inv.reshape(-1)
-    uniq, inv = np.unique(mat, axis=0, return_inverse=True)
-    return uniq, inv.reshape(-1)
+def _unique_sub_rows(
+    prow: Arr, m_false: Arr, m_true: Arr, pi: Arr, use_true: Arr
+) -> tuple[Arr, Arr, Arr]:
+    """Distinct sub-level rows among entries ``(pair pi[e], matrix use_true[e])``: a row is the
+    pair's problem row ``prow`` and its sub-dimension column of ``m_true`` or ``m_false``
+    (``[keys, pairs]``, non-negative). Returns, per distinct row, a representative pair and
+    matrix flag, and the inverse index of every entry. The columns are packed into as few int64
+    words as their ranges allow, per pair, before the entries are gathered."""
+    mx = np.maximum(m_false.max(axis=1), m_true.max(axis=1)) if m_false.size else []
+    widths = [max(int(prow.max()).bit_length(), 1), *(max(int(v).bit_length(), 1) for v in mx)]
+    if (
+        max(widths) > 62
+        or prow.min() < 0
+        or (m_false.size and min(m_false.min(), m_true.min()) < 0)
+    ):
+        mat = np.concatenate(
+            [prow[pi][None, :], np.where(use_true, m_true[:, pi], m_false[:, pi])]
+        ).T
+        _, first, inv = np.unique(mat, axis=0, return_index=True, return_inverse=True)
+        return pi[first], use_true[first], inv.reshape(-1)
+    cols_f = [prow, *m_false]
+    cols_t = [prow, *m_true]
+    words: list[Arr] = []
+    used = 63
+    wf: Arr | None = None
+    wt: Arr | None = None
+    for cf, ct, w in zip(cols_f, cols_t, widths, strict=True):
+        if used + w > 62:
+            if wf is not None and wt is not None:
+                words.append(np.where(use_true, wt[pi], wf[pi]))
+            wf = np.zeros(prow.shape[0], dtype=I64)
+            wt = np.zeros(prow.shape[0], dtype=I64)
+            used = 0
+        assert wf is not None and wt is not None
+        wf = (wf << w) | cf
+        wt = (wt << w) | ct
+        used += w
+    assert wf is not None and wt is not None
+    words.append(np.where(use_true, wt[pi], wf[pi]))
+    if len(words) == 1:
+        _, first, inv = np.unique(words[0], return_index=True, return_inverse=True)
+        return pi[first], use_true[first], inv.reshape(-1)
+    order = np.lexsort(words[::-1])
+    same = np.ones(order.shape[0], dtype=bool)
+    for wd in words:
+        ws = wd[order]
+        same[1:] &= ws[1:] == ws[:-1]
+    new = ~same
+    new[0] = True
+    out = np.empty(order.shape[0], dtype=I64)
+    out[order] = np.cumsum(new) - 1
+    rep_e = order[new]
+    return pi[rep_e], use_true[rep_e], out
 
 
 def _nz(u: Arr) -> Arr:
@@ -82,7 +126,7 @@ class _VLevel:
 
     maps: list[_VMap]
     dims: dict[str, Arr]
-    n_units: int
+    n_units: Arr  # units (sub-clusters or PEs) of the level per problem
     n_edge: Arr = field(default_factory=lambda: np.zeros(0, dtype=I64))
     index: dict[str, int] = field(default_factory=dict)
     sp_idx: int = -1
@@ -151,24 +195,37 @@ def _build(
     directives: tuple[Directive, ...],
     hw: Hardware,
     tiles: list[tuple[Arr, Arr] | None] | None = None,
+    clusters: list[Arr] | None = None,
+    rows: Arr | None = None,
 ) -> list[_VLevel]:
     """Vectorised cluster levels; the structure comes from the scalar builder on the first
     problem (all problems of a batch share it), the sizes are computed with arrays.
-    ``tiles``: optional per-problem (size, offset) arrays of the map directives (in order;
-    ``None`` keeps a directive's own sizes), see :func:`analyse_batch`."""
-    ref_levels, n_used = build_levels(problems[0], directives, hw)
-    n = len(problems)
+    ``tiles``/``clusters``/``rows``: see :func:`analyse_batch`."""
+    ref_levels, _ = build_levels(problems[0], directives, hw)
     names = [k for k, _ in problems[0].dims]
     table = np.array([[v for _, v in p.dims] for p in problems], dtype=I64)
+    sy = np.array([p.stride_y for p in problems], dtype=I64)
+    sx = np.array([p.stride_x for p in problems], dtype=I64)
+    if rows is not None:
+        table, sy, sx = table[rows], sy[rows], sx[rows]
+    n = table.shape[0]
     full: dict[str, Arr] = {k: table[:, i].copy() for i, k in enumerate(names)}
     full["Y'"] = full["Y"] - full["R"] + 1
     full["X'"] = full["X"] - full["S"] + 1
-    sy = np.array([p.stride_y for p in problems], dtype=I64)
-    sx = np.array([p.stride_x for p in problems], dtype=I64)
     groups: list[list[_VMap]] = [[]]
     mi = 0
+    ci = 0
+    # cluster sizes per problem, clamped level by level (outer first) to the PEs that remain,
+    # as the scalar builder does (:func:`build_levels`)
+    avail = np.full(n, hw.n_pes, dtype=I64)
+    clamped: list[Arr] = []
     for d in directives:
         if d.kind is DirectiveKind.CLUSTER:
+            c = clusters[ci] if clusters is not None else _resolve(d.size, full, n)
+            ci += 1
+            c = np.maximum(1, np.minimum(c.astype(I64), avail))
+            clamped.append(c)
+            avail = np.maximum(1, avail // c)
             groups.append([])
             continue
         cls = SPATIAL if d.kind is DirectiveKind.SPATIAL else TEMPORAL
@@ -222,7 +279,14 @@ def _build(
             m.ofs = np.where(hit, ofs, m.ofs)
         ref = ref_levels[li]
         assert [(m.cls, m.var) for m in maps] == [(m.cls, m.var) for m in ref.maps]
-        lvl = _VLevel(maps=maps, dims=dims, n_units=ref.n_units)
+        if li == 0:
+            uppermost = np.ones(n, dtype=I64)
+            for c in clamped:
+                uppermost = uppermost * c
+            units = np.maximum(hw.n_pes // uppermost, 1)
+        else:
+            units = clamped[li - 1]
+        lvl = _VLevel(maps=maps, dims=dims, n_units=units)
         lvl.index = dict(ref.index)
         lvl.sp_idx = ref.sp_idx
         _static(lvl)
@@ -235,7 +299,6 @@ def _build(
             lower[v] = np.minimum(m.size, dims[v])
         dims = lower
         prev = maps
-    del n_used
     return levels
 
 
@@ -283,13 +346,14 @@ class _G:
     unique: dict[str, Arr]
     unique_e: dict[str, Arr]
     nec: Arr
+    ns: Arr  # units of the level
 
 
 @dataclass
 class _St:
-    """The states of every map for a chunk of cases, over the rows: ``pos[i]`` is the position
-    of map ``i`` per case (``[K]``), ``edge``/``unrolled``/``spee`` are ``[K, n]``, ``changing``
-    the innermost non-Init map per case (``-1``: every map at its first step)."""
+    """The states of every map for a chunk of occurring (row, case) pairs (every array has one
+    entry per pair): ``pos[i]`` is the position of map ``i``, ``edge``/``unrolled``/``spee`` its
+    flags, ``changing`` the innermost non-Init map (``-1``: every map at its first step)."""
 
     pos: list[Arr]
     edge: list[Arr]
@@ -302,34 +366,42 @@ class _St:
 
 
 def _col(mask: Arr) -> Arr:
-    """A per-case mask as a column to broadcast over rows."""
-    return mask[:, None]
+    """A per-case mask over the (row, case) pairs (already per pair: kept for readability)."""
+    return mask
 
 
 class _VAnalyser:
-    def __init__(self, levels: list[_VLevel], problem: Problem, hw: Hardware) -> None:
+    def __init__(
+        self, levels: list[_VLevel], problem: Problem, hw: Hardware, stats: bool = True
+    ) -> None:
         self.levels = levels
         self.couple = problem.couplings()
         self.hw = hw
+        self.stats = stats
 
     # -- per-unit volumes --------------------------------------------------------------------
-    def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
+    def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr, idx: Arr) -> Arr:
+        """Per-unit mapped volume of tensor ``t`` at the pairs ``idx`` (those whose maps are
+        all at Init, the only pairs that use it)."""
         lvl = self.levels[li]
         cpl = self.couple[t]
         key = ("mT", t)
         ret = st.memo.get(key)
         if ret is None:  # temporal factors: the same for every unit of a case
-            ret = st.true.astype(I64)
+            ret = np.ones(idx.shape[0], dtype=I64)
             for i, m in enumerate(lvl.maps):
                 if m.var in cpl and m.cls == TEMPORAL:
-                    ret = ret * np.where(st.edge[i], g.mapped_e[m.var], g.mapped[m.var])
+                    e = st.edge[i][idx]
+                    ret = ret * np.where(e, g.mapped_e[m.var][idx], g.mapped[m.var][idx])
             st.memo[key] = ret
+        sp = spee[idx]
+        nec1 = g.nec[idx] == 1
         for i, m in enumerate(lvl.maps):
             if m.var not in cpl or m.cls == TEMPORAL:
                 continue
-            me, mm = g.mapped_e[m.var], g.mapped[m.var]
-            f_edge = np.where(g.nec == 1, np.where(first | spee, me, 1), np.where(spee, me, mm))
-            ret = ret * np.where(st.edge[i], f_edge, mm)
+            me, mm = g.mapped_e[m.var][idx], g.mapped[m.var][idx]
+            f_edge = np.where(nec1, np.where(first | sp, me, 1), np.where(sp, me, mm))
+            ret = ret * np.where(st.edge[i][idx], f_edge, mm)
         return ret
 
     def _pe_ingress(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr) -> Arr:
@@ -350,7 +422,8 @@ class _VAnalyser:
         lvl = self.levels[li]
         cpl = self.couple[t]
         ch = st.changing
-        tc = np.array([(c < 0) or (lvl.maps[c].var in cpl) for c in ch.tolist()], dtype=bool)
+        # tensor changes: every map at Init (``ch = -1``, the last entry) or a coupled map moves
+        tc = np.array([m.var in cpl for m in lvl.maps] + [True], dtype=bool)[ch]
         inited = st.false
         for i, m in enumerate(lvl.maps):
             if m.var in cpl:
@@ -389,9 +462,12 @@ class _VAnalyser:
             f_other = full if first else np.where(_col(ch == i), np.where(inited, full, uniq), full)
             ret = ret * np.where(is_init, f_init, f_other)
         ret = np.where(_col(tc), ret, 0)
-        all_init = ch < 0
-        if all_init.any():
-            ret = np.where(_col(all_init), self._pe_mapped(li, g, st, t, first, spee), ret)
+        idx = st.memo.get(("all_init",))
+        if idx is None:
+            idx = np.flatnonzero(ch < 0)
+            st.memo[("all_init",)] = idx
+        if idx.size:
+            ret[idx] = self._pe_mapped(li, g, st, t, first, spee, idx)
         return ret
 
     def _pe_egress(
@@ -518,9 +594,9 @@ class _VAnalyser:
     def _aggregate(
         self, li: int, g: _G, st: _St, edge: Arr, spee: Arr, vol: Callable[[bool, Arr], Arr]
     ) -> Arr:
-        nc = self.levels[li].n_units
+        nc = g.ns
         plain: Arr = vol(True, st.false)
-        if nc > 1:
+        if (nc > 1).any():
             plain = plain + (nc - 1) * vol(False, st.false)
         if not edge.any():
             return plain
@@ -563,7 +639,7 @@ class _VAnalyser:
             if m.cls == SPATIAL:
                 spee = st.spee[i]
                 edge = edge | st.edge[i]
-        plain = lvl.n_units * self._pe_egress(li, g, st, True, True, st.false)
+        plain: Arr = g.ns * self._pe_egress(li, g, st, True, True, st.false)
         if not edge.any():
             return plain
         nec = g.nec
@@ -600,18 +676,16 @@ class _VAnalyser:
 
     # -- the level ---------------------------------------------------------------------------
     def analyse(self, li: int, pidx: Arr, dims: dict[str, Arr], top: bool) -> dict[str, Arr]:
+        """One cluster level for the rows ``pidx`` (problem indices; ``dims``: the level's
+        dimension sizes per row). Every combination of map states (a *case*) is a candidate
+        step; only the (row, case) pairs whose occurrence count is non-zero are analysed, as
+        flat arrays over the pairs (rows in order, each row's cases in order, the all-Init case
+        first), and the per-row totals are segment reductions over them."""
         lvl = self.levels[li]
         hw = self.hw
         n = pidx.shape[0]
         last = li == len(self.levels) - 1
-        g = _G(
-            {k: v[pidx] for k, v in lvl.mapped.items()},
-            {k: v[pidx] for k, v in lvl.mapped_e.items()},
-            {k: v[pidx] for k, v in lvl.unique.items()},
-            {k: v[pidx] for k, v in lvl.unique_e.items()},
-            lvl.n_edge[pidx],
-        )
-        ns = lvl.n_units
+        ns = lvl.n_units[pidx]
         # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
         # the init-edge flag for Init, all False for Steady and all True for Edge
         false = np.zeros(n, dtype=bool)
@@ -664,161 +738,205 @@ class _VAnalyser:
         grids = np.meshgrid(*[np.arange(x[0].shape[0]) for x in stacks], indexing="ij")
         sidx = [gr.reshape(-1) for gr in grids]
         n_cases = sidx[0].shape[0] if sidx else 1
-        chunk = max(1, 65536 // max(n, 1))
-        occ_m = np.empty((n_cases, n), dtype=I64)
-        eg_m = np.empty((n_cases, n), dtype=I64)
-        ps_m = np.empty((n_cases, n), dtype=I64)
-        np_m = np.empty((n_cases, n), dtype=I64)
-        in_m = np.empty((2, n_cases, n), dtype=I64)
-        act_m = np.empty((n_cases, n), dtype=I64)
-        all_init = np.zeros(n_cases, dtype=bool)
+        pos_c = [stacks[j][0][sidx[j]] for j in range(n_maps)]
+        changing_c = np.full(n_cases, -1, dtype=I64)
+        for j in range(n_maps):
+            changing_c = np.where(pos_c[j] != INIT, j, changing_c)
+        occ_full = stacks[0][1].T[:, sidx[0]]  # [n, C]
+        for j in range(1, n_maps):
+            occ_full = occ_full * stacks[j][1].T[:, sidx[j]]
+        # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
+        # segment of every row
+        flat = np.flatnonzero(occ_full)
+        ri = flat // n_cases
+        ci = flat - ri * n_cases
+        n_pairs = ri.shape[0]
+        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+        occ_p = occ_full.ravel()[flat]
+        prow = pidx[ri]
+        # per map, the init-edge / unrolled / partial-last-unit flags of each (state, row) as
+        # one byte, gathered once per pair
+        flags = [
+            (
+                stacks[j][3].astype(np.uint8)
+                | (stacks[j][2].astype(np.uint8) << 1)
+                | (stacks[j][4].astype(np.uint8) << 2)
+            ).ravel()
+            for j in range(n_maps)
+        ]
+        chunk = _CHUNK
+        eg_m = np.empty(n_pairs, dtype=I64)
+        ps_m = np.empty(n_pairs, dtype=I64)
+        np_m = np.empty(n_pairs, dtype=I64)
+        in_m = np.empty((2, n_pairs), dtype=I64)
+        edge_sp_m = np.empty(n_pairs, dtype=bool)
+        spee_sp_m = np.empty(n_pairs, dtype=bool)
+        sub_keys: list[str] = []
+        sub_false: list[Arr] = []  # per chunk [keys, pairs]
+        sub_true: list[Arr] = []
+        for p0 in range(0, n_pairs, chunk):
+            p1 = min(n_pairs, p0 + chunk)
+            k = p1 - p0
+            c, r = ci[p0:p1], ri[p0:p1]
+            fl = [np.take(flags[j], sidx[j][c] * n + r) for j in range(n_maps)]
+            st = _St(
+                [pos_c[j][c] for j in range(n_maps)],
+                [(f & 1) > 0 for f in fl],
+                [(f & 2) > 0 for f in fl],
+                [(f & 4) > 0 for f in fl],
+                changing_c[c],
+                np.zeros(k, dtype=bool),
+                np.ones(k, dtype=bool),
+            )
+            rows = prow[p0:p1]
+            g = _G(
+                {x: v[rows] for x, v in lvl.mapped.items()},
+                {x: v[rows] for x, v in lvl.mapped_e.items()},
+                {x: v[rows] for x, v in lvl.unique.items()},
+                {x: v[rows] for x, v in lvl.unique_e.items()},
+                lvl.n_edge[rows],
+                lvl.n_units[rows],
+            )
+            eg_m[p0:p1] = self._egress(li, g, st)
+            if top:  # the L1 counts (the only use) are reported for the top level only
+                ps_m[p0:p1] = self._psum_mapping(li, g, st)
+            np_m[p0:p1] = self._critical_psums(li, g, st)
+            for t in (INPUT, WEIGHT):
+                in_m[t, p0:p1] = self._ingress(li, g, st, t)
+            edge_sp = st.edge[lvl.sp_idx]
+            edge_sp_m[p0:p1] = edge_sp
+            spee_sp_m[p0:p1] = st.spee[lvl.sp_idx]
+            if not last:
+                d_false = self._sub_dims(li, g, st, False)
+                if not sub_keys:
+                    sub_keys = sorted(d_false)
+                mf = np.stack([np.broadcast_to(d_false[x], (k,)) for x in sub_keys])
+                sub_false.append(mf)
+                if (edge_sp & st.spee[lvl.sp_idx]).any():
+                    d_true = self._sub_dims(li, g, st, True)
+                    sub_true.append(np.stack([np.broadcast_to(d_true[x], (k,)) for x in sub_keys]))
+                else:
+                    sub_true.append(mf)
+        nec_p = lvl.n_edge[prow]
+        ns_p = lvl.n_units[prow]
+        act_m = np.where(edge_sp_m, nec_p, ns_p)
+        all_init = changing_c[ci] < 0
         out: dict[str, Arr] = {}
         l2r = np.zeros((3, n), dtype=I64)
         l2w = np.zeros((3, n), dtype=I64)
         l1r = np.zeros((3, n), dtype=I64)
         l1w = np.zeros((3, n), dtype=I64)
         l2s = np.zeros((3, n), dtype=I64)
-        sub_keys: list[str] = []
-        sub_false: list[Arr] = []  # per chunk [keys, K, n]
-        sub_true: list[Arr] = []
-        edge_sp_m = np.empty((n_cases, n), dtype=bool)
-        spee_sp_m = np.empty((n_cases, n), dtype=bool)
-        for c0 in range(0, n_cases, chunk):
-            c1 = min(n_cases, c0 + chunk)
-            k = c1 - c0
-            idx = [sx[c0:c1] for sx in sidx]
-            pos = [stacks[j][0][idx[j]] for j in range(n_maps)]
-            occ = stacks[0][1][idx[0]]
-            for j in range(1, n_maps):
-                occ = occ * stacks[j][1][idx[j]]
-            changing = np.full(k, -1, dtype=I64)
-            for j in range(n_maps):
-                changing = np.where(pos[j] != INIT, j, changing)
-            st = _St(
-                pos,
-                [stacks[j][3][idx[j]] for j in range(n_maps)],
-                [stacks[j][2][idx[j]] for j in range(n_maps)],
-                [stacks[j][4][idx[j]] for j in range(n_maps)],
-                changing,
-                np.zeros((k, n), dtype=bool),
-                np.ones((k, n), dtype=bool),
-            )
-            all_init[c0:c1] = changing < 0
-            occ_m[c0:c1] = occ
-            eg = self._egress(li, g, st)
-            eg_m[c0:c1] = eg
-            ps_m[c0:c1] = self._psum_mapping(li, g, st)
-            np_m[c0:c1] = self._critical_psums(li, g, st)
+        if top:
             for t in (INPUT, WEIGHT):
-                in_m[t, c0:c1] = self._ingress(li, g, st, t)
-            edge_sp = st.edge[lvl.sp_idx]
-            edge_sp_m[c0:c1] = edge_sp
-            spee_sp_m[c0:c1] = st.spee[lvl.sp_idx]
-            act_m[c0:c1] = np.where(edge_sp, g.nec, ns)
-            if c0 == 0 and top:
-                for t in (INPUT, WEIGHT):
-                    l2s[t] = 2 * in_m[t, 0]
-                    size = np.ones(n, dtype=I64)
-                    for v in self.couple[t]:
-                        size = size * dims[v]
-                    l2w[t] = size
+                l2s[t] = 2 * in_m[t][starts]
                 size = np.ones(n, dtype=I64)
-                for v in self.couple[OUTPUT]:
-                    size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
-                l2s[OUTPUT] = 2 * eg_m[0]
-                l2r[OUTPUT] = size
-            if not last:
-                d_false = self._sub_dims(li, g, st, False)
-                if not sub_keys:
-                    sub_keys = sorted(d_false)
-                mf = np.stack([np.broadcast_to(d_false[x], (k, n)) for x in sub_keys])
-                sub_false.append(mf)
-                if (edge_sp & st.spee[lvl.sp_idx]).any():
-                    d_true = self._sub_dims(li, g, st, True)
-                    sub_true.append(
-                        np.stack([np.broadcast_to(d_true[x], (k, n)) for x in sub_keys])
-                    )
-                else:
-                    sub_true.append(mf)
-        valid_m = (np_m > 0) & (occ_m > 0)
-        vocc = np.where(valid_m, occ_m, 0)
+                for v in self.couple[t]:
+                    size = size * dims[v]
+                l2w[t] = size
+            size = np.ones(n, dtype=I64)
+            for v in self.couple[OUTPUT]:
+                size = size * (dims[v] - dims[SLIDING[v]] + 1 if v in SLIDING else dims[v])
+            l2s[OUTPUT] = 2 * eg_m[starts]
+            l2r[OUTPUT] = size
+        valid_m = (np_m > 0) & (occ_p > 0)
+        vocc = np.where(valid_m, occ_p, 0)
         if last:
             comp = -(-np_m // hw.simd_lanes)
             act = act_m.astype(float)
         else:
-            comp = np.zeros((n_cases, n), dtype=I64)
-            act_sub = np.zeros((n_cases, n), dtype=float)
+            comp = np.zeros(n_pairs, dtype=I64)
+            act_sub = np.zeros(n_pairs, dtype=float)
             m_false = np.concatenate(sub_false, axis=1)
             m_true = np.concatenate(sub_true, axis=1)
-            nec2 = np.broadcast_to(g.nec, (n_cases, n))
             a_sel = valid_m & edge_sp_m & spee_sp_m
             groups = (
-                (a_sel, m_true, np.ones((n_cases, n), dtype=I64)),
-                (a_sel & (nec2 > 1), m_false, nec2 - 1),
-                (valid_m & edge_sp_m & ~spee_sp_m, m_false, nec2),
-                (valid_m & ~edge_sp_m, m_false, np.full((n_cases, n), ns, dtype=I64)),
+                (a_sel, True, np.ones(n_pairs, dtype=I64)),
+                (a_sel & (nec_p > 1), False, nec_p - 1),
+                (valid_m & edge_sp_m & ~spee_sp_m, False, nec_p),
+                (valid_m & ~edge_sp_m, False, ns_p),
             )
-            cs_l, rs_l, mats, wts = [], [], [], []
-            for mask, mat_, wt in groups:
-                ci, ri = np.nonzero(mask)
-                if ci.size:
-                    cs_l.append(ci)
-                    rs_l.append(ri)
-                    mats.append(mat_[:, ci, ri])
-                    wts.append(wt[ci, ri])
-            if cs_l:
-                ci = np.concatenate(cs_l)
-                ri = np.concatenate(rs_l)
-                mat = np.concatenate([pidx[ri][None, :], np.concatenate(mats, axis=1)])
-                uniq, inv = _unique_rows(mat.T)
-                sub = self.analyse(
-                    li + 1, uniq[:, 0], {x: uniq[:, 1 + i] for i, x in enumerate(sub_keys)}, False
+            ps_l, tr_l, wts = [], [], []
+            for mask, use_true, wt in groups:
+                pi = np.flatnonzero(mask)
+                if pi.size:
+                    ps_l.append(pi)
+                    tr_l.append(np.full(pi.size, use_true))
+                    wts.append(wt[pi])
+            if ps_l:
+                pi = np.concatenate(ps_l)
+                # output dims (X', Y') are functions of their input and kernel dims in the same
+                # matrix: they need not be part of the key
+                derived = {OUT_OF[m.var] for m in lvl.maps if m.var in OUT_OF}
+                kr = [i for i, x in enumerate(sub_keys) if x not in derived]
+                if len(kr) < len(sub_keys):
+                    kf, kt = m_false[kr], (m_true[kr] if m_true is not m_false else None)
+                else:
+                    kf, kt = m_false, m_true
+                u_pair, u_true, inv = _unique_sub_rows(
+                    prow, kf, kf if kt is None else kt, pi, np.concatenate(tr_l)
                 )
-                np.maximum.at(comp, (ci, ri), sub["runtime"][inv])
-                np.add.at(act_sub, (ci, ri), sub["avg_active"][inv] * np.concatenate(wts))
+                u_dims = np.where(u_true, m_true[:, u_pair], m_false[:, u_pair])
+                sub = self.analyse(
+                    li + 1, prow[u_pair], {x: u_dims[i] for i, x in enumerate(sub_keys)}, False
+                )
+                np.maximum.at(comp, pi, sub["runtime"][inv])
+                np.add.at(act_sub, pi, sub["avg_active"][inv] * np.concatenate(wts))
             act = np.where(act_sub == 0, act_m, act_sub)
         bw, lat = hw.noc_bw, hw.noc_latency
         ingress = in_m[0] + in_m[1]
         d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
         d_out = np.where(eg_m > 0, lat + (-(-eg_m // bw)) - 1, lat - 1)
-        step = np.where(all_init[:, None], comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
+        step = np.where(all_init, comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
         if li == 0:
             ob = l2s[OUTPUT] // hw.offchip_bw
             ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
-            step = np.maximum(np.maximum((ib // 2)[None, :], step), (ob // 2)[None, :])
-        runtime = (vocc * step).sum(axis=0)
-        total_occ = vocc.sum(axis=0)
-        active_sum = (act * vocc).sum(axis=0)
+            step = np.maximum(np.maximum((ib // 2)[ri], step), (ob // 2)[ri])
+        runtime = np.add.reduceat(vocc * step, starts)
+        total_occ = np.add.reduceat(vocc, starts)
+        # a float sum: added over the dense [cases, rows] grid (zeros where a case does not
+        # occur) so the rounding is that of the dense analysis
+        dense = np.zeros((n_cases, n))
+        dense.ravel()[ci * n + ri] = act * vocc
+        active_sum = dense.sum(axis=0)
         out["runtime"] = runtime
         out["any_valid"] = total_occ > 0
         safe = np.where(total_occ > 0, total_occ, 1)
         out["avg_active"] = np.where(total_occ > 0, active_sum / safe, 0.0)
         if top:
-            out["computations"] = (vocc * ps_m).sum(axis=0)
-            l2w[OUTPUT] = (occ_m * eg_m).sum(axis=0)
-            l1w[OUTPUT] = (occ_m * ps_m).sum(axis=0)
+            out["computations"] = np.add.reduceat(vocc * ps_m, starts)
+            l2w[OUTPUT] = np.add.reduceat(occ_p * eg_m, starts)
+            l1w[OUTPUT] = np.add.reduceat(occ_p * ps_m, starts)
             l1r[OUTPUT] = l1w[OUTPUT]
             for t in (INPUT, WEIGHT):
-                l2r[t] = (vocc * in_m[t]).sum(axis=0)
-                l1r[t] = (vocc * ps_m).sum(axis=0)
+                l2r[t] = np.add.reduceat(vocc * in_m[t], starts)
+                l1r[t] = np.add.reduceat(vocc * ps_m, starts)
             l1w[INPUT] = l2r[INPUT]
             l1w[WEIGHT] = l2r[WEIGHT]
             out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w
             out["l2_size"] = l2s
+            if not self.stats:  # delay statistics and off-chip not asked for (the mapper)
+                out["delays"] = np.zeros((3, 3, n))
+                out["offchip"] = np.zeros(n, dtype=I64)
+                return out
             c_eff = np.where(comp != 0, comp, 1)
             none = total_occ == 0
+            # a row with a case that does not occur (or an invalid one) counts 0 in the maxima
+            floor0 = (np.diff(np.r_[starts, n_pairs]) < n_cases) | ~np.logical_and.reduceat(
+                valid_m, starts
+            )
             big = np.iinfo(I64).max
             rows_d = []
             for dv in (d_in, d_out, c_eff):
-                mn = np.where(valid_m, dv, big).min(axis=0)
-                mx = np.where(valid_m, dv, 0).max(axis=0)
-                avg = np.trunc((vocc * dv).sum(axis=0) / safe)
+                mn = np.minimum.reduceat(np.where(valid_m, dv, big), starts)
+                mx = np.maximum.reduceat(np.where(valid_m, dv, 0), starts)
+                mx = np.where(floor0, np.maximum(mx, 0), mx)
+                avg = np.trunc(np.add.reduceat(vocc * dv, starts) / safe)
                 rows_d.append(np.stack([np.where(none, 0, mn), np.where(none, 0, mx), avg]))
             out["delays"] = np.stack(rows_d)
-            req = np.maximum(
-                l2s[OUTPUT][None, :] // c_eff, (l2s[INPUT] + l2s[WEIGHT])[None, :] // c_eff
-            )
-            out["offchip"] = np.where(valid_m, req // 2, 0).max(axis=0)
+            req = np.maximum(l2s[OUTPUT][ri] // c_eff, (l2s[INPUT] + l2s[WEIGHT])[ri] // c_eff)
+            off = np.maximum.reduceat(np.where(valid_m, req // 2, 0), starts)
+            out["offchip"] = np.where(floor0, np.maximum(off, 0), off)
         return out
 
 
@@ -827,16 +945,24 @@ def analyse_batch(
     directives: tuple[Directive, ...],
     hw: Hardware,
     tiles: list[tuple[Arr, Arr] | None] | None = None,
+    clusters: list[Arr] | None = None,
+    rows: Arr | None = None,
+    stats: bool = True,
 ) -> VResult:
     """Analyse problems that share a structure (:func:`structure_key`) in one vectorised pass.
 
     ``tiles`` (used by the mapper, :mod:`mcmsched.cost.mapper`): for each map directive of
     ``directives`` in order, ``None`` or per-problem ``(size, offset)`` int arrays that replace
     the directive's written size and offset, so one pass evaluates many candidate tile sizes
-    (rows may repeat a problem). Cluster sizes and the map order stay those of ``directives``."""
-    levels = _build(problems, directives, hw, tiles)
-    va = _VAnalyser(levels, problems[0], hw)
-    p = len(problems)
+    (rows may repeat a problem). ``clusters``: ``None`` or, for each ``Cluster`` directive in
+    order, per-row sizes that replace its written size (clamped to the PEs as written sizes
+    are); the map order stays that of ``directives``. ``rows``: ``None`` (one row per problem)
+    or the problem index of each row, so ``problems`` lists each distinct problem once.
+    ``stats=False`` leaves the delay statistics and the off-chip bandwidth requirement at zero
+    (nothing that the costs use; the mapper skips them)."""
+    levels = _build(problems, directives, hw, tiles, clusters, rows)
+    va = _VAnalyser(levels, problems[0], hw, stats)
+    p = levels[0].n_units.shape[0]
     pidx = np.arange(p, dtype=I64)
     top = va.analyse(0, pidx, dict(levels[0].dims), True)
 
