@@ -66,12 +66,12 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
-            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C;",
+            "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
         (
             "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
-            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C;",
+            "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
     ),
     "shidiannao": (
@@ -80,10 +80,10 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?c,P); "
             "SpatialMap(1,1) C;",
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K;",
+            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C;",
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
-            "SpatialMap(1,1) K;",
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?cm,?cm) C; "
+            "Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C;",
         ),
         (
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -94,20 +94,22 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla-maestro": (
         (
             "SpatialMap(?k,?k) K; TemporalMap(?c,?c) C; " + _R_S + " TemporalMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C; TemporalMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; " + _R_S,
+            "TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C; TemporalMap(?yi,?yi) Y'; "
+            "TemporalMap(?xi,?xi) X'; " + _R_S,
         ),
         ("SpatialMap(?c,?c) C; TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; " + _R_S,),
     ),
     "shidiannao-maestro": (
         (
             "TemporalMap(?k,?k) K; TemporalMap(?c,?c) C; SpatialMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; Cluster(?x,P); SpatialMap(1,1) X'; " + _R_S,
+            "TemporalMap(?x,?x) X'; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?ci,?ci) C; "
+            + _R_S,
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; " + _R_S,
+            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C; "
+            + _R_S,
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
-            "SpatialMap(1,1) K; " + _R_S,
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?cm,?cm) C; "
+            "Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C; " + _R_S,
         ),
         (
             "TemporalMap(?c,?c) C; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -145,12 +147,28 @@ class _Var:
     hi: int  # 0: no range limit
     cluster: bool
     dims: tuple[str, ...]
+    #: the variable of the nearest enclosing map of the same dimension (a level above), if this
+    #: one sizes only a map below the top level: its value is a sub-tile of the parent's tile
+    parent: str | None = None
+
+
+def _level_of(template: tuple[Directive, ...]) -> list[int]:
+    """Cluster level (0 = outermost) of each directive; a ``Cluster`` opens the next level."""
+    out: list[int] = []
+    level = 0
+    for d in template:
+        if d.kind is DirectiveKind.CLUSTER:
+            level += 1
+        out.append(level)
+    return out
 
 
 @lru_cache(maxsize=256)
 def _variables(template: tuple[Directive, ...]) -> tuple[_Var, ...]:
     info: dict[str, tuple[int, int, bool, set[str]]] = {}
-    for d in template:
+    levels: dict[str, set[int]] = {}
+    lv = _level_of(template)
+    for d, li in zip(template, lv, strict=True):
         for v in (d.size, d.offset):
             if not is_tunable(v):
                 continue
@@ -161,8 +179,24 @@ def _variables(template: tuple[Directive, ...]) -> tuple[_Var, ...]:
                 cl = True
             else:
                 dims.add(d.dim)
+                levels.setdefault(name, set()).add(li)
             info[name] = (lo, hi, cl, dims)
-    return tuple(_Var(n, lo, hi, cl, tuple(sorted(ds))) for n, (lo, hi, cl, ds) in info.items())
+    out: list[_Var] = []
+    for n, (lo, hi, cl, ds) in info.items():
+        parent: str | None = None
+        if not cl and len(ds) == 1 and min(levels.get(n, {0})) > 0:
+            (dim,) = tuple(ds)
+            low = min(levels[n])
+            best = -1
+            for d, li in zip(template, lv, strict=True):
+                if d.kind is DirectiveKind.CLUSTER or d.dim != dim or li >= low:
+                    continue
+                if is_tunable(d.size) and li > best:
+                    pname = tunable_parts(str(d.size))[0]
+                    if pname != n and pname in info:
+                        parent, best = pname, li
+        out.append(_Var(n, lo, hi, cl, tuple(sorted(ds)), parent))
+    return tuple(out)
 
 
 def _full_dims(p: Problem) -> dict[str, int]:
@@ -172,12 +206,21 @@ def _full_dims(p: Problem) -> dict[str, int]:
     return dims
 
 
-def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.ndarray:
+def _bound(var: _Var, dims: dict[str, int], n_pes: int) -> int:
     bound = max((dims.get(d, 1) for d in var.dims), default=n_pes)
     if var.cluster:
         bound = min(bound, n_pes)
     if var.hi:
         bound = min(bound, var.hi)
+    return bound
+
+
+def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.ndarray:
+    """Values of a variable: powers of four (coarse) or two (fine) up to its bound, the bound
+    itself and the near-divisors ``ceil(bound / j)`` of the bound (coarse: ``j`` = 2, 4, 8 where
+    that is not a power of two; fine: ``j`` = 2 ... 8), so tiles like 7 or 14 of a 28- or
+    56-row dimension are tried; all within the variable's ``{lo..hi}`` range."""
+    bound = _bound(var, dims, n_pes)
     lo = var.lo
     if bound < lo:
         return np.zeros(0, dtype=np.int64)
@@ -188,7 +231,50 @@ def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.nd
         if v >= lo:
             vals.add(v)
         v *= step
+    for j in (2, 4, 8) if coarse else range(2, 9):
+        nd = -(-bound // j)
+        if nd >= lo and (not coarse or nd & (nd - 1)):
+            vals.add(nd)
     return np.array(sorted(vals), dtype=np.int64)
+
+
+SUB_TILE_SHARES = (1, 4)
+"""Coarse values of a sub-tile variable (one with a parent, e.g. the per-PE ``C`` tile under a
+top-level ``C`` tile): its parent's value divided by these (rounded up), and its lowest value
+(1); the refinement stage moves it by factors of two from there."""
+
+
+def _expand_children(
+    grid: np.ndarray, vars_: tuple[_Var, ...], dims: dict[str, int], n_pes: int
+) -> np.ndarray:
+    """Fill the columns of sub-tile variables (``grid`` holds their parents' values already):
+    each row becomes one row per coarse sub-tile value, deduplicated."""
+    names = [v.name for v in vars_]
+    done = {v.name for v in vars_ if v.parent is None}
+    while len(done) < len(vars_):
+        progressed = False
+        for i, v in enumerate(vars_):
+            if v.name in done or v.parent not in done:
+                continue
+            par = grid[:, names.index(v.parent)]
+            bound = _bound(v, dims, n_pes)
+            opts = [np.clip(-(-par // s), v.lo, max(bound, v.lo)) for s in SUB_TILE_SHARES]
+            opts.append(np.full_like(par, min(max(v.lo, 1), max(bound, v.lo))))
+            parts = []
+            for j, o in enumerate(opts):
+                # a value an earlier option already gave this row is not repeated
+                new_row = np.ones(o.shape[0], dtype=bool)
+                for prev in opts[:j]:
+                    new_row &= o != prev
+                g = grid[new_row].copy()
+                g[:, i] = o[new_row]
+                parts.append(g)
+            grid = np.concatenate(parts)
+            done.add(v.name)
+            progressed = True
+        if not progressed:  # pragma: no cover - parents always precede (levels)
+            break
+    return grid
 
 
 def _resolve_size(v: Size, dims: dict[str, int], values: dict[str, Arr], n: int) -> Arr:
@@ -219,58 +305,84 @@ def _estimate(
     n_pes: int,
     mem_bw: float,
     n: int,
+    noc_bw: float = 256.0,
 ) -> tuple[Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
-    levels of min(1, spatial tiles / units)) and a rough cycle estimate, max(MACs / busy PEs,
-    top-level steps x (input + weight tile) / mem_bw). Used only to prune the coarse grid
-    before the analysis ranks the survivors."""
+    levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
+    analysis's step model level by level, innermost first: a level runs its first step's
+    ingress (the union of its units' input + weight tiles over ``noc_bw``) and then
+    ``steps x max(sub-level time, step ingress / noc_bw)``; the innermost level's sub-level
+    time is its per-PE MACs per step; a step is at least its output tile (egress) over
+    ``noc_bw`` and, at the top, its input + weight tiles and its output tile over ``mem_bw``.
+    Used only to prune the coarse grid before the analysis ranks the survivors."""
     clusters = [
         _resolve_size(d.size, dims, values, n) for d in template if d.kind is DirectiveKind.CLUSTER
     ]
     prod = np.ones(n, dtype=np.int64)
     for c in clusters:
         prod = prod * np.maximum(c, 1)
-    units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *clusters]
-    cur = {k: np.full(n, max(v, 1), dtype=np.int64) for k, v in dims.items()}
-    cur["Y"] = cur["Y'"]
-    cur["X"] = cur["X'"]
+    units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *[np.maximum(c, 1) for c in clusters]]
+    keys = ("N", "K", "C", "Y'", "X'", "R", "S")
+    cur = {k: np.full(n, max(dims.get(k, 1), 1), dtype=np.int64) for k in keys}
     fill = np.ones(n)
-    level = 0
-    tiles: dict[str, Arr] = {}
-    top: dict[str, Arr] = {}
-    for d in [*template, Directive(DirectiveKind.CLUSTER, 1)]:
+    # per level: steps, per-step union extents of the tiles, per-unit tiles
+    lv_steps: list[Arr] = []
+    lv_union: list[dict[str, Arr]] = []
+    level_maps: list[list[Directive]] = [[]]
+    for d in template:
         if d.kind is DirectiveKind.CLUSTER:
-            for k, tile in tiles.items():
-                cur[k] = np.minimum(cur[k], tile)
-            tiles = {}
-            level += 1
-            continue
-        key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
-        size = np.maximum(_resolve_size(d.size, dims, values, n), 1)
-        ofs = np.maximum(_resolve_size(d.offset, dims, values, n), 1)
-        tiles[key] = size
-        full = cur.get(key, np.ones(n, dtype=np.int64))
-        if d.kind is DirectiveKind.SPATIAL and level < len(units):
+            level_maps.append([])
+        else:
+            level_maps[-1].append(d)
+    for li, maps in enumerate(level_maps):
+        u_l = units[li] if li < len(units) else np.ones(n, dtype=np.int64)
+        steps = np.ones(n)
+        union = {k: v.copy() for k, v in cur.items()}
+        tile = {k: v.copy() for k, v in cur.items()}
+        for d in maps:
+            key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
+            if key not in cur:
+                continue
+            full = cur[key]
+            size = np.minimum(np.maximum(_resolve_size(d.size, dims, values, n), 1), full)
+            ofs = np.maximum(_resolve_size(d.offset, dims, values, n), 1)
             n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
-            fill = fill * np.minimum(1.0, n_tiles / np.maximum(units[level], 1))
-            if level == 0:
-                top[key] = np.minimum(full, size + ofs * (units[0] - 1))
-        elif level == 0:
-            top[key] = np.minimum(full, size)
-    steps = np.ones(n)
-    t: dict[str, Arr] = {}
-    for k in ("N", "K", "C", "Y'", "X'", "R", "S"):
-        full_k = max(dims.get(k, 1), 1)
-        t[k] = top.get(k, np.full(n, full_k, dtype=np.int64))
-        if k in ("Y'", "X'") and k not in top:
-            t[k] = np.full(n, full_k, dtype=np.int64)
-        steps = steps * np.ceil(full_k / t[k])
-    iy = (t["Y'"] - 1) * p.stride_y + t["R"]
-    ix = (t["X'"] - 1) * p.stride_x + t["S"]
-    inp = t["N"] * t["C"] * iy * ix
-    wgt = t["C"] * t["R"] * t["S"] * (1 if p.depthwise else t["K"])
+            if d.kind is DirectiveKind.SPATIAL:
+                st = -(-n_tiles // u_l)
+                fill = fill * np.minimum(1.0, n_tiles / u_l)
+                union[key] = np.minimum(full, size + ofs * (np.minimum(n_tiles, u_l) - 1))
+            else:
+                st = n_tiles
+                union[key] = size
+            steps = steps * st
+            tile[key] = size
+        lv_steps.append(steps)
+        lv_union.append(union)
+        cur = tile
+    k1 = p.depthwise
+
+    def traffic(t: dict[str, Arr]) -> Arr:
+        # Y', X' count stride-1 output positions (the analysis's view of a map)
+        inp = t["N"] * t["C"] * (t["Y'"] + t["R"] - 1) * (t["X'"] + t["S"] - 1)
+        wgt = t["C"] * t["R"] * t["S"] * (1 if k1 else t["K"])
+        out: Arr = (inp + wgt).astype(float)
+        return out
+
+    pe_macs = cur["N"] * cur["C"] * cur["R"] * cur["S"] * cur["Y'"] * cur["X'"]
+    pe_macs = np.maximum(pe_macs // (p.stride_y * p.stride_x), 1)
+    run = (pe_macs if k1 else pe_macs * cur["K"]).astype(float)
+    for li in range(len(level_maps) - 1, -1, -1):
+        un = lv_union[li]
+        tr = traffic(un)
+        outs = (un["N"] * (un["C"] if k1 else un["K"]) * un["Y'"] * un["X'"]).astype(float)
+        outs = outs / (p.stride_y * p.stride_x)
+        step_in = tr / noc_bw
+        step = np.maximum(np.maximum(run, step_in), outs / noc_bw)
+        if li == 0:
+            step = np.maximum(step, np.maximum(tr, outs) / mem_bw)
+        run = step_in + lv_steps[li] * step
     macs = problem_counts(p, 1)[0]
-    est = np.maximum(macs / np.maximum(fill * n_pes, 1.0), steps * (inp + wgt) / mem_bw)
+    est = np.maximum(run, macs / np.maximum(fill * n_pes, 1.0))
     return fill, est
 
 
@@ -308,20 +420,31 @@ with the smallest rough cycle estimate)."""
 
 
 def coarse_candidates(
-    p: Problem, template: tuple[Directive, ...], n_pes: int, mem_bw: float = 128.0
+    p: Problem,
+    template: tuple[Directive, ...],
+    n_pes: int,
+    mem_bw: float = 128.0,
+    noc_bw: float = 256.0,
 ) -> np.ndarray:
     """The coarse grid of one template for one problem, pruned: cluster products within the
     PEs, estimated fill at least half the best, then the :data:`COARSE_KEEP` smallest rough
-    cycle estimates (``[n, n_vars]`` values)."""
+    cycle estimates (``[n, n_vars]`` values). Sub-tile variables take :data:`SUB_TILE_SHARES`
+    of their parent's value and 1."""
     vars_ = _variables(template)
     dims = _full_dims(p)
-    grid = _grid(vars_, [_choices(v, dims, n_pes, True) for v in vars_])
+    choices = [
+        _choices(v, dims, n_pes, True) if v.parent is None else np.ones(1, dtype=np.int64)
+        for v in vars_
+    ]
+    grid = _grid(vars_, choices)
     grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
     if grid.shape[0] == 0:
         empty: np.ndarray = grid
         return empty
+    if any(v.parent is not None for v in vars_):
+        grid = _expand_children(grid, vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
-    fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0])
+    fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw)
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
     keep = keep[np.argsort(est[keep], kind="stable")[:COARSE_KEEP]]
     out: np.ndarray = grid[keep]
@@ -536,7 +659,13 @@ def search_layers(
         lay: list[np.ndarray] = []
         vals_l: list[np.ndarray] = []
         for j in js:
-            grid = coarse_candidates(probs[j], t, cls.n_pes, float(max(1, int(cls.mem_bw))))
+            grid = coarse_candidates(
+                probs[j],
+                t,
+                cls.n_pes,
+                float(max(1, int(cls.mem_bw))),
+                float(max(1, int(cls.noc_bw))),
+            )
             if grid.shape[0] == 0:
                 continue
             lay.append(np.full(grid.shape[0], j, dtype=np.int64))
