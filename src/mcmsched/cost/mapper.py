@@ -306,6 +306,7 @@ def _estimate(
     mem_bw: float,
     n: int,
     noc_bw: float = 256.0,
+    fill_only: bool = False,
 ) -> tuple[Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
     levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
@@ -314,20 +315,29 @@ def _estimate(
     ``steps x max(sub-level time, step ingress / noc_bw)``; the innermost level's sub-level
     time is its per-PE MACs per step; a step is at least its output tile (egress) over
     ``noc_bw`` and, at the top, its input + weight tiles and its output tile over ``mem_bw``.
-    Used only to prune the coarse grid before the analysis ranks the survivors."""
-    clusters = [
-        _resolve_size(d.size, dims, values, n) for d in template if d.kind is DirectiveKind.CLUSTER
-    ]
-    prod = np.ones(n, dtype=np.int64)
+    Used only to prune the coarse grid before the analysis ranks the survivors. With
+    ``fill_only`` the estimate is not computed (returned as the fill)."""
+
+    def val(v: Size) -> Arr | int:
+        # a scalar for fixed sizes (numpy broadcasts it), the column for a tunable one
+        if isinstance(v, int):
+            return v
+        if is_tunable(v):
+            return values[tunable_parts(v)[0]]
+        dim, add = size_parts(v)
+        return dims.get(dim, 0) + add
+
+    clusters = [np.maximum(val(d.size), 1) for d in template if d.kind is DirectiveKind.CLUSTER]
+    prod: Arr | int = 1
     for c in clusters:
-        prod = prod * np.maximum(c, 1)
-    units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *[np.maximum(c, 1) for c in clusters]]
+        prod = prod * c
+    units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *clusters]
     keys = ("N", "K", "C", "Y'", "X'", "R", "S")
-    cur = {k: np.full(n, max(dims.get(k, 1), 1), dtype=np.int64) for k in keys}
-    fill = np.ones(n)
+    cur: dict[str, Arr | int] = {k: max(dims.get(k, 1), 1) for k in keys}
+    fill: Arr | float = 1.0
     # per level: steps, per-step union extents of the tiles, per-unit tiles
-    lv_steps: list[Arr] = []
-    lv_union: list[dict[str, Arr]] = []
+    lv_steps: list[Arr | int] = []
+    lv_union: list[dict[str, Arr | int]] = []
     level_maps: list[list[Directive]] = [[]]
     for d in template:
         if d.kind is DirectiveKind.CLUSTER:
@@ -335,17 +345,17 @@ def _estimate(
         else:
             level_maps[-1].append(d)
     for li, maps in enumerate(level_maps):
-        u_l = units[li] if li < len(units) else np.ones(n, dtype=np.int64)
-        steps = np.ones(n)
-        union = {k: v.copy() for k, v in cur.items()}
-        tile = {k: v.copy() for k, v in cur.items()}
+        u_l = units[li] if li < len(units) else 1
+        steps: Arr | int = 1
+        union = dict(cur)
+        tile = dict(cur)
         for d in maps:
             key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
             if key not in cur:
                 continue
             full = cur[key]
-            size = np.minimum(np.maximum(_resolve_size(d.size, dims, values, n), 1), full)
-            ofs = np.maximum(_resolve_size(d.offset, dims, values, n), 1)
+            size = np.minimum(np.maximum(val(d.size), 1), full)
+            ofs = np.maximum(val(d.offset), 1)
             n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
             if d.kind is DirectiveKind.SPATIAL:
                 st = -(-n_tiles // u_l)
@@ -359,22 +369,25 @@ def _estimate(
         lv_steps.append(steps)
         lv_union.append(union)
         cur = tile
+    fill = np.broadcast_to(np.asarray(fill, dtype=float), (n,))
+    if fill_only:
+        return fill, fill
     k1 = p.depthwise
 
-    def traffic(t: dict[str, Arr]) -> Arr:
+    def traffic(t: dict[str, Arr | int]) -> Arr:
         # Y', X' count stride-1 output positions (the analysis's view of a map)
         inp = t["N"] * t["C"] * (t["Y'"] + t["R"] - 1) * (t["X'"] + t["S"] - 1)
         wgt = t["C"] * t["R"] * t["S"] * (1 if k1 else t["K"])
-        out: Arr = (inp + wgt).astype(float)
+        out: Arr = np.asarray(inp + wgt, dtype=float)
         return out
 
     pe_macs = cur["N"] * cur["C"] * cur["R"] * cur["S"] * cur["Y'"] * cur["X'"]
     pe_macs = np.maximum(pe_macs // (p.stride_y * p.stride_x), 1)
-    run = (pe_macs if k1 else pe_macs * cur["K"]).astype(float)
+    run = np.asarray(pe_macs if k1 else pe_macs * cur["K"], dtype=float)
     for li in range(len(level_maps) - 1, -1, -1):
         un = lv_union[li]
         tr = traffic(un)
-        outs = (un["N"] * (un["C"] if k1 else un["K"]) * un["Y'"] * un["X'"]).astype(float)
+        outs = np.asarray(un["N"] * (un["C"] if k1 else un["K"]) * un["Y'"] * un["X'"], dtype=float)
         outs = outs / (p.stride_y * p.stride_x)
         step_in = tr / noc_bw
         step = np.maximum(np.maximum(run, step_in), outs / noc_bw)
@@ -382,7 +395,7 @@ def _estimate(
             step = np.maximum(step, np.maximum(tr, outs) / mem_bw)
         run = step_in + lv_steps[li] * step
     macs = problem_counts(p, 1)[0]
-    est = np.maximum(run, macs / np.maximum(fill * n_pes, 1.0))
+    est = np.broadcast_to(np.maximum(run, macs / np.maximum(fill * n_pes, 1.0)), (n,))
     return fill, est
 
 
@@ -442,7 +455,13 @@ def coarse_candidates(
         empty: np.ndarray = grid
         return empty
     if any(v.parent is not None for v in vars_):
-        grid = _expand_children(grid, vars_, dims, n_pes)
+        # sub-tile variables are temporal: they do not change the fill, so the fill prune runs
+        # before they multiply the grid
+        values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
+        fill = _estimate(
+            template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw, fill_only=True
+        )[0]
+        grid = _expand_children(grid[fill >= 0.5 * fill.max()], vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
     fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw)
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
