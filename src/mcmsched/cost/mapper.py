@@ -19,12 +19,18 @@ mapping's included -- are raised to at least that bound, so the search cannot wi
 the rounding; ``mapping: fixed`` reports the analysis unchanged (MAESTRO's numbers).
 
 Search space (documented in docs/COST_MODEL.md): each tunable variable takes powers of two up to
-its bound plus the bound itself -- the largest dimension it tiles (for a map) or the PE count (for
-a cluster; a variable used by both gets the smaller bound) -- within its ``{lo..hi}`` range. The
-product of the cluster sizes must not exceed the PEs. The search runs in two stages: a coarse grid
-(powers of four plus the bound), of which candidates whose estimated spatial PE fill is below half
-of the best candidate's are dropped; then the fine neighbours (x/2, x, 2x per variable) of the
-best coarse candidate.
+its bound, the bound itself and its near-divisors ``ceil(bound / j)`` -- the bound is the largest
+dimension it tiles (for a map) or the PE count (for a cluster; a variable used by both gets the
+smaller bound) -- within its ``{lo..hi}`` range. A *sub-tile* variable (one that sizes only a map
+below the top level whose dimension a variable of an enclosing level also tiles, e.g. the per-PE
+``C`` tile of an output-stationary template) starts from its parent's value, a quarter of it,
+and 1. The product of the cluster sizes must not exceed the PEs. The search runs in two stages:
+a coarse grid (powers of four, the bound and its non-power-of-two near-divisors for
+``j`` = 2, 4, 8), of which candidates whose estimated spatial PE fill is below half of the best
+candidate's are dropped and the :data:`COARSE_KEEP` with the smallest estimated cycles (a
+per-level model of the analysis's steps: first-step ingress, per-step ingress / compute /
+egress, the top's ``mem_bw`` floor) are analysed; then rounds of fine neighbours (the next
+smaller / larger fine value of one variable) around each layer's best so far.
 """
 
 from __future__ import annotations
@@ -60,7 +66,12 @@ _R_S = "TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;"
 #: Search templates of the built-in dataflows: (templates for normal layers, templates for
 #: depthwise / element-wise layers). Each keeps the built-in's stationarity and directive order;
 #: the output-stationary ones add a second template whose spatial pair is output rows x output
-#: channels (tokens x output features on a GEMM) instead of output rows x columns.
+#: channels (tokens x output features on a GEMM) instead of output rows x columns. Below the top
+#: level the templates have their own (sub-tile) sizes: the output-stationary ones iterate the
+#: reduction ``C`` inside each cluster level and inside the PE (``?cm``, ``?ci``: the outputs stay
+#: while ``C`` streams, and a level with several steps overlaps its ingress with compute instead
+#: of paying it once per step of the level above), the weight-stationary ones iterate output
+#: rows / columns inside the cluster (``?yi``, ``?xi``; ``?ym``, ``?xm``) while the weights stay.
 SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla": (
         (
