@@ -18,8 +18,9 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    every coarse candidate of ResNet-50, BERT-base and GPT-2 layers; target >= 100,000 /s).
 5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
    Shi classes, fixed vs searched: total cycles, the roofline bound, MAC-weighted share of layers
-   within 1.5x of their bound (target >= 80%), PE utilisation; and the OS class against the WS
-   class of equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
+   within 1.5x of their bound (target >= 80%), PE utilisation, and at 16,384 PEs the layer
+   shapes beyond 1.5x (MAC share, cycles / bound); and the OS class against the WS class of
+   equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
 """
 
 from __future__ import annotations
@@ -266,6 +267,24 @@ def mapper_speed() -> None:
         )
 
 
+def _beyond(layers: tuple[Layer, ...], bc: object, true_macs: np.ndarray) -> None:
+    """Print the distinct layer shapes beyond 1.5x of their bound, largest MAC share first."""
+    cyc, bound = bc.cycles, bc.bound_cycles  # type: ignore[attr-defined]
+    share: dict[object, float] = defaultdict(float)
+    first: dict[object, int] = {}
+    for i, ly in enumerate(layers):
+        if cyc[i] > 1.5 * bound[i]:
+            share[ly.shape_key] += float(true_macs[i] / true_macs.sum())
+            first.setdefault(ly.shape_key, i)
+    for key in sorted(share, key=lambda k: -share[k])[:6]:
+        i = first[key]
+        ly = layers[i]
+        print(
+            f"    beyond 1.5x: {share[key]:5.1%} of MACs, {cyc[i] / bound[i]:6.2f}x, "
+            f"{ly.kind.value} K{ly.K} C{ly.C} {ly.Y}x{ly.X} R{ly.R} stride {ly.stride_y}"
+        )
+
+
 def scaling() -> None:
     from mcmsched.hardware.presets import get_preset
     from mcmsched.workload.zoo import get_model
@@ -294,6 +313,8 @@ def scaling() -> None:
                         f"{bc.cycles.sum() / bc.bound_cycles.sum():7.2f} | {share:13.1%} "
                         f"{util:7.1%}"
                     )
+                    if mode == "searched" and pes == 16384:
+                        _beyond(m.layers, bc, true_macs)
     # OS vs WS on large GEMMs (GPT-2 at 4 and 8 sequences: M = 512 / 1,024 tokens)
     gemms = [
         ly.with_batch(b)
