@@ -137,10 +137,14 @@ def _parsed(text: str) -> tuple[Directive, ...]:
     return parse_directives(text)
 
 
-def templates_for(df: Dataflow, depthwise: bool) -> list[tuple[Directive, ...]]:
+def templates_for(
+    df: Dataflow, depthwise: bool, strided: bool = False
+) -> list[tuple[Directive, ...]]:
     """The tunable directive lists the mapper searches for ``df`` on a (depthwise) layer: the
     dataflow's own list if it has tunable sizes, the built-in's :data:`SEARCH_TEMPLATES` if
-    ``df`` is a built-in, else none (only the fixed mapping)."""
+    ``df`` is a built-in, else none (only the fixed mapping). On a layer ``strided`` along
+    ``X`` an ``X'`` cluster whose size is tied to the ``X'`` tile above it (``?x``) gets its own
+    size ``?xc``: the tile counts stride-1 positions, the cluster's units outputs."""
     own = df.directives_for(depthwise)
     if any(is_tunable(d.size) or is_tunable(d.offset) for d in own):
         return [own]
@@ -148,7 +152,13 @@ def templates_for(df: Dataflow, depthwise: bool) -> list[tuple[Directive, ...]]:
     if builtin is None or builtin != df or df.name not in SEARCH_TEMPLATES:
         return []
     main, dw = SEARCH_TEMPLATES[df.name]
-    return [_parsed(t) for t in (dw if depthwise else main)]
+    texts = dw if depthwise else main
+    if strided:
+        texts = tuple(
+            t.replace("Cluster(?x,P); SpatialMap(1,1) X'", "Cluster(?xc,P); SpatialMap(1,1) X'")
+            for t in texts
+        )
+    return [_parsed(t) for t in texts]
 
 
 @dataclass(frozen=True)
@@ -329,6 +339,8 @@ def _estimate(
     Used only to prune the coarse grid before the analysis ranks the survivors. With
     ``fill_only`` the estimate is not computed (returned as the fill)."""
 
+    sy, sx = p.stride_y, p.stride_x
+
     def val(v: Size) -> Arr | int:
         # a scalar for fixed sizes (numpy broadcasts it), the column for a tunable one
         if isinstance(v, int):
@@ -367,6 +379,11 @@ def _estimate(
             full = cur[key]
             size = np.minimum(np.maximum(val(d.size), 1), full)
             ofs = np.maximum(val(d.offset), 1)
+            if li > 0 and key in ("Y'", "X'"):
+                # below the top a strided map advances by whole outputs (ceil(size / s) * s
+                # stride-1 positions; the analysis's rescale)
+                s_k = sy if key == "Y'" else sx
+                ofs = np.maximum(ofs, -(-size // s_k) * s_k)
             n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
             if d.kind is DirectiveKind.SPATIAL:
                 st = -(-n_tiles // u_l)
@@ -680,7 +697,7 @@ def search_layers(
     text = [""] * n
     tmpl_of: dict[tuple[Directive, ...], list[int]] = {}
     for j, p in enumerate(probs):
-        for t in templates_for(cls.dataflow, p.depthwise):
+        for t in templates_for(cls.dataflow, p.depthwise, p.stride_x > 1):
             tmpl_of.setdefault(t, []).append(j)
     for t, js in tmpl_of.items():
         vars_ = _variables(t)
