@@ -328,6 +328,7 @@ def _estimate(
     n: int,
     noc_bw: float = 256.0,
     fill_only: bool = False,
+    objective: str = "latency",
 ) -> tuple[Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
     levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
@@ -337,9 +338,22 @@ def _estimate(
     time is its per-PE MACs per step; a step is at least its output tile (egress) over
     ``noc_bw`` and, at the top, its input + weight tiles and its output tile over ``mem_bw``.
     Used only to prune the coarse grid before the analysis ranks the survivors. With
-    ``fill_only`` the estimate is not computed (returned as the fill)."""
+    ``fill_only`` the estimate is not computed (returned as the fill). For an ``edp`` or
+    ``energy`` objective the estimate is multiplied by the factor by which the analysis
+    over-counts MACs on a strided layer (levels below the top compute every stride-1 position
+    of the top tile, ``((out - 1) * s + 1) / out`` per strided dimension): the L1 accesses,
+    most of the energy, follow the counted MACs, the cycles do not."""
 
     sy, sx = p.stride_y, p.stride_x
+    # strided output dimensions whose kernel covers the stride: their tiles are counted in
+    # stride-1 positions below the top (the rest are approximated by dividing by the stride)
+    recount = {
+        k: s_k
+        for k, s_k, r_k in (("Y'", sy, dims.get("R", 1)), ("X'", sx, dims.get("S", 1)))
+        if s_k > 1 and r_k >= s_k
+    }
+    div = (1 if "Y'" in recount else sy) * (1 if "X'" in recount else sx)
+    recounted: Arr | float = 1.0
 
     def val(v: Size) -> Arr | int:
         # a scalar for fixed sizes (numpy broadcasts it), the column for a tunable one
@@ -379,11 +393,18 @@ def _estimate(
             full = cur[key]
             size = np.minimum(np.maximum(val(d.size), 1), full)
             ofs = np.maximum(val(d.offset), 1)
-            if li > 0 and key in ("Y'", "X'"):
-                # below the top a strided map advances by whole outputs (ceil(size / s) * s
-                # stride-1 positions; the analysis's rescale)
-                s_k = sy if key == "Y'" else sx
-                ofs = np.maximum(ofs, -(-size // s_k) * s_k)
+            down = size
+            if key in recount:
+                # the analysis's stride rescale: a tile of ``size`` stride-1 positions holds
+                # ceil(size / s) outputs, advances by that many outputs and hands the level
+                # below (out - 1) * s + 1 positions
+                s_k = recount[key]
+                n_out = -(-size // s_k)
+                ofs = np.maximum(ofs, n_out * s_k)
+                down = np.minimum(full, (n_out - 1) * s_k + 1)
+                if li == 0:
+                    # the levels below count a MAC at every one of those positions
+                    recounted = recounted * (down / np.maximum(n_out, 1))
             n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
             if d.kind is DirectiveKind.SPATIAL:
                 st = -(-n_tiles // u_l)
@@ -393,7 +414,7 @@ def _estimate(
                 st = n_tiles
                 union[key] = size
             steps = steps * st
-            tile[key] = size
+            tile[key] = down
         lv_steps.append(steps)
         lv_union.append(union)
         cur = tile
@@ -410,7 +431,7 @@ def _estimate(
         return out
 
     pe_macs = cur["N"] * cur["C"] * cur["R"] * cur["S"] * cur["Y'"] * cur["X'"]
-    pe_macs = np.maximum(pe_macs // (p.stride_y * p.stride_x), 1)
+    pe_macs = np.maximum(pe_macs // div, 1)
     run = np.asarray(pe_macs if k1 else pe_macs * cur["K"], dtype=float)
     for li in range(len(level_maps) - 1, -1, -1):
         un = lv_union[li]
@@ -424,6 +445,8 @@ def _estimate(
         run = step_in + lv_steps[li] * step
     macs = problem_counts(p, 1)[0]
     est = np.broadcast_to(np.maximum(run, macs / np.maximum(fill * n_pes, 1.0)), (n,))
+    if objective != "latency":
+        est = est * recounted
     return fill, est
 
 
@@ -466,6 +489,7 @@ def coarse_candidates(
     n_pes: int,
     mem_bw: float = 128.0,
     noc_bw: float = 256.0,
+    objective: str = "edp",
 ) -> np.ndarray:
     """The coarse grid of one template for one problem, pruned: cluster products within the
     PEs, estimated fill at least half the best, then the :data:`COARSE_KEEP` smallest rough
@@ -491,7 +515,9 @@ def coarse_candidates(
         )[0]
         grid = _expand_children(grid[fill >= 0.5 * fill.max()], vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
-    fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw)
+    fill, est = _estimate(
+        template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw, objective=objective
+    )
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
     keep = keep[np.argsort(est[keep], kind="stable")[:COARSE_KEEP]]
     out: np.ndarray = grid[keep]
@@ -712,6 +738,7 @@ def search_layers(
                 cls.n_pes,
                 float(max(1, int(cls.mem_bw))),
                 float(max(1, int(cls.noc_bw))),
+                cls.objective,
             )
             if grid.shape[0] == 0:
                 continue
