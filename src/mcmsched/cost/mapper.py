@@ -330,6 +330,25 @@ def _estimate(
     fill_only: bool = False,
     objective: str = "latency",
 ) -> tuple[Arr, Arr]:
+    """``(fill, estimate)`` of :func:`_estimate_full`; for an ``edp`` or ``energy`` objective
+    the estimate is the cycles times the MAC over-count factor."""
+    fill, cyc, recount = _estimate_full(
+        template, p, dims, values, n_pes, mem_bw, n, noc_bw, fill_only
+    )
+    return fill, cyc if objective == "latency" else cyc * recount
+
+
+def _estimate_full(
+    template: tuple[Directive, ...],
+    p: Problem,
+    dims: dict[str, int],
+    values: dict[str, Arr],
+    n_pes: int,
+    mem_bw: float,
+    n: int,
+    noc_bw: float = 256.0,
+    fill_only: bool = False,
+) -> tuple[Arr, Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
     levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
     analysis's step model level by level, innermost first: a level runs its first step's
@@ -338,11 +357,11 @@ def _estimate(
     time is its per-PE MACs per step; a step is at least its output tile (egress) over
     ``noc_bw`` and, at the top, its input + weight tiles and its output tile over ``mem_bw``.
     Used only to prune the coarse grid before the analysis ranks the survivors. With
-    ``fill_only`` the estimate is not computed (returned as the fill). For an ``edp`` or
-    ``energy`` objective the estimate is multiplied by the factor by which the analysis
-    over-counts MACs on a strided layer (levels below the top compute every stride-1 position
-    of the top tile, ``((out - 1) * s + 1) / out`` per strided dimension): the L1 accesses,
-    most of the energy, follow the counted MACs, the cycles do not."""
+    ``fill_only`` the estimate is not computed (returned as the fill). Returns ``(fill, cycles,
+    recount)``, ``recount`` being the factor by which the analysis over-counts MACs on a
+    strided layer (levels below the top compute every stride-1 position of the top tile,
+    ``((out - 1) * s + 1) / out`` per strided dimension): the L1 accesses, most of the energy,
+    follow the counted MACs, the cycles do not."""
 
     sy, sx = p.stride_y, p.stride_x
     # strided output dimensions whose kernel covers the stride: their tiles are counted in
@@ -420,7 +439,7 @@ def _estimate(
         cur = tile
     fill = np.broadcast_to(np.asarray(fill, dtype=float), (n,))
     if fill_only:
-        return fill, fill
+        return fill, fill, fill
     k1 = p.depthwise
 
     def traffic(t: dict[str, Arr | int]) -> Arr:
@@ -445,9 +464,7 @@ def _estimate(
         run = step_in + lv_steps[li] * step
     macs = problem_counts(p, 1)[0]
     est = np.broadcast_to(np.maximum(run, macs / np.maximum(fill * n_pes, 1.0)), (n,))
-    if objective != "latency":
-        est = est * recounted
-    return fill, est
+    return fill, est, np.broadcast_to(np.asarray(recounted, dtype=float), (n,))
 
 
 def _grid(vars_: tuple[_Var, ...], choices: list[np.ndarray]) -> np.ndarray:
@@ -515,12 +532,20 @@ def coarse_candidates(
         )[0]
         grid = _expand_children(grid[fill >= 0.5 * fill.max()], vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
-    fill, est = _estimate(
-        template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw, objective=objective
+    fill, cyc, recount = _estimate_full(
+        template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw
     )
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
-    keep = keep[np.argsort(est[keep], kind="stable")[:COARSE_KEEP]]
-    out: np.ndarray = grid[keep]
+    by_cycles = keep[np.argsort(cyc[keep], kind="stable")]
+    if objective == "latency":
+        chosen = by_cycles[:COARSE_KEEP]
+    else:
+        # half by estimated cycles, the rest by cycles x MAC over-count (energy-aware)
+        first = by_cycles[: COARSE_KEEP // 2]
+        rest = keep[np.argsort((cyc * recount)[keep], kind="stable")]
+        rest = rest[~np.isin(rest, first)][: COARSE_KEEP - first.size]
+        chosen = np.concatenate([first, rest])
+    out: np.ndarray = grid[chosen]
     return out
 
 
