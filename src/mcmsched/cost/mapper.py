@@ -75,12 +75,12 @@ _R_S = "TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;"
 SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla": (
         (
-            "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
+            "TemporalMap(?ct,?ct) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
             "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
         (
-            "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
+            "TemporalMap(?ct,?ct) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
             "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
