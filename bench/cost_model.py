@@ -245,14 +245,11 @@ def mapper_speed() -> None:
         best_cpu = 0.0
         wall = 0.0
         for t in mapper.templates_for(cls.dataflow, False):
-            vars_ = mapper._variables(t)
             rows, lay = [], []
             for j, p in enumerate(probs):
                 if p.depthwise:
                     continue
-                dims = mapper._full_dims(p)
-                g = mapper._grid(vars_, [mapper._choices(v, dims, 4096, True) for v in vars_])
-                g = g[mapper._valid_clusters(g, vars_, t, 4096)]
+                g = mapper.coarse_grid(p, t, 4096)
                 rows.append(g)
                 lay.append(np.full(g.shape[0], j, dtype=np.int64))
             vv, li = np.concatenate(rows), np.concatenate(lay)

@@ -500,6 +500,25 @@ COARSE_KEEP = 16
 with the smallest rough cycle estimate)."""
 
 
+def coarse_grid(p: Problem, template: tuple[Directive, ...], n_pes: int) -> np.ndarray:
+    """The unpruned coarse grid of the template's independent variables (cluster products
+    within the PEs), each sub-tile variable at its parent's value (``[n, n_vars]``)."""
+    vars_ = _variables(template)
+    dims = _full_dims(p)
+    choices = [
+        _choices(v, dims, n_pes, True) if v.parent is None else np.ones(1, dtype=np.int64)
+        for v in vars_
+    ]
+    grid = _grid(vars_, choices)
+    grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
+    names = [v.name for v in vars_]
+    for i, v in enumerate(vars_):  # parents precede their sub-tiles in level order
+        if v.parent is not None:
+            grid[:, i] = grid[:, names.index(v.parent)]
+    out: np.ndarray = grid
+    return out
+
+
 def coarse_candidates(
     p: Problem,
     template: tuple[Directive, ...],
@@ -514,12 +533,7 @@ def coarse_candidates(
     of their parent's value and 1."""
     vars_ = _variables(template)
     dims = _full_dims(p)
-    choices = [
-        _choices(v, dims, n_pes, True) if v.parent is None else np.ones(1, dtype=np.int64)
-        for v in vars_
-    ]
-    grid = _grid(vars_, choices)
-    grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
+    grid = coarse_grid(p, template, n_pes)
     if grid.shape[0] == 0:
         empty: np.ndarray = grid
         return empty
@@ -847,6 +861,7 @@ def fixed_class(cls: ChipletClass) -> ChipletClass:
 __all__ = [
     "SEARCH_TEMPLATES",
     "coarse_candidates",
+    "coarse_grid",
     "fine_neighbours",
     "fixed_class",
     "instantiate",
