@@ -19,8 +19,9 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    layers, one ``_evaluate_rows`` call per template, best of 3 (target >= 100,000 /s CPU).
 5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
    Shi classes, fixed vs searched: total cycles, the roofline bound, MAC-weighted share of layers
-   within 1.5x of their bound (target >= 80%), PE utilisation; and the OS class against the WS
-   class of equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
+   within 1.5x of their bound (target >= 80%), PE utilisation, and at 16,384 PEs the layer
+   shapes beyond 1.5x (MAC share, cycles / bound); and the OS class against the WS class of
+   equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
 """
 
 from __future__ import annotations
@@ -243,14 +244,11 @@ def mapper_speed() -> None:
         cls = ChipletClass(df, get_dataflow(df), n_pes=4096, mapping="searched")
         jobs = []
         for t in mapper.templates_for(cls.dataflow, False):
-            vars_ = mapper._variables(t)
             rows, lay = [], []
             for j, p in enumerate(probs):
                 if p.depthwise:
                     continue
-                dims = mapper._full_dims(p)
-                g = mapper._grid(vars_, [mapper._choices(v, dims, 4096, True) for v in vars_])
-                g = g[mapper._valid_clusters(g, vars_, t, 4096)]
+                g = mapper.coarse_grid(p, t, 4096)
                 rows.append(g)
                 lay.append(np.full(g.shape[0], j, dtype=np.int64))
             jobs.append((t, np.concatenate(lay), np.concatenate(rows)))
@@ -268,6 +266,24 @@ def mapper_speed() -> None:
             f"mapper on {df:18s}: {total:6,} candidates, {best_cpu:6.3f} s CPU "
             f"({total / best_cpu:8,.0f} evaluations/s CPU), {best_wall:6.3f} s wall "
             f"({total / best_wall:8,.0f} /s), best of 3"
+        )
+
+
+def _beyond(layers: tuple[Layer, ...], bc: object, true_macs: np.ndarray) -> None:
+    """Print the distinct layer shapes beyond 1.5x of their bound, largest MAC share first."""
+    cyc, bound = bc.cycles, bc.bound_cycles  # type: ignore[attr-defined]
+    share: dict[object, float] = defaultdict(float)
+    first: dict[object, int] = {}
+    for i, ly in enumerate(layers):
+        if cyc[i] > 1.5 * bound[i]:
+            share[ly.shape_key] += float(true_macs[i] / true_macs.sum())
+            first.setdefault(ly.shape_key, i)
+    for key in sorted(share, key=lambda k: -share[k])[:6]:
+        i = first[key]
+        ly = layers[i]
+        print(
+            f"    beyond 1.5x: {share[key]:5.1%} of MACs, {cyc[i] / bound[i]:6.2f}x, "
+            f"{ly.kind.value} K{ly.K} C{ly.C} {ly.Y}x{ly.X} R{ly.R} stride {ly.stride_y}"
         )
 
 
@@ -299,6 +315,8 @@ def scaling() -> None:
                         f"{bc.cycles.sum() / bc.bound_cycles.sum():7.2f} | {share:13.1%} "
                         f"{util:7.1%}"
                     )
+                    if mode == "searched" and pes == 16384:
+                        _beyond(m.layers, bc, true_macs)
     # OS vs WS on large GEMMs (GPT-2 at 4 and 8 sequences: M = 512 / 1,024 tokens)
     gemms = [
         ly.with_batch(b)

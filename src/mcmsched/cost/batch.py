@@ -32,7 +32,7 @@ from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
-COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper-trconv-phases"
+COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper-trconv-phases-subtiles"
 
 Orientation = Literal["as-written", "best"]
 """How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.

@@ -19,12 +19,18 @@ mapping's included -- are raised to at least that bound, so the search cannot wi
 the rounding; ``mapping: fixed`` reports the analysis unchanged (MAESTRO's numbers).
 
 Search space (documented in docs/COST_MODEL.md): each tunable variable takes powers of two up to
-its bound plus the bound itself -- the largest dimension it tiles (for a map) or the PE count (for
-a cluster; a variable used by both gets the smaller bound) -- within its ``{lo..hi}`` range. The
-product of the cluster sizes must not exceed the PEs. The search runs in two stages: a coarse grid
-(powers of four plus the bound), of which candidates whose estimated spatial PE fill is below half
-of the best candidate's are dropped; then the fine neighbours (x/2, x, 2x per variable) of the
-best coarse candidate.
+its bound, the bound itself and its near-divisors ``ceil(bound / j)`` -- the bound is the largest
+dimension it tiles (for a map) or the PE count (for a cluster; a variable used by both gets the
+smaller bound) -- within its ``{lo..hi}`` range. A *sub-tile* variable (one that sizes only a map
+below the top level whose dimension a variable of an enclosing level also tiles, e.g. the per-PE
+``C`` tile of an output-stationary template) starts from its parent's value, a quarter of it,
+and 1. The product of the cluster sizes must not exceed the PEs. The search runs in two stages:
+a coarse grid (powers of four, the bound and its non-power-of-two near-divisors for
+``j`` = 2, 4, 8), of which candidates whose estimated spatial PE fill is below half of the best
+candidate's are dropped and the :data:`COARSE_KEEP` with the smallest estimated cycles (a
+per-level model of the analysis's steps: first-step ingress, per-step ingress / compute /
+egress, the top's ``mem_bw`` floor) are analysed; then rounds of fine neighbours (the next
+smaller / larger fine value of one variable) around each layer's best so far.
 """
 
 from __future__ import annotations
@@ -60,18 +66,23 @@ _R_S = "TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;"
 #: Search templates of the built-in dataflows: (templates for normal layers, templates for
 #: depthwise / element-wise layers). Each keeps the built-in's stationarity and directive order;
 #: the output-stationary ones add a second template whose spatial pair is output rows x output
-#: channels (tokens x output features on a GEMM) instead of output rows x columns.
+#: channels (tokens x output features on a GEMM) instead of output rows x columns. Below the top
+#: level the templates have their own (sub-tile) sizes: the output-stationary ones iterate the
+#: reduction ``C`` inside each cluster level and inside the PE (``?cm``, ``?ci``: the outputs stay
+#: while ``C`` streams, and a level with several steps overlaps its ingress with compute instead
+#: of paying it once per step of the level above), the weight-stationary ones iterate output
+#: rows / columns inside the cluster (``?yi``, ``?xi``; ``?ym``, ``?xm``) while the weights stay.
 SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla": (
         (
-            "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
+            "TemporalMap(?ct,?ct) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
-            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C;",
+            "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
         (
-            "TemporalMap(?c,?c) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
+            "TemporalMap(?ct,?ct) C; TemporalMap(?k,?k) K; TemporalMap(?y,?y) Y'; "
             "SpatialMap(?x,?x) X'; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?c,?c) C; "
-            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C;",
+            "TemporalMap(?ym,?ym) Y'; TemporalMap(?xm,?xm) X'; Cluster(?c,P); SpatialMap(1,1) C;",
         ),
     ),
     "shidiannao": (
@@ -80,10 +91,10 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?c,P); "
             "SpatialMap(1,1) C;",
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K;",
+            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C;",
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
-            "SpatialMap(1,1) K;",
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?cm,?cm) C; "
+            "Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C;",
         ),
         (
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -94,20 +105,22 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla-maestro": (
         (
             "SpatialMap(?k,?k) K; TemporalMap(?c,?c) C; " + _R_S + " TemporalMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C; TemporalMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; " + _R_S,
+            "TemporalMap(?x,?x) X'; Cluster(?c,P); SpatialMap(1,1) C; TemporalMap(?yi,?yi) Y'; "
+            "TemporalMap(?xi,?xi) X'; " + _R_S,
         ),
         ("SpatialMap(?c,?c) C; TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; " + _R_S,),
     ),
     "shidiannao-maestro": (
         (
             "TemporalMap(?k,?k) K; TemporalMap(?c,?c) C; SpatialMap(?y,?y) Y'; "
-            "TemporalMap(?x,?x) X'; Cluster(?x,P); SpatialMap(1,1) X'; " + _R_S,
+            "TemporalMap(?x,?x) X'; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?ci,?ci) C; "
+            + _R_S,
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; " + _R_S,
+            "TemporalMap(?c,?c) C; Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C; "
+            + _R_S,
             "TemporalMap(?k,?k) K; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
-            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; Cluster(?k,P); "
-            "SpatialMap(1,1) K; " + _R_S,
+            "TemporalMap(?c,?c) C; Cluster(?x,P); SpatialMap(1,1) X'; TemporalMap(?cm,?cm) C; "
+            "Cluster(?k,P); SpatialMap(1,1) K; TemporalMap(?ci,?ci) C; " + _R_S,
         ),
         (
             "TemporalMap(?c,?c) C; SpatialMap(?y,?y) Y'; TemporalMap(?x,?x) X'; "
@@ -124,10 +137,14 @@ def _parsed(text: str) -> tuple[Directive, ...]:
     return parse_directives(text)
 
 
-def templates_for(df: Dataflow, depthwise: bool) -> list[tuple[Directive, ...]]:
+def templates_for(
+    df: Dataflow, depthwise: bool, strided: bool = False
+) -> list[tuple[Directive, ...]]:
     """The tunable directive lists the mapper searches for ``df`` on a (depthwise) layer: the
     dataflow's own list if it has tunable sizes, the built-in's :data:`SEARCH_TEMPLATES` if
-    ``df`` is a built-in, else none (only the fixed mapping)."""
+    ``df`` is a built-in, else none (only the fixed mapping). On a layer ``strided`` along
+    ``X`` an ``X'`` cluster whose size is tied to the ``X'`` tile above it (``?x``) gets its own
+    size ``?xc``: the tile counts stride-1 positions, the cluster's units outputs."""
     own = df.directives_for(depthwise)
     if any(is_tunable(d.size) or is_tunable(d.offset) for d in own):
         return [own]
@@ -135,7 +152,13 @@ def templates_for(df: Dataflow, depthwise: bool) -> list[tuple[Directive, ...]]:
     if builtin is None or builtin != df or df.name not in SEARCH_TEMPLATES:
         return []
     main, dw = SEARCH_TEMPLATES[df.name]
-    return [_parsed(t) for t in (dw if depthwise else main)]
+    texts = dw if depthwise else main
+    if strided:
+        texts = tuple(
+            t.replace("Cluster(?x,P); SpatialMap(1,1) X'", "Cluster(?xc,P); SpatialMap(1,1) X'")
+            for t in texts
+        )
+    return [_parsed(t) for t in texts]
 
 
 @dataclass(frozen=True)
@@ -145,12 +168,28 @@ class _Var:
     hi: int  # 0: no range limit
     cluster: bool
     dims: tuple[str, ...]
+    #: the variable of the nearest enclosing map of the same dimension (a level above), if this
+    #: one sizes only a map below the top level: its value is a sub-tile of the parent's tile
+    parent: str | None = None
+
+
+def _level_of(template: tuple[Directive, ...]) -> list[int]:
+    """Cluster level (0 = outermost) of each directive; a ``Cluster`` opens the next level."""
+    out: list[int] = []
+    level = 0
+    for d in template:
+        if d.kind is DirectiveKind.CLUSTER:
+            level += 1
+        out.append(level)
+    return out
 
 
 @lru_cache(maxsize=256)
 def _variables(template: tuple[Directive, ...]) -> tuple[_Var, ...]:
     info: dict[str, tuple[int, int, bool, set[str]]] = {}
-    for d in template:
+    levels: dict[str, set[int]] = {}
+    lv = _level_of(template)
+    for d, li in zip(template, lv, strict=True):
         for v in (d.size, d.offset):
             if not is_tunable(v):
                 continue
@@ -161,8 +200,24 @@ def _variables(template: tuple[Directive, ...]) -> tuple[_Var, ...]:
                 cl = True
             else:
                 dims.add(d.dim)
+                levels.setdefault(name, set()).add(li)
             info[name] = (lo, hi, cl, dims)
-    return tuple(_Var(n, lo, hi, cl, tuple(sorted(ds))) for n, (lo, hi, cl, ds) in info.items())
+    out: list[_Var] = []
+    for n, (lo, hi, cl, ds) in info.items():
+        parent: str | None = None
+        if not cl and len(ds) == 1 and min(levels.get(n, {0})) > 0:
+            (dim,) = tuple(ds)
+            low = min(levels[n])
+            best = -1
+            for d, li in zip(template, lv, strict=True):
+                if d.kind is DirectiveKind.CLUSTER or d.dim != dim or li >= low:
+                    continue
+                if is_tunable(d.size) and li > best:
+                    pname = tunable_parts(str(d.size))[0]
+                    if pname != n and pname in info:
+                        parent, best = pname, li
+        out.append(_Var(n, lo, hi, cl, tuple(sorted(ds)), parent))
+    return tuple(out)
 
 
 def _full_dims(p: Problem) -> dict[str, int]:
@@ -172,12 +227,21 @@ def _full_dims(p: Problem) -> dict[str, int]:
     return dims
 
 
-def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.ndarray:
+def _bound(var: _Var, dims: dict[str, int], n_pes: int) -> int:
     bound = max((dims.get(d, 1) for d in var.dims), default=n_pes)
     if var.cluster:
         bound = min(bound, n_pes)
     if var.hi:
         bound = min(bound, var.hi)
+    return bound
+
+
+def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.ndarray:
+    """Values of a variable: powers of four (coarse) or two (fine) up to its bound, the bound
+    itself and the near-divisors ``ceil(bound / j)`` of the bound (coarse: ``j`` = 2, 4, 8 where
+    that is not a power of two; fine: ``j`` = 2 ... 8), so tiles like 7 or 14 of a 28- or
+    56-row dimension are tried; all within the variable's ``{lo..hi}`` range."""
+    bound = _bound(var, dims, n_pes)
     lo = var.lo
     if bound < lo:
         return np.zeros(0, dtype=np.int64)
@@ -188,7 +252,50 @@ def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.nd
         if v >= lo:
             vals.add(v)
         v *= step
+    for j in (2, 4, 8) if coarse else range(2, 9):
+        nd = -(-bound // j)
+        if nd >= lo and (not coarse or nd & (nd - 1)):
+            vals.add(nd)
     return np.array(sorted(vals), dtype=np.int64)
+
+
+SUB_TILE_SHARES = (1, 4)
+"""Coarse values of a sub-tile variable (one with a parent, e.g. the per-PE ``C`` tile under a
+top-level ``C`` tile): its parent's value divided by these (rounded up), and its lowest value
+(1); the refinement stage moves it by factors of two from there."""
+
+
+def _expand_children(
+    grid: np.ndarray, vars_: tuple[_Var, ...], dims: dict[str, int], n_pes: int
+) -> np.ndarray:
+    """Fill the columns of sub-tile variables (``grid`` holds their parents' values already):
+    each row becomes one row per coarse sub-tile value, deduplicated."""
+    names = [v.name for v in vars_]
+    done = {v.name for v in vars_ if v.parent is None}
+    while len(done) < len(vars_):
+        progressed = False
+        for i, v in enumerate(vars_):
+            if v.name in done or v.parent not in done:
+                continue
+            par = grid[:, names.index(v.parent)]
+            bound = _bound(v, dims, n_pes)
+            opts = [np.clip(-(-par // s), v.lo, max(bound, v.lo)) for s in SUB_TILE_SHARES]
+            opts.append(np.full_like(par, min(max(v.lo, 1), max(bound, v.lo))))
+            parts = []
+            for j, o in enumerate(opts):
+                # a value an earlier option already gave this row is not repeated
+                new_row = np.ones(o.shape[0], dtype=bool)
+                for prev in opts[:j]:
+                    new_row &= o != prev
+                g = grid[new_row].copy()
+                g[:, i] = o[new_row]
+                parts.append(g)
+            grid = np.concatenate(parts)
+            done.add(v.name)
+            progressed = True
+        if not progressed:  # pragma: no cover - parents always precede (levels)
+            break
+    return grid
 
 
 def _resolve_size(v: Size, dims: dict[str, int], values: dict[str, Arr], n: int) -> Arr:
@@ -219,59 +326,145 @@ def _estimate(
     n_pes: int,
     mem_bw: float,
     n: int,
+    noc_bw: float = 256.0,
+    fill_only: bool = False,
+    objective: str = "latency",
 ) -> tuple[Arr, Arr]:
+    """``(fill, estimate)`` of :func:`_estimate_full`; for an ``edp`` or ``energy`` objective
+    the estimate is the cycles times the MAC over-count factor."""
+    fill, cyc, recount = _estimate_full(
+        template, p, dims, values, n_pes, mem_bw, n, noc_bw, fill_only
+    )
+    return fill, cyc if objective == "latency" else cyc * recount
+
+
+def _estimate_full(
+    template: tuple[Directive, ...],
+    p: Problem,
+    dims: dict[str, int],
+    values: dict[str, Arr],
+    n_pes: int,
+    mem_bw: float,
+    n: int,
+    noc_bw: float = 256.0,
+    fill_only: bool = False,
+) -> tuple[Arr, Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
-    levels of min(1, spatial tiles / units)) and a rough cycle estimate, max(MACs / busy PEs,
-    top-level steps x (input + weight tile) / mem_bw). Used only to prune the coarse grid
-    before the analysis ranks the survivors."""
-    clusters = [
-        _resolve_size(d.size, dims, values, n) for d in template if d.kind is DirectiveKind.CLUSTER
-    ]
-    prod = np.ones(n, dtype=np.int64)
+    levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
+    analysis's step model level by level, innermost first: a level runs its first step's
+    ingress (the union of its units' input + weight tiles over ``noc_bw``) and then
+    ``steps x max(sub-level time, step ingress / noc_bw)``; the innermost level's sub-level
+    time is its per-PE MACs per step; a step is at least its output tile (egress) over
+    ``noc_bw`` and, at the top, its input + weight tiles and its output tile over ``mem_bw``.
+    Used only to prune the coarse grid before the analysis ranks the survivors. With
+    ``fill_only`` the estimate is not computed (returned as the fill). Returns ``(fill, cycles,
+    recount)``, ``recount`` being the factor by which the analysis over-counts MACs on a
+    strided layer (levels below the top compute every stride-1 position of the top tile,
+    ``((out - 1) * s + 1) / out`` per strided dimension): the L1 accesses, most of the energy,
+    follow the counted MACs, the cycles do not."""
+
+    sy, sx = p.stride_y, p.stride_x
+    # strided output dimensions whose kernel covers the stride: their tiles are counted in
+    # stride-1 positions below the top (the rest are approximated by dividing by the stride)
+    recount = {
+        k: s_k
+        for k, s_k, r_k in (("Y'", sy, dims.get("R", 1)), ("X'", sx, dims.get("S", 1)))
+        if s_k > 1 and r_k >= s_k
+    }
+    div = (1 if "Y'" in recount else sy) * (1 if "X'" in recount else sx)
+    recounted: Arr | float = 1.0
+
+    def val(v: Size) -> Arr | int:
+        # a scalar for fixed sizes (numpy broadcasts it), the column for a tunable one
+        if isinstance(v, int):
+            return v
+        if is_tunable(v):
+            return values[tunable_parts(v)[0]]
+        dim, add = size_parts(v)
+        return dims.get(dim, 0) + add
+
+    clusters = [np.maximum(val(d.size), 1) for d in template if d.kind is DirectiveKind.CLUSTER]
+    prod: Arr | int = 1
     for c in clusters:
-        prod = prod * np.maximum(c, 1)
+        prod = prod * c
     units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *clusters]
-    cur = {k: np.full(n, max(v, 1), dtype=np.int64) for k, v in dims.items()}
-    cur["Y"] = cur["Y'"]
-    cur["X"] = cur["X'"]
-    fill = np.ones(n)
-    level = 0
-    tiles: dict[str, Arr] = {}
-    top: dict[str, Arr] = {}
-    for d in [*template, Directive(DirectiveKind.CLUSTER, 1)]:
+    keys = ("N", "K", "C", "Y'", "X'", "R", "S")
+    cur: dict[str, Arr | int] = {k: max(dims.get(k, 1), 1) for k in keys}
+    fill: Arr | float = 1.0
+    # per level: steps, per-step union extents of the tiles, per-unit tiles
+    lv_steps: list[Arr | int] = []
+    lv_union: list[dict[str, Arr | int]] = []
+    level_maps: list[list[Directive]] = [[]]
+    for d in template:
         if d.kind is DirectiveKind.CLUSTER:
-            for k, tile in tiles.items():
-                cur[k] = np.minimum(cur[k], tile)
-            tiles = {}
-            level += 1
-            continue
-        key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
-        size = np.maximum(_resolve_size(d.size, dims, values, n), 1)
-        ofs = np.maximum(_resolve_size(d.offset, dims, values, n), 1)
-        tiles[key] = size
-        full = cur.get(key, np.ones(n, dtype=np.int64))
-        if d.kind is DirectiveKind.SPATIAL and level < len(units):
+            level_maps.append([])
+        else:
+            level_maps[-1].append(d)
+    for li, maps in enumerate(level_maps):
+        u_l = units[li] if li < len(units) else 1
+        steps: Arr | int = 1
+        union = dict(cur)
+        tile = dict(cur)
+        for d in maps:
+            key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
+            if key not in cur:
+                continue
+            full = cur[key]
+            size = np.minimum(np.maximum(val(d.size), 1), full)
+            ofs = np.maximum(val(d.offset), 1)
+            down = size
+            if key in recount:
+                # the analysis's stride rescale: a tile of ``size`` stride-1 positions holds
+                # ceil(size / s) outputs, advances by that many outputs and hands the level
+                # below (out - 1) * s + 1 positions
+                s_k = recount[key]
+                n_out = -(-size // s_k)
+                ofs = np.maximum(ofs, n_out * s_k)
+                down = np.minimum(full, (n_out - 1) * s_k + 1)
+                if li == 0:
+                    # the levels below count a MAC at every one of those positions
+                    recounted = recounted * (down / np.maximum(n_out, 1))
             n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
-            fill = fill * np.minimum(1.0, n_tiles / np.maximum(units[level], 1))
-            if level == 0:
-                top[key] = np.minimum(full, size + ofs * (units[0] - 1))
-        elif level == 0:
-            top[key] = np.minimum(full, size)
-    steps = np.ones(n)
-    t: dict[str, Arr] = {}
-    for k in ("N", "K", "C", "Y'", "X'", "R", "S"):
-        full_k = max(dims.get(k, 1), 1)
-        t[k] = top.get(k, np.full(n, full_k, dtype=np.int64))
-        if k in ("Y'", "X'") and k not in top:
-            t[k] = np.full(n, full_k, dtype=np.int64)
-        steps = steps * np.ceil(full_k / t[k])
-    iy = (t["Y'"] - 1) * p.stride_y + t["R"]
-    ix = (t["X'"] - 1) * p.stride_x + t["S"]
-    inp = t["N"] * t["C"] * iy * ix
-    wgt = t["C"] * t["R"] * t["S"] * (1 if p.depthwise else t["K"])
+            if d.kind is DirectiveKind.SPATIAL:
+                st = -(-n_tiles // u_l)
+                fill = fill * np.minimum(1.0, n_tiles / u_l)
+                union[key] = np.minimum(full, size + ofs * (np.minimum(n_tiles, u_l) - 1))
+            else:
+                st = n_tiles
+                union[key] = size
+            steps = steps * st
+            tile[key] = down
+        lv_steps.append(steps)
+        lv_union.append(union)
+        cur = tile
+    fill = np.broadcast_to(np.asarray(fill, dtype=float), (n,))
+    if fill_only:
+        return fill, fill, fill
+    k1 = p.depthwise
+
+    def traffic(t: dict[str, Arr | int]) -> Arr:
+        # Y', X' count stride-1 output positions (the analysis's view of a map)
+        inp = t["N"] * t["C"] * (t["Y'"] + t["R"] - 1) * (t["X'"] + t["S"] - 1)
+        wgt = t["C"] * t["R"] * t["S"] * (1 if k1 else t["K"])
+        out: Arr = np.asarray(inp + wgt, dtype=float)
+        return out
+
+    pe_macs = cur["N"] * cur["C"] * cur["R"] * cur["S"] * cur["Y'"] * cur["X'"]
+    pe_macs = np.maximum(pe_macs // div, 1)
+    run = np.asarray(pe_macs if k1 else pe_macs * cur["K"], dtype=float)
+    for li in range(len(level_maps) - 1, -1, -1):
+        un = lv_union[li]
+        tr = traffic(un)
+        outs = np.asarray(un["N"] * (un["C"] if k1 else un["K"]) * un["Y'"] * un["X'"], dtype=float)
+        outs = outs / (p.stride_y * p.stride_x)
+        step_in = tr / noc_bw
+        step = np.maximum(np.maximum(run, step_in), outs / noc_bw)
+        if li == 0:
+            step = np.maximum(step, np.maximum(tr, outs) / mem_bw)
+        run = step_in + lv_steps[li] * step
     macs = problem_counts(p, 1)[0]
-    est = np.maximum(macs / np.maximum(fill * n_pes, 1.0), steps * (inp + wgt) / mem_bw)
-    return fill, est
+    est = np.broadcast_to(np.maximum(run, macs / np.maximum(fill * n_pes, 1.0)), (n,))
+    return fill, est, np.broadcast_to(np.asarray(recounted, dtype=float), (n,))
 
 
 def _grid(vars_: tuple[_Var, ...], choices: list[np.ndarray]) -> np.ndarray:
@@ -307,24 +500,66 @@ COARSE_KEEP = 16
 with the smallest rough cycle estimate)."""
 
 
+def coarse_grid(p: Problem, template: tuple[Directive, ...], n_pes: int) -> np.ndarray:
+    """The unpruned coarse grid of the template's independent variables (cluster products
+    within the PEs), each sub-tile variable at its parent's value (``[n, n_vars]``)."""
+    vars_ = _variables(template)
+    dims = _full_dims(p)
+    choices = [
+        _choices(v, dims, n_pes, True) if v.parent is None else np.ones(1, dtype=np.int64)
+        for v in vars_
+    ]
+    grid = _grid(vars_, choices)
+    grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
+    names = [v.name for v in vars_]
+    for i, v in enumerate(vars_):  # parents precede their sub-tiles in level order
+        if v.parent is not None:
+            grid[:, i] = grid[:, names.index(v.parent)]
+    out: np.ndarray = grid
+    return out
+
+
 def coarse_candidates(
-    p: Problem, template: tuple[Directive, ...], n_pes: int, mem_bw: float = 128.0
+    p: Problem,
+    template: tuple[Directive, ...],
+    n_pes: int,
+    mem_bw: float = 128.0,
+    noc_bw: float = 256.0,
+    objective: str = "edp",
 ) -> np.ndarray:
     """The coarse grid of one template for one problem, pruned: cluster products within the
     PEs, estimated fill at least half the best, then the :data:`COARSE_KEEP` smallest rough
-    cycle estimates (``[n, n_vars]`` values)."""
+    cycle estimates (``[n, n_vars]`` values). Sub-tile variables take :data:`SUB_TILE_SHARES`
+    of their parent's value and 1."""
     vars_ = _variables(template)
     dims = _full_dims(p)
-    grid = _grid(vars_, [_choices(v, dims, n_pes, True) for v in vars_])
-    grid = grid[_valid_clusters(grid, vars_, template, n_pes)]
+    grid = coarse_grid(p, template, n_pes)
     if grid.shape[0] == 0:
         empty: np.ndarray = grid
         return empty
+    if any(v.parent is not None for v in vars_):
+        # sub-tile variables are temporal: they do not change the fill, so the fill prune runs
+        # before they multiply the grid
+        values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
+        fill = _estimate(
+            template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw, fill_only=True
+        )[0]
+        grid = _expand_children(grid[fill >= 0.5 * fill.max()], vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
-    fill, est = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0])
+    fill, cyc, recount = _estimate_full(
+        template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw
+    )
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
-    keep = keep[np.argsort(est[keep], kind="stable")[:COARSE_KEEP]]
-    out: np.ndarray = grid[keep]
+    by_cycles = keep[np.argsort(cyc[keep], kind="stable")]
+    if objective == "latency":
+        chosen = by_cycles[:COARSE_KEEP]
+    else:
+        # half by estimated cycles, the rest by cycles x MAC over-count (energy-aware)
+        first = by_cycles[: COARSE_KEEP // 2]
+        rest = keep[np.argsort((cyc * recount)[keep], kind="stable")]
+        rest = rest[~np.isin(rest, first)][: COARSE_KEEP - first.size]
+        chosen = np.concatenate([first, rest])
+    out: np.ndarray = grid[chosen]
     return out
 
 
@@ -531,7 +766,7 @@ def search_layers(
     text = [""] * n
     tmpl_of: dict[tuple[Directive, ...], list[int]] = {}
     for j, p in enumerate(probs):
-        for t in templates_for(cls.dataflow, p.depthwise):
+        for t in templates_for(cls.dataflow, p.depthwise, p.stride_x > 1):
             tmpl_of.setdefault(t, []).append(j)
     for t, js in tmpl_of.items():
         vars_ = _variables(t)
@@ -540,7 +775,14 @@ def search_layers(
         lay: list[np.ndarray] = []
         vals_l: list[np.ndarray] = []
         for j in js:
-            grid = coarse_candidates(probs[j], t, cls.n_pes, float(max(1, int(cls.mem_bw))))
+            grid = coarse_candidates(
+                probs[j],
+                t,
+                cls.n_pes,
+                float(max(1, int(cls.mem_bw))),
+                float(max(1, int(cls.noc_bw))),
+                cls.objective,
+            )
             if grid.shape[0] == 0:
                 continue
             lay.append(np.full(grid.shape[0], j, dtype=np.int64))
@@ -623,6 +865,7 @@ def fixed_class(cls: ChipletClass) -> ChipletClass:
 __all__ = [
     "SEARCH_TEMPLATES",
     "coarse_candidates",
+    "coarse_grid",
     "fine_neighbours",
     "fixed_class",
     "instantiate",
