@@ -3,12 +3,13 @@
 Given a schedule (e.g. SCAR's result), :func:`partition_search` tries, window by window and plan
 by plan, to run segments on k chiplets at once (see docs/SCHEDULER.md, "Partition model"):
 
-- **grow a segment**: the segment's chiplet plus the k - 1 nearest chiplets of its class that
-  no plan of the window uses (or that it already holds), k in :data:`SIZES` (and the largest
-  possible), split along K, Y or C;
+- **grow a segment**: the segment's chiplet plus the k - 1 nearest chiplets that no plan of the
+  window uses (or that it already holds), those of its own class first, then the other classes
+  (a mixed-class team: each member runs its share at its class's cost), k in :data:`SIZES` (and
+  the largest possible), split along K, Y or C;
 - **collapse a plan** (windows with idle chiplets or a model of several segments): the plan's
-  layers as one segment on its lead chiplet and the nearest chiplets of the lead's class that
-  are free or the plan's own, k as above, every split dimension. On a single-model window this
+  layers as one segment on its lead chiplet and the nearest chiplets that are free or the
+  plan's own (the lead's class first), k as above, every split dimension. On a single-model window this
   is "the whole model split over the whole package".
 
 Chiplets are ordered as a ring (:func:`mcmsched.schedule.shared.ring_order`). Every candidate is
@@ -52,12 +53,17 @@ def _sizes(limit: int) -> list[int]:
 
 
 def _pool(costs: CostTable, lead: int, allowed: set[int]) -> list[int]:
-    """Chiplets of ``lead``'s class in ``allowed`` (``lead`` first), nearest to ``lead`` first."""
+    """``lead``, then the chiplets of ``allowed`` of ``lead``'s class, then those of the other
+    classes, each group nearest to ``lead`` first (a team of k takes the first k: same-class
+    teams while there are enough, mixed-class teams beyond)."""
     pkg = costs.package
     cls = pkg.chiplets[lead].cls
     hops = pkg.hop_matrix
-    same = [c for c in allowed if pkg.chiplets[c].cls == cls and c != lead]
-    return [lead, *sorted(same, key=lambda c: (int(hops[lead, c]), c))]
+    rest = sorted(
+        (c for c in allowed if c != lead),
+        key=lambda c: (pkg.chiplets[c].cls != cls, int(hops[lead, c]), c),
+    )
+    return [lead, *rest]
 
 
 def _split_options(
