@@ -9,8 +9,8 @@ by plan, to run segments on k chiplets at once (see docs/SCHEDULER.md, "Partitio
   the largest possible), split along K, Y or C;
 - **collapse a plan** (windows with idle chiplets or a model of several segments): the plan's
   layers as one segment on its lead chiplet and the nearest chiplets that are free or the
-  plan's own (the lead's class first), k as above, every split dimension. On a single-model window this
-  is "the whole model split over the whole package".
+  plan's own (the lead's class first), k as above, every split dimension. On a single-model
+  window this is "the whole model split over the whole package".
 
 Chiplets are ordered as a ring (:func:`mcmsched.schedule.shared.ring_order`). Every candidate is
 scored as a whole schedule by :func:`mcmsched.schedule.evaluate.evaluate` and compared only
