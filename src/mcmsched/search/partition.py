@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 from mcmsched.cost.split import SPLIT_DIMS, split_extent
 from mcmsched.cost.table import CostTable
+from mcmsched.errors import MCMSchedError
 from mcmsched.schedule.costing import CostModels
 from mcmsched.schedule.evaluate import evaluate
 from mcmsched.schedule.metrics import Metrics
@@ -131,7 +132,10 @@ def partition_search(
                         len(set(cand.windows[w].plans[pi].all_chiplets)) > node_cap
                     ):
                         continue
-                    m = evaluate(cand, costs, options, cost_models=cm)
+                    try:
+                        m = evaluate(cand, costs, options, cost_models=cm)
+                    except MCMSchedError:
+                        continue  # a member's class cannot hold its share (e.g. L1 too small)
                     evaluations += 1
                     points.append((m.latency_s, m.energy_j))
                     score = objective.score(m)
