@@ -41,3 +41,24 @@ def _isolated_cost_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop("MCMSCHED_CACHE_DIR", None)
     else:
         os.environ["MCMSCHED_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _serial_baselines() -> Iterator[None]:
+    """Score a run's baselines one after another in the test process (``run()`` reads
+    ``$MCMSCHED_BASELINE_WORKERS``; 1 = no worker pool) unless the caller set the variable.
+    Under ``pytest -n 2`` a pool per run would start two more busy processes on each xdist
+    worker (six on two cores), and forked workers start with an empty mapping-search memo, so
+    every baseline re-searched the layer mappings the main search had just found (the serial
+    path reuses them, and the monolithic baseline reuses the main search's table): the four
+    examples of test_cli_run.py took 181 s of CPU with the pool (140 s of it in the pool's
+    workers), 141 s without. The results are
+    the same (test_runner_baselines.py::test_parallel_baselines_equal_serial_ones); the pool
+    itself stays tested there, by the tests that pass ``baseline_workers`` or set the variable
+    (parallel = serial, killed runs leave no worker, a daemonic caller, a broken pool)."""
+    old = os.environ.get("MCMSCHED_BASELINE_WORKERS")
+    if old is None:
+        os.environ["MCMSCHED_BASELINE_WORKERS"] = "1"
+    yield
+    if old is None:
+        os.environ.pop("MCMSCHED_BASELINE_WORKERS", None)
