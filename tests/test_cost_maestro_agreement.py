@@ -30,9 +30,6 @@ from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.workload.importers.maestro import load_maestro
 from mcmsched.workload.layer import Layer
 
-# one xdist worker builds the module-scoped fixture once (pytest --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("maestro-agreement")
-
 
 @cache
 def _mapping(path: str) -> tuple[dict[str, Layer], list[str]]:

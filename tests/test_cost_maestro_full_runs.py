@@ -26,9 +26,6 @@ from maestro_runs_helpers import (
     rel_err,
 )
 
-# one xdist worker builds the module-scoped fixture once (pytest --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("maestro-full-runs")
-
 TOL = 0.01
 
 

@@ -18,9 +18,6 @@ from mcmsched.explore.run import run_sweep
 from mcmsched.explore.store import ResultStore
 from mcmsched.explore.sweep_file import sweep_from_dict
 
-# one xdist worker builds the module-scoped fixture once (pytest --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("explore-report")
-
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

@@ -20,9 +20,6 @@ from mcmsched.explore.run import run_sweep
 from mcmsched.explore.store import STORE_VERSION, ResultStore
 from mcmsched.explore.sweep_file import sweep_from_dict
 
-# one xdist worker builds the module-scoped fixture once (pytest --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("explore-safety")
-
 runner = CliRunner()
 
 

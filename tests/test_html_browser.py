@@ -23,9 +23,6 @@ import pytest
 
 from mcmsched.runner.run import run
 
-# one xdist worker builds the module-scoped fixture once (pytest --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("html-browser")
-
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -35,7 +35,6 @@ def result() -> Result:
     return run(SMALL)
 
 
-@pytest.mark.xdist_group("runner-run-result")  # one worker runs the `result` fixture
 def test_result_is_consistent_and_valid(result: Result) -> None:
     m = result.metrics
     assert m.edp == pytest.approx(m.latency_s * m.energy_j)
@@ -49,7 +48,6 @@ def test_result_is_consistent_and_valid(result: Result) -> None:
     )
 
 
-@pytest.mark.xdist_group("runner-run-result")  # one worker runs the `result` fixture
 def test_layer_rows_cover_every_layer_and_sum_to_compute_energy(result: Result) -> None:
     rows = result.layers
     assert len(rows) == result.scenario.total_layers
@@ -74,7 +72,6 @@ def test_layer_rows_cover_every_layer_and_sum_to_compute_energy(result: Result) 
         assert n_mb == -(-batch // mb) and 1 <= mb <= batch
 
 
-@pytest.mark.xdist_group("runner-run-result")  # one worker runs the `result` fixture
 def test_baselines(result: Result) -> None:
     b = result.baselines
     assert list(b) == ["monolithic", "homogeneous-nvd", "homogeneous-shi"]
