@@ -35,22 +35,22 @@ def png_size(path: Path) -> tuple[int, int]:
     return int(w), int(h)
 
 
-@pytest.fixture(scope="module")
-def example_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
-    """Run every example once (CLI, fresh folder); name -> (out dir, printed output)."""
-    runs: dict[str, tuple[Path, str]] = {}
-    for name in EXAMPLE_NAMES:
-        out = tmp_path_factory.mktemp(name) / "out"
-        assert not out.exists()
-        res = runner.invoke(app, ["run", str(EXAMPLES / f"{name}.yaml"), "--out", str(out)])
-        assert res.exit_code == 0, res.output
-        runs[name] = (out, res.output)
-    return runs
+@pytest.fixture(scope="module", params=EXAMPLE_NAMES)
+def example_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, str]:
+    """Run one example (CLI, fresh folder): (name, out dir, printed output). One fixture value
+    per example, so pytest-xdist can run the four examples on different workers."""
+    name: str = request.param
+    out = tmp_path_factory.mktemp(name) / "out"
+    assert not out.exists()
+    res = runner.invoke(app, ["run", str(EXAMPLES / f"{name}.yaml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return name, out, res.output
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_example_writes_every_file(name: str, example_runs: dict[str, tuple[Path, str]]) -> None:
-    out, printed = example_runs[name]
+def test_example_writes_every_file(example_run: tuple[str, Path, str]) -> None:
+    name, out, printed = example_run
     assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
     cfg = load_scenario_file(EXAMPLES / f"{name}.yaml")
 

@@ -117,7 +117,12 @@ def test_ctrl_c_is_clean_at_any_moment(tmp_path: Path, delay_s: float) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        # the user's default baseline worker pool (conftest.py sets serial baselines for the
+        # rest of the suite): Ctrl-C may land while the pool runs
+        env={
+            **{k: v for k, v in os.environ.items() if k != "MCMSCHED_BASELINE_WORKERS"},
+            "PYTHONPATH": str(REPO / "src"),
+        },
     )
     time.sleep(delay_s)
     proc.send_signal(signal.SIGINT)

@@ -49,6 +49,9 @@ def run_script(code: str, folder: Path, name: str) -> subprocess.CompletedProces
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
     env["MPLBACKEND"] = "Agg"
+    # as a user runs it: the baselines in forked workers from a script's __main__ (conftest.py
+    # sets serial baselines for the rest of the suite)
+    env.pop("MCMSCHED_BASELINE_WORKERS", None)
     p = subprocess.Popen(
         [sys.executable, script.name],
         cwd=folder,
