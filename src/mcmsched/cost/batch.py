@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from mcmsched.cost import mapping_store
 from mcmsched.cost.analysis import (
     _clamp_tiles,
     _directives_of,
@@ -31,7 +32,8 @@ from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.dataflow import Directive, DirectiveKind
 from mcmsched.workload.layer import Layer
 
-# Bump whenever the analysis changes its numbers (invalidates the on-disk CostTable cache).
+# Bump whenever the analysis or the mapping search changes its numbers (invalidates the on-disk
+# CostTable cache and the searched-mapping store).
 COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper-trconv-phases-subtiles"
 
 Orientation = Literal["as-written", "best"]
@@ -171,22 +173,33 @@ _MEMO_MAX = 200_000
 
 def _searched_memo(reps: list[Layer], cls: ChipletClass) -> tuple[np.ndarray, list[str]]:
     """Searched-mapping costs (``[9, len(reps)]``) and directive texts of ``reps`` on ``cls``,
-    searching only the shapes this process has not searched on ``cls`` before."""
+    searching only the shapes neither this process (:data:`_SEARCH_MEMO`) nor the on-disk store
+    (:mod:`mcmsched.cost.mapping_store`) holds; new results go to both."""
     keys = [(cls, ly.shape_key) for ly in reps]
-    todo = [j for j, k in enumerate(keys) if k not in _SEARCH_MEMO]
+    found = {k: _SEARCH_MEMO[k] for k in keys if k in _SEARCH_MEMO}
+    todo = [j for j, k in enumerate(keys) if k not in found]
+    if todo:  # shapes another process searched already
+        stored = mapping_store.load(COST_MODEL_VERSION, cls, [keys[j][1] for j in todo])
+        found.update(((cls, shape), hit) for shape, hit in stored.items())
+        todo = [j for j in todo if keys[j] not in found]
+    new: dict[tuple[ChipletClass, tuple[object, ...]], tuple[np.ndarray, str]] = {}
     if todo:
-        new = [reps[j] for j in todo]
+        layers = [reps[j] for j in todo]
         if cls.dataflow.tunable:
-            vals, text = _search(new, cls, None)
+            vals, text = _search(layers, cls, None)
         else:
-            vals = _evaluate_class(new, cls, False, check_buffers=False)
-            _sequential_fallback(vals, new, cls, False, soft=True)
-            vals, text = _search(new, cls, vals)
-        if len(_SEARCH_MEMO) + len(todo) > _MEMO_MAX:
-            _SEARCH_MEMO.clear()
+            vals = _evaluate_class(layers, cls, False, check_buffers=False)
+            _sequential_fallback(vals, layers, cls, False, soft=True)
+            vals, text = _search(layers, cls, vals)
         for col, j in enumerate(todo):
-            _SEARCH_MEMO[keys[j]] = (vals[:, col].copy(), text[col])
-    hits = [_SEARCH_MEMO[k] for k in keys]
+            new[keys[j]] = (vals[:, col].copy(), text[col])
+        mapping_store.save(COST_MODEL_VERSION, cls, [(k[1], v, t) for k, (v, t) in new.items()])
+    found.update(new)
+    fresh = {k: found[k] for k in keys if k not in _SEARCH_MEMO}
+    if len(_SEARCH_MEMO) + len(fresh) > _MEMO_MAX:
+        _SEARCH_MEMO.clear()
+    _SEARCH_MEMO.update(fresh)
+    hits = [found[k] for k in keys]
     return np.stack([h[0] for h in hits], axis=1), [h[1] for h in hits]
 
 

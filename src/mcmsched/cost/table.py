@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, Orientation, evaluate_layers
+from mcmsched.cost.fingerprint import class_fingerprint, default_cache_dir
 from mcmsched.errors import MCMSchedError
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.package import Package
@@ -52,32 +53,6 @@ class ModelCosts:
     #: energy_j hold a penalty (:data:`INFEASIBLE_PENALTY` x the table's total) that no
     #: feasible schedule reaches, so the search avoids it. None: every class holds every layer.
     feasible: np.ndarray | None = None
-
-
-def default_cache_dir() -> Path:
-    """``$MCMSCHED_CACHE_DIR`` if set, else ``~/.cache/mcmsched``."""
-    env = os.environ.get("MCMSCHED_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "mcmsched"
-
-
-def class_fingerprint(cls: ChipletClass) -> str:
-    """Everything about a chiplet class that changes its layer costs, as text."""
-    e = cls.energy
-    return "|".join(
-        [
-            cls.name,
-            cls.dataflow.to_text(),
-            str(cls.n_pes),
-            str(cls.l1_bytes),
-            str(cls.l2_bytes),
-            repr(float(cls.noc_bw)),
-            repr(float(cls.mem_bw)),
-            repr(float(cls.clock_hz)),
-            repr((e.mac_pj, e.l1_factor, e.l2_factor)),
-            f"mapping={cls.mapping}",
-            f"objective={cls.objective}",
-        ]
-    )
 
 
 def _content_hash(scenario: Scenario, package: Package, orientation: str) -> str:
