@@ -110,3 +110,39 @@ def test_strict_memory_portfolio_members_must_fit() -> None:
     with pytest.raises(Exception, match="memory"):
         validate(whole, sc, pkg, costs, ev)  # the whole model on one chiplet does not fit
     assert all(e.name != "one-window-whole-latency" for e in res.portfolio)
+
+
+def test_class_blind_member_on_a_large_heterogeneous_package() -> None:
+    """Above 16 chiplets (evolutionary placement) a heterogeneous package also scores SCAR's
+    search on its homogeneous view (every chiplet of the class with the least work), re-scored
+    with the real per-class costs; the result is never worse than it."""
+    from mcmsched.search.scar import _class_view
+
+    layout = [["nvd", "shi", "nvd", "shi", "nvd"] for _ in range(4)]  # 20 chiplets
+    pkg = grid_package(layout, name="het-5x4")
+    sc = Scenario.of(
+        "two", (gemm_chain("a", 6, (256, 512, 256)), 4), (gemm_chain("b", 4, (128, 256)), 2)
+    )
+    costs = CostTable(sc, pkg, use_disk_cache=False)
+    view = _class_view(sc, pkg, costs)
+    work = {
+        c: sum(
+            e.batch * costs.model_costs(m, 1).compute_s[:, i].sum()
+            for m, e in enumerate(sc.entries)
+        )
+        for i, c in enumerate(pkg.class_names)
+    }
+    best = min(work, key=lambda c: work[c])
+    assert view.class_names == (best,)
+    assert all(ch.cls == best for ch in view.chiplets)
+    assert view.links == pkg.links and len(view.chiplets) == pkg.n_chiplets
+    res = get_strategy("scar")(sc, pkg, costs, "edp", SearchOptions())
+    validate(res.schedule, sc, pkg, costs)
+    members = [e for e in res.portfolio if e.name.startswith(f"class-blind-{best}")]
+    assert {e.name for e in members} == {
+        f"class-blind-{best} (edp windows)",
+        f"class-blind-{best} (latency windows)",
+    }
+    for e in members:
+        assert res.metrics.edp <= e.score * (1 + 1e-12)
+    assert res.metrics.edp == pytest.approx(evaluate(res.schedule, costs).edp, rel=1e-12)

@@ -791,6 +791,32 @@ def run_scar(
         cm = CostModels(costs, opts.eval_options)
         members = portfolio_schedules(scenario, package, costs, obj, cm)
         members.append(("nn-baton", _nn_baton_schedule(scenario, package, costs, cm)))
+        if (
+            isinstance(costs, CostTable)  # test stubs have no per-package tables
+            and len(package.class_names) > 1
+            and opts.placement_mode(package.n_chiplets) == "evolutionary"
+        ):
+            view = _class_view(scenario, package, costs)
+            vcosts = CostTable(
+                scenario,
+                view,
+                cache_dir=costs.cache_dir,
+                use_disk_cache=costs.use_disk_cache,
+                orientation=costs.orientation,
+            )
+            vrows: dict[tuple[int, int, int, int], np.ndarray] = {}
+            for name in dict.fromkeys([obj.window_metric, *seeds]):
+                key_obj = obj if name == obj.window_metric else make_objective(name, obj.targets)
+                try:  # e.g. memory="strict": no placement fits the view
+                    alt = _run_scar_once(
+                        scenario, view, vcosts, key_obj, sub_opts, strategy, False, vrows
+                    )
+                except MCMSchedError:
+                    break
+                evaluations += alt.stats.evaluations
+                windows += alt.stats.windows_solved
+                sched = dataclasses.replace(alt.schedule, package=package.name)
+                members.append((f"class-blind-{view.class_names[0]} ({name} windows)", sched))
         for name, sched in members:
             meta = {
                 **sched.meta,
@@ -824,6 +850,25 @@ def within_node_cap(schedule: Schedule, node_cap: int | None) -> bool:
         len(p.segments) <= node_cap and len(set(p.all_chiplets)) <= node_cap
         for w in schedule.windows
         for p in w.plans
+    )
+
+
+def _class_view(scenario: Scenario, package: Package, costs: CostTable) -> Package:
+    """``package`` with every chiplet of one class (same topology, ids, NoP and DRAM): the class
+    that runs the scenario's work fastest on one chiplet (sum over models of batch x the model's
+    compute time at b' = 1). SCAR's search on this homogeneous view (the Simba-like setting,
+    where its evolutionary placement is strongest: every path is as good as its shape) gives a
+    schedule that is valid on ``package`` and is scored there with the real per-class costs."""
+    totals = np.zeros(len(package.class_names))
+    for m, entry in enumerate(scenario.entries):
+        totals += entry.batch * costs.model_costs(m, 1).compute_s.sum(axis=0)
+    best = package.class_names[int(np.argmin(totals))]
+    chiplets = tuple(dataclasses.replace(c, cls=best) for c in package.chiplets)
+    return dataclasses.replace(
+        package,
+        name=f"{package.name}~{best}",
+        classes={best: package.classes[best]},
+        chiplets=chiplets,
     )
 
 
