@@ -76,3 +76,24 @@ def test_turned_off_or_broken_store_changes_no_result(
     assert mapping_store._DISABLED[0]  # the error turned the store off for this process
     assert np.array_equal(off.cycles, broken.cycles)
     assert np.array_equal(off.energy_pj, broken.energy_pj)
+
+
+def test_cost_tables_keep_the_store_in_their_cache_folder(
+    store_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from mcmsched.cost.table import CostTable
+    from mcmsched.hardware.presets import get_preset
+    from mcmsched.workload import Scenario
+
+    sc = Scenario.of("r", (get_model("resnet50"), 1))
+    pkg = get_preset("het-sides", pes_per_chiplet=1024)
+    mine = tmp_path_factory.mktemp("table-cache")
+    CostTable(sc, pkg, cache_dir=mine).model_costs(0, 1)
+    with mapping_store.location(mine):
+        path = mapping_store.store_path(COST_MODEL_VERSION)
+    assert path.is_file() and path.parent == mine
+    assert not mapping_store.store_path(COST_MODEL_VERSION).exists()  # not the default folder
+    batch._SEARCH_MEMO.clear()
+    off = tmp_path_factory.mktemp("no-disk")
+    CostTable(sc, pkg, cache_dir=off, use_disk_cache=False).model_costs(0, 1)
+    assert list(off.iterdir()) == []  # use_disk_cache=False writes nothing, the store included

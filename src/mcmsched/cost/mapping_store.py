@@ -3,7 +3,8 @@
 The mapping search (:mod:`mcmsched.cost.mapper`) is the costly part of a cold cost table. Its
 result for one layer shape (``Layer.shape_key``, at its mini-batch) on one chiplet class depends
 only on the two and on the cost-model version, so it is kept in one SQLite file per cost-model
-version under the cache folder (:func:`mcmsched.cost.fingerprint.default_cache_dir`):
+version under the cache folder (a cost table's ``cache_dir``, else
+:func:`mcmsched.cost.fingerprint.default_cache_dir`):
 ``mappings-<version hash>.sqlite``, a table of (class fingerprint hash, shape, the nine cost
 values as float64 bytes, the chosen directive text). Other scenarios, packages with the same
 classes, sweep jobs, baseline workers and test workers then reuse a shape searched once; results
@@ -11,8 +12,9 @@ are bit-identical to a fresh search (the stored values are the search's own floa
 
 The store is an optimisation only: any SQLite error (locked past the timeout, read-only folder,
 corrupt file) turns it off for the rest of the process and the search runs as if it were empty;
-a row of the wrong size is ignored. ``MCMSCHED_MAPPING_STORE=0`` turns it off; deleting the file
-is always safe. Concurrent writers are serialised by SQLite (WAL journal, 30 s busy timeout).
+a row of the wrong size is ignored. ``MCMSCHED_MAPPING_STORE=0`` (or a cost table with
+``use_disk_cache=False``) turns it off; deleting the file is always safe. Concurrent writers
+are serialised by SQLite (WAL journal, 30 s busy timeout).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +37,37 @@ N_VALUES = 9
 
 _DISABLED: list[bool] = [False]
 
+#: (folder, enabled) set by :func:`location` (a cost table's own cache folder and disk-cache
+#: switch); ``None``: the default cache folder, on.
+_WHERE: ContextVar[tuple[Path, bool] | None] = ContextVar("mapping_store_where", default=None)
+
+
+@contextmanager
+def location(folder: Path, *, enabled: bool = True) -> Iterator[None]:
+    """Inside the block the store lives in ``folder`` (and is off when ``enabled`` is false):
+    :class:`mcmsched.cost.table.CostTable` passes its ``cache_dir`` and ``use_disk_cache``."""
+    token = _WHERE.set((folder, enabled))
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
+
 
 def enabled() -> bool:
-    """False when turned off (``MCMSCHED_MAPPING_STORE=0``) or after an SQLite error."""
+    """False when turned off (``MCMSCHED_MAPPING_STORE=0``, a cost table with
+    ``use_disk_cache=False``) or after an SQLite error."""
+    where = _WHERE.get()
+    if where is not None and not where[1]:
+        return False
     return not _DISABLED[0] and os.environ.get("MCMSCHED_MAPPING_STORE", "1") != "0"
 
 
 def store_path(version: str) -> Path:
     """The store file for cost-model ``version`` in the current cache folder."""
     tag = hashlib.sha256(version.encode()).hexdigest()[:16]
-    return default_cache_dir() / f"mappings-{tag}.sqlite"
+    where = _WHERE.get()
+    folder = where[0] if where is not None else default_cache_dir()
+    return folder / f"mappings-{tag}.sqlite"
 
 
 def class_key(cls: ChipletClass) -> str:

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from mcmsched.cost import mapping_store
 from mcmsched.cost.batch import COST_MODEL_VERSION, BatchCosts, Orientation, evaluate_layers
 from mcmsched.cost.fingerprint import class_fingerprint, default_cache_dir
 from mcmsched.errors import MCMSchedError
@@ -151,7 +152,11 @@ class CostTable:
         # one batch call for every mini-batch size: the analysis (and the mapping search)
         # vectorises over more rows at once; a (layer, class) the class cannot hold is skipped
         per_mb = [self._batched_layers(mb) for mb in todo]
-        res, _ = _evaluate_or_skip([ly for lys in per_mb for ly in lys], classes, self.orientation)
+        base = self.cache_dir if self.cache_dir is not None else default_cache_dir()
+        with mapping_store.location(Path(base), enabled=self.use_disk_cache):
+            res, _ = _evaluate_or_skip(
+                [ly for lys in per_mb for ly in lys], classes, self.orientation
+            )
         start = 0
         for mb, lys in zip(todo, per_mb, strict=True):
             sl = slice(start, start + len(lys))
