@@ -143,3 +143,26 @@ def test_unique_sub_rows_matches_numpy_unique() -> None:
         ).T
         assert np.array_equal(got, want), t
         assert np.array_equal(inv, want_inv.reshape(-1)), t
+
+
+def test_chunked_batches_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches above ``CHUNK_ROWS`` rows run in chunks: bit for bit the one-pass numbers."""
+    reps = list({ly.shape_key: ly for ly in _layers(3, 12)}.values())
+    pr = [to_problem(ly) for ly in reps]
+    probs = [p for p, _ in pr]
+    count = np.array([g for _, g in pr], dtype=np.int64)
+    dimtab = {
+        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
+        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
+    }
+    cls = ChipletClass("c", get_dataflow("nvdla"), n_pes=1024, mapping="searched")
+    t = mapper.templates_for(cls.dataflow, False)[0]
+    rows = [(j, mapper.coarse_grid(p, t, 1024)) for j, p in enumerate(probs) if not p.depthwise]
+    li = np.concatenate([np.full(g.shape[0], j, dtype=np.int64) for j, g in rows])
+    vv = np.concatenate([g for _, g in rows])
+    assert li.size > 200
+    one = mapper._evaluate_rows(t, li, vv, reps, probs, count, cls, dimtab)
+    monkeypatch.setattr(mapper, "CHUNK_ROWS", 37)  # many uneven chunks
+    chunked = mapper._evaluate_rows(t, li, vv, reps, probs, count, cls, dimtab)
+    assert np.array_equal(one, chunked, equal_nan=True)
+    assert np.isfinite(one[0]).sum() > 100
