@@ -240,20 +240,13 @@ def table() -> None:
 
 def mapper_speed() -> None:
     from mcmsched.cost import mapper
-    from mcmsched.cost.analysis import to_problem
     from mcmsched.workload.zoo import get_model
 
     layers: list[Layer] = []
     for name in ("resnet50", "bert-base", "gpt2-small"):
         layers.extend(get_model(name).layers)
     reps = list({ly.shape_key: ly for ly in layers}.values())
-    pr = [to_problem(ly) for ly in reps]
-    probs = [p for p, _ in pr]
-    count = np.array([g for _, g in pr], dtype=np.int64)
-    dimtab = {
-        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
-        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
-    }
+    probs, count, dimtab = mapper.layer_tables(reps)
     for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
         cls = ChipletClass(df, get_dataflow(df), n_pes=4096, mapping="searched")
         jobs = []

@@ -76,13 +76,7 @@ ROWS_PER_LAYER = 400
 @pytest.mark.parametrize("n_pes", [256, 4096])
 def test_batched_candidates_equal_each_candidate_alone(df: str, n_pes: int) -> None:
     reps = list({ly.shape_key: ly for ly in _layers(11, 24)}.values())
-    pr = [to_problem(ly) for ly in reps]
-    probs = [p for p, _ in pr]
-    count = np.array([g for _, g in pr], dtype=np.int64)
-    dimtab = {
-        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
-        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
-    }
+    probs, count, dimtab = mapper.layer_tables(reps)
     cls = ChipletClass("c", get_dataflow(df), n_pes=n_pes, mapping="searched")
     rng = np.random.default_rng(5)
     pick = np.random.default_rng(7)
@@ -148,13 +142,7 @@ def test_unique_sub_rows_matches_numpy_unique() -> None:
 def test_chunked_batches_give_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches above ``CHUNK_ROWS`` rows run in chunks: bit for bit the one-pass numbers."""
     reps = list({ly.shape_key: ly for ly in _layers(3, 12)}.values())
-    pr = [to_problem(ly) for ly in reps]
-    probs = [p for p, _ in pr]
-    count = np.array([g for _, g in pr], dtype=np.int64)
-    dimtab = {
-        k: np.array([mapper._full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
-        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
-    }
+    probs, count, dimtab = mapper.layer_tables(reps)
     cls = ChipletClass("c", get_dataflow("nvdla"), n_pes=1024, mapping="searched")
     t = mapper.templates_for(cls.dataflow, False)[0]
     rows = [(j, mapper.coarse_grid(p, t, 1024)) for j, p in enumerate(probs) if not p.depthwise]

@@ -766,6 +766,23 @@ def _row_key(layer: int | np.integer, row: np.ndarray) -> tuple[int, bytes]:
     return int(layer), np.asarray(row, dtype=np.int64).tobytes()
 
 
+def layer_tables(
+    reps: list[Layer],
+) -> tuple[list[Problem], np.ndarray, dict[str, np.ndarray]]:
+    """What :func:`_evaluate_rows` needs about layers ``reps``: the analysed problem of each,
+    how many times it repeats (groups / heads) and each dimension per layer (``Y'``/``X'`` the
+    output rows/columns at stride 1)."""
+    pr = [to_problem(ly) for ly in reps]
+    probs = [p for p, _ in pr]
+    counts = np.array([g for _, g in pr], dtype=np.int64)
+    dims = [_full_dims(p) for p in probs]
+    dimtab = {
+        k: np.array([d.get(k, 1) for d in dims], dtype=np.int64)
+        for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'")
+    }
+    return probs, counts, dimtab
+
+
 def search_layers(
     reps: list[Layer], cls: ChipletClass, fixed: np.ndarray | None
 ) -> tuple[np.ndarray, list[str]]:
@@ -774,13 +791,8 @@ def search_layers(
     no fixed form); a layer keeps them unless a candidate is strictly better. The text of a
     layer that keeps its fixed mapping is ``""``."""
     n = len(reps)
-    pr = [to_problem(ly) for ly in reps]
-    probs = [p for p, _ in pr]
-    reps_count = np.array([g for _, g in pr], dtype=np.int64)
+    probs, reps_count, dimtab = layer_tables(reps)
     need = np.array([_needed_macs(ly) for ly in reps], dtype=float)
-    dimtab: dict[str, np.ndarray] = {}
-    for k in ("N", "K", "C", "R", "S", "Y", "X", "Y'", "X'"):
-        dimtab[k] = np.array([_full_dims(p).get(k, 1) for p in probs], dtype=np.int64)
     bound = roofline(reps, cls)[0]
     out = np.zeros((N_FIELDS, n))
     out[0] = np.inf
@@ -893,6 +905,7 @@ __all__ = [
     "fine_neighbours",
     "fixed_class",
     "instantiate",
+    "layer_tables",
     "search_layers",
     "templates_for",
 ]

@@ -596,6 +596,14 @@ def check_strategy_fits(cfg: RunConfig) -> None:
 # ---- loading --------------------------------------------------------------------------------
 
 
+def _with_user_defaults(
+    values: dict[str, Any], given: Mapping[str, object], defaults: Mapping[str, object]
+) -> dict[str, Any]:
+    """``values`` (every field, the dataclass defaults filled in) with the user defaults
+    (``USER_DEFAULTS``, ``USER_EVAL_DEFAULTS``) for the fields the file did not set."""
+    return {**values, **{k: v for k, v in defaults.items() if k not in given}}
+
+
 def config_from_dict(
     data: Any, *, source: str | None = None, base_dir: str | Path | None = None
 ) -> RunConfig:
@@ -647,17 +655,15 @@ def config_from_dict(
 
     package, label = resolve_package(top.package, base, source)
     try:
-        opt_values = SearchOptionsModel.model_validate(top.options).model_dump()
-        for key, value in USER_DEFAULTS.items():  # user defaults (partitioning on)
-            if key not in top.options:
-                opt_values[key] = value
+        opt_values = _with_user_defaults(  # partitioning on
+            SearchOptionsModel.model_validate(top.options).model_dump(), top.options, USER_DEFAULTS
+        )
     except ValidationError as err:
         raise _validation_error(err, SearchOptionsModel, source, "options") from None
     try:
-        eval_values = EvalOptionsModel.model_validate(top.eval).model_dump()
-        for key, value in USER_EVAL_DEFAULTS.items():  # user defaults (b' searched)
-            if key not in top.eval:
-                eval_values[key] = value
+        eval_values = _with_user_defaults(  # b' searched
+            EvalOptionsModel.model_validate(top.eval).model_dump(), top.eval, USER_EVAL_DEFAULTS
+        )
     except ValidationError as err:
         raise _validation_error(err, EvalOptionsModel, source, "eval") from None
     try:

@@ -259,7 +259,7 @@ class ScarEngine:
                 field="eval_options",
             )
         best.alternatives = alts
-        if self.opts.eval_options.minibatch_rule == "search" and POLISH_MINIBATCH:
+        if self.opts.eval_options.minibatch_rule == "search":
             best = self._polish_minibatch(best, key)
         self._win_cache[ck] = best
         self.windows_solved += 1
@@ -651,9 +651,6 @@ def _joint_splits(cuts: list[list[int]]) -> list[list[list[int]]]:
     return out
 
 
-#: b' polishing of each solved window under ``minibatch_rule="search"``
-POLISH_MINIBATCH = True
-
 #: Starting layouts of the local search (``refine_passes`` > 0): the best of each window count.
 REFINE_STARTS = 3
 
@@ -671,28 +668,38 @@ def _local_search(
     the joint window splits of :func:`_joint_splits` once (variable neighbourhood descent; an
     improving one resumes the passes)."""
     cur, cur_score = start, score(start)
-    for _ in range(passes):
+
+    def descend(moves: list[list[list[int]]], first_only: bool) -> bool:
+        """Take each move that beats the current layout (all of them, or only the first)."""
+        nonlocal cur, cur_score
         improved = False
-        for nc in _neighbours(_cuts(cur, n_layers)):
-            lay = confine(_layout(nc))
-            if any(len(w) > n_chiplets for w in lay):
+        for nc in moves:
+            lay = _fitting_layout(nc, confine, n_chiplets)
+            if lay is None:
                 continue
             sc_ = score(lay)
             if sc_ < cur_score * (1 - 1e-12):
                 cur, cur_score, improved = lay, sc_, True
-        if not improved:
-            cuts = _cuts(cur, n_layers)
-            for nc in [*_pair_shifts(cuts), *_joint_splits(cuts)]:
-                lay = confine(_layout(nc))
-                if any(len(w) > n_chiplets for w in lay):
-                    continue
-                sc_ = score(lay)
-                if sc_ < cur_score * (1 - 1e-12):
-                    cur, cur_score, improved = lay, sc_, True
+                if first_only:
                     break
-        if not improved:
+        return improved
+
+    for _ in range(passes):
+        if descend(_neighbours(_cuts(cur, n_layers)), False):
+            continue
+        cuts = _cuts(cur, n_layers)
+        if not descend([*_pair_shifts(cuts), *_joint_splits(cuts)], True):
             break
     return cur
+
+
+def _fitting_layout(
+    cuts: list[list[int]], confine: Callable[[Layout], Layout], n_chiplets: int
+) -> Layout | None:
+    """The layout of ``cuts`` (decode phases confined), or ``None`` when a window holds more
+    models than the package has chiplets."""
+    lay = confine(_layout(cuts))
+    return None if any(len(w) > n_chiplets for w in lay) else lay
 
 
 #: ``effort="auto"``: instances with at most this many layers in all and this many chiplets
@@ -946,8 +953,8 @@ def _run_scar_once(
         whole = tuple((m, 0, n) for m, n in enumerate(n_layers) if n > 0)
         if len(whole) <= package.n_chiplets:
             for nc in _joint_splits(_cuts((whole,), n_layers)):
-                lay = eng.confine(_layout(nc))
-                if lay not in pool and all(len(w) <= package.n_chiplets for w in lay):
+                lay = _fitting_layout(nc, eng.confine, package.n_chiplets)
+                if lay is not None and lay not in pool:
                     pool.append(lay)
         scored = sorted(pool, key=approx_score)
         # multi-start: the best layout of each window count (up to REFINE_STARTS of them), since
