@@ -42,6 +42,7 @@ from mcmsched.cost.energy import MAESTRO_ENERGY, load_maestro_hw
 from mcmsched.cost.table import CostTable
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.dataflow import get_dataflow
+from mcmsched.hardware.package import Package
 from mcmsched.workload.importers.maestro import load_maestro
 from mcmsched.workload.layer import Layer
 
@@ -197,37 +198,29 @@ def table() -> None:
 
     sc = get_scenario("scar-sc5")
     mbs = [1, 8, 24, 32]
+
+    def build(pkg: Package, folder: Path) -> tuple[float, float, int]:
+        """Wall s, CPU s and candidate evaluations of one table build in ``folder``."""
+        before = mapper.EVALUATED[0]
+        t0, c0 = time.perf_counter(), time.process_time()
+        ct = CostTable(sc, pkg, cache_dir=folder)
+        ct.precompute(mbs)
+        for m in range(len(sc.entries)):
+            ct.model_costs(m, 1)
+        return time.perf_counter() - t0, time.process_time() - c0, mapper.EVALUATED[0] - before
+
     for mode in ("searched", "fixed"):
         pkg = get_preset("het-sides", mapping=mode)
         with tempfile.TemporaryDirectory() as d:
             _clear_caches()
-            before = mapper.EVALUATED[0]
-            t0, c0 = time.perf_counter(), time.process_time()
-            ct = CostTable(sc, pkg, cache_dir=Path(d))
-            ct.precompute(mbs)
-            for m in range(len(sc.entries)):
-                ct.model_costs(m, 1)
-            cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
-            evals = mapper.EVALUATED[0] - before
-            t0, c0 = time.perf_counter(), time.process_time()
-            ct2 = CostTable(sc, pkg, cache_dir=Path(d))
-            ct2.precompute(mbs)
-            for m in range(len(sc.entries)):
-                ct2.model_costs(m, 1)
-            cached, cached_cpu = time.perf_counter() - t0, time.process_time() - c0
+            cold, cold_cpu, evals = build(pkg, Path(d))
+            cached, cached_cpu, _ = build(pkg, Path(d))
             # a new scenario or process: no table file, no in-process memo, the mapping store
             # of the cold build (mcmsched.cost.mapping_store) in the same folder
-            ct2.cache_path.unlink()
+            CostTable(sc, pkg, cache_dir=Path(d)).cache_path.unlink()
             batch._SEARCH_MEMO.clear()
             _clear_caches()
-            before = mapper.EVALUATED[0]
-            t0, c0 = time.perf_counter(), time.process_time()
-            ct3 = CostTable(sc, pkg, cache_dir=Path(d))
-            ct3.precompute(mbs)
-            for m in range(len(sc.entries)):
-                ct3.model_costs(m, 1)
-            stored, stored_cpu = time.perf_counter() - t0, time.process_time() - c0
-            evals3 = mapper.EVALUATED[0] - before
+            stored, stored_cpu, evals3 = build(pkg, Path(d))
         n_layers = sum(len(e.model.layers) for e in sc.entries)
         print(
             f"CostTable scar-sc5 ({n_layers} layers, {len(pkg.class_names)} classes, mapping "

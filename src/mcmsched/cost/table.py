@@ -101,10 +101,14 @@ class CostTable:
         return self._key
 
     @property
+    def cache_folder(self) -> Path:
+        """Where this table's disk caches live: ``cache_dir``, else the default folder."""
+        return Path(self.cache_dir) if self.cache_dir is not None else default_cache_dir()
+
+    @property
     def cache_path(self) -> Path:
         """The ``.npz`` file holding this table's costs on disk."""
-        base = self.cache_dir if self.cache_dir is not None else default_cache_dir()
-        return Path(base) / f"costs-{self.cache_key}.npz"
+        return self.cache_folder / f"costs-{self.cache_key}.npz"
 
     # ---- disk cache --------------------------------------------------------------------------
     def _load(self) -> None:
@@ -152,8 +156,7 @@ class CostTable:
         # one batch call for every mini-batch size: the analysis (and the mapping search)
         # vectorises over more rows at once; a (layer, class) the class cannot hold is skipped
         per_mb = [self._batched_layers(mb) for mb in todo]
-        base = self.cache_dir if self.cache_dir is not None else default_cache_dir()
-        with mapping_store.location(Path(base), enabled=self.use_disk_cache):
+        with mapping_store.location(self.cache_folder, enabled=self.use_disk_cache):
             res, _ = _evaluate_or_skip(
                 [ly for lys in per_mb for ly in lys], classes, self.orientation
             )
