@@ -65,7 +65,7 @@ def test_coarse_estimate_tracks_the_analysis_on_a_stride_1_layer() -> None:
     grid = coarse_candidates(p, t, cls.n_pes)
     names = [v.name for v in _variables(t)]
     values = {n: grid[:, i] for i, n in enumerate(names)}
-    _, est = _estimate(t, p, _full_dims(p), values, cls.n_pes, 128.0, grid.shape[0])
+    est = _estimate(t, p, _full_dims(p), values, cls.n_pes, 128.0, grid.shape[0])[1]
     hw = hardware_of(cls)
     real = np.array(
         [

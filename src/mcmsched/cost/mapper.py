@@ -328,26 +328,6 @@ def _estimate(
     n: int,
     noc_bw: float = 256.0,
     fill_only: bool = False,
-    objective: str = "latency",
-) -> tuple[Arr, Arr]:
-    """``(fill, estimate)`` of :func:`_estimate_full`; for an ``edp`` or ``energy`` objective
-    the estimate is the cycles times the MAC over-count factor."""
-    fill, cyc, recount = _estimate_full(
-        template, p, dims, values, n_pes, mem_bw, n, noc_bw, fill_only
-    )
-    return fill, cyc if objective == "latency" else cyc * recount
-
-
-def _estimate_full(
-    template: tuple[Directive, ...],
-    p: Problem,
-    dims: dict[str, int],
-    values: dict[str, Arr],
-    n_pes: int,
-    mem_bw: float,
-    n: int,
-    noc_bw: float = 256.0,
-    fill_only: bool = False,
 ) -> tuple[Arr, Arr, Arr]:
     """Per candidate: the estimated fraction of PEs the spatial maps keep busy (product over
     levels of min(1, spatial tiles / units)) and a rough cycle estimate that follows the
@@ -550,9 +530,7 @@ def coarse_candidates(
         )[0]
         grid = _expand_children(grid[fill >= 0.5 * fill.max()], vars_, dims, n_pes)
     values = {v.name: grid[:, i] for i, v in enumerate(vars_)}
-    fill, cyc, recount = _estimate_full(
-        template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw
-    )
+    fill, cyc, recount = _estimate(template, p, dims, values, n_pes, mem_bw, grid.shape[0], noc_bw)
     keep = np.nonzero(fill >= 0.5 * fill.max())[0]
     by_cycles = keep[np.argsort(cyc[keep], kind="stable")]
     if objective == "latency":
