@@ -134,6 +134,8 @@ class ModelCostModel:
         self.dram_lat_s = pkg.dram.latency_ns * 1e-9
         self.e_dram_bit = pkg.dram.energy_pj_per_bit * 1e-12
         self._mb_cache: dict[int, tuple[FloatArray, FloatArray, FloatArray, FloatArray]] = {}
+        self._skip_cache: dict[tuple[bytes, bytes, bool], _SkipPlan] = {}
+        self._split_cache: dict[tuple[int, int, tuple[int, ...], str, int], _SplitSeg] = {}
         # sparse table for range maxima of act1
         table = [self.act1]
         span = 1
@@ -258,27 +260,27 @@ class ModelCostModel:
 
     # ---- transfers (mirror mcmsched.cost.transfer, vectorised) -------------------------------
     def dram_s(self, ch: IntArray, size: FloatArray | float) -> FloatArray:
-        size_a = np.broadcast_to(np.asarray(size, dtype=float), np.shape(ch))
+        size_a = np.asarray(size, dtype=float)
         t = size_a / self.dram_bw + self.dram_hops[ch] * self.hop_s + self.dram_lat_s
         out: FloatArray = np.where(size_a > 0, t, 0.0)
         return out
 
     def dram_j(self, ch: IntArray, size: FloatArray | float) -> FloatArray:
-        size_a = np.broadcast_to(np.asarray(size, dtype=float), np.shape(ch))
+        size_a = np.asarray(size, dtype=float)
         e = size_a * 8 * (self.e_dram_bit + self.e_nop_bit * self.dram_hops[ch])
         out: FloatArray = np.where(size_a > 0, e, 0.0)
         return out
 
     def nop_s(self, src: IntArray, dst: IntArray, size: FloatArray | float) -> FloatArray:
         h = self.hops[src, dst]
-        size_a = np.broadcast_to(np.asarray(size, dtype=float), np.shape(h))
+        size_a = np.asarray(size, dtype=float)
         t = size_a / self.nop_bw + h * self.hop_s
         out: FloatArray = np.where((size_a > 0) & (src != dst), t, 0.0)
         return out
 
     def nop_j(self, src: IntArray, dst: IntArray, size: FloatArray | float) -> FloatArray:
         h = self.hops[src, dst]
-        size_a = np.broadcast_to(np.asarray(size, dtype=float), np.shape(h))
+        size_a = np.asarray(size, dtype=float)
         out: FloatArray = np.where(size_a > 0, size_a * 8 * self.e_nop_bit * h, 0.0)
         return out
 
@@ -362,19 +364,24 @@ class ModelCostModel:
             src = np.broadcast_to(np.asarray(in_src, dtype=np.int64), (n_p,))
             in_s[:, 0] = self.nop_s(src, c0, in0)
             nop_j += self.nop_j(src, c0, in0)
+        # the chain edges (last layer of a segment -> next layer), all boundaries at once; a
+        # branch start that does not consume the previous layer gets its inputs through the other
+        # (skip) edges instead
+        ends = b[:-1] - 1
+        sizes = np.where(self.chain[ends], outb[ends], 0.0)[None, :]
+        if n > 1:
+            out_s[:, :-1] = self.nop_s(ch[:, :-1], ch[:, 1:], sizes)
+            hand_j = self.nop_j(ch[:, :-1], ch[:, 1:], sizes)
         for k in range(n - 1):
-            # the chain edge (last layer -> next layer); a branch start that does not consume the
-            # previous layer gets its inputs through the other (skip) edges instead
-            size = outb[b[k] - 1] if self.chain[b[k] - 1] else 0.0
             if sp is not None and (sp[k] is not None or sp[k + 1] is not None):
                 sk = sp[k]
                 prod = sk.team if sk is not None else (int(ch[0, k]),)
-                t, e = _SplitSeg.handoff(self, prod, sp[k + 1], int(ch[0, k + 1]), float(size))
+                size = float(sizes[0, k])
+                t, e = _SplitSeg.handoff(self, prod, sp[k + 1], int(ch[0, k + 1]), size)
                 out_s[0, k] = t
                 nop_j[0] += e
                 continue
-            out_s[:, k] = self.nop_s(ch[:, k], ch[:, k + 1], size)
-            nop_j += self.nop_j(ch[:, k], ch[:, k + 1], size)
+            nop_j += hand_j[:, k]
         if out_to_dram:
             last = sp[n - 1] if sp is not None else None
             if last is not None:
@@ -591,10 +598,62 @@ class ModelCostModel:
             raise ValueError("split segments are costed one path at a time")
         out: list[_SplitSeg | None] = []
         for (s0, s1), (team, dim) in zip(segments, splits, strict=True):
-            out.append(
-                None if len(team) <= 1 else _SplitSeg.build(self, s0, s1, team, dim, minibatch)
-            )
+            if len(team) <= 1:
+                out.append(None)
+                continue
+            key = (int(s0), int(s1), tuple(int(c) for c in team), dim, minibatch)
+            seg = self._split_cache.get(key)
+            if seg is None:
+                seg = _SplitSeg.build(self, s0, s1, team, dim, minibatch)
+                if len(self._split_cache) >= _MEMO_LIMIT:
+                    self._split_cache.clear()
+                self._split_cache[key] = seg
+            out.append(seg)
         return out
+
+    def _skip_plan(self, a: IntArray, b: IntArray, out_to_dram: bool) -> _SkipPlan:
+        """Which non-chain edges of the window ``[a[0], b[-1])`` with segment ends ``b`` move
+        which producer's output where (depends on the segments only, not on the chiplets;
+        memoised). See :meth:`_skip_costs`."""
+        key = (a.tobytes(), b.tobytes(), out_to_dram)
+        hit = self._skip_cache.get(key)
+        if hit is not None:
+            return hit
+        start, stop = int(a[0]), int(b[-1])
+        u, v = self.skip_u, self.skip_v
+        u_in = (u >= start) & (u < stop)
+        v_in = (v >= start) & (v < stop)
+        ku = np.searchsorted(b, u, side="right")
+        kv = np.searchsorted(b, v, side="right")
+        empty = np.zeros(0, dtype=np.int64)
+        # same window, different segments: one NoP transfer per (producer, consuming segment),
+        # unless the chain edge already brings the producer's output to that segment
+        nop_u, nop_k, nop_ku = empty, empty, empty
+        sel = u_in & v_in & (ku != kv)
+        if sel.any():
+            pu, pk = _unique_pairs(u[sel], kv[sel], len(b) + 1)
+            pku = np.searchsorted(b, pu, side="right")
+            keep = ~((pu == b[pku] - 1) & (pk == pku + 1) & self.chain[pu])
+            nop_u, nop_k, nop_ku = pu[keep], pk[keep], pku[keep]
+        # produced here, consumed in a later window: written to DRAM once
+        wr_u, wr_ku = empty, empty
+        sel = u_in & (v >= stop)
+        if sel.any():
+            pu = np.unique(u[sel])
+            if out_to_dram:
+                pu = pu[pu != stop - 1]
+            wr_u, wr_ku = pu, np.searchsorted(b, pu, side="right")
+        # produced in an earlier window, consumed here (not by the window's first layer, whose
+        # input load covers it): read from DRAM once per consuming segment
+        rd_u, rd_k = empty, empty
+        sel = v_in & (u < start) & (v != start)
+        if sel.any():
+            rd_u, rd_k = _unique_pairs(u[sel], kv[sel], len(b) + 1)
+        plan = _SkipPlan(nop_u, nop_k, nop_ku, wr_u, wr_ku, rd_u, rd_k)
+        if len(self._skip_cache) >= _MEMO_LIMIT:
+            self._skip_cache.clear()
+        self._skip_cache[key] = plan
+        return plan
 
     def _skip_costs(
         self,
@@ -612,47 +671,53 @@ class ModelCostModel:
         """Add the transfers of non-chain edges (in place). Each producer's output moves once per
         consuming segment (same window: NoP; later window: one DRAM write, one read per consuming
         segment), and not at all if the chain transfer already brings it there."""
-        start, stop = int(a[0]), int(b[-1])
-        u, v = self.skip_u, self.skip_v
-        u_in = (u >= start) & (u < stop)
-        v_in = (v >= start) & (v < stop)
-        ku = np.searchsorted(b, u, side="right")
-        kv = np.searchsorted(b, v, side="right")
-        # same window, different segments
-        sel = u_in & v_in & (ku != kv)
-        if sel.any():
-            pairs = np.unique(np.stack([u[sel], kv[sel]], axis=1), axis=0)
-            pu, pk = pairs[:, 0], pairs[:, 1]
-            pku = np.searchsorted(b, pu, side="right")
-            chained = (pu == b[pku] - 1) & (pk == pku + 1) & self.chain[pu]
-            pu, pk, pku = pu[~chained], pk[~chained], pku[~chained]
-            if len(pu):
-                src, dst = ch[:, pku], ch[:, pk]
-                t = self.nop_s(src, dst, outb[pu][None, :])
-                np.add.at(out_s.T, pku, t.T)
-                nop_j += self.nop_j(src, dst, outb[pu][None, :]).sum(axis=1)
-        # produced here, consumed in a later window: written to DRAM once
-        sel = u_in & (v >= stop)
-        if sel.any():
-            pu = np.unique(u[sel])
-            if out_to_dram:
-                pu = pu[pu != stop - 1]
-            if len(pu):
-                pku = np.searchsorted(b, pu, side="right")
-                t = self.dram_s(ch[:, pku], outb[pu][None, :])
-                np.add.at(out_s.T, pku, t.T)
-                np.add.at(dram_b.T, pku, np.broadcast_to(outb[pu][:, None], (len(pu), t.shape[0])))
-                dram_j += self.dram_j(ch[:, pku], outb[pu][None, :]).sum(axis=1)
-        # produced in an earlier window, consumed here (not by the window's first layer, whose
-        # input load covers it): read from DRAM once per consuming segment
-        sel = v_in & (u < start) & (v != start)
-        if sel.any():
-            pairs = np.unique(np.stack([u[sel], kv[sel]], axis=1), axis=0)
-            pu, pk = pairs[:, 0], pairs[:, 1]
-            t = self.dram_s(ch[:, pk], outb[pu][None, :])
-            np.add.at(in_s.T, pk, t.T)
-            np.add.at(dram_b.T, pk, np.broadcast_to(outb[pu][:, None], (len(pu), t.shape[0])))
-            dram_j += self.dram_j(ch[:, pk], outb[pu][None, :]).sum(axis=1)
+        sk = self._skip_plan(a, b, out_to_dram)
+        if len(sk.nop_u):
+            src, dst = ch[:, sk.nop_ku], ch[:, sk.nop_k]
+            size = outb[sk.nop_u][None, :]
+            t = self.nop_s(src, dst, size)
+            np.add.at(out_s.T, sk.nop_ku, t.T)
+            nop_j += self.nop_j(src, dst, size).sum(axis=1)
+        if len(sk.wr_u):
+            chw = ch[:, sk.wr_ku]
+            size = outb[sk.wr_u][None, :]
+            t = self.dram_s(chw, size)
+            np.add.at(out_s.T, sk.wr_ku, t.T)
+            np.add.at(dram_b.T, sk.wr_ku, np.broadcast_to(size.T, (len(sk.wr_u), t.shape[0])))
+            dram_j += self.dram_j(chw, size).sum(axis=1)
+        if len(sk.rd_u):
+            chr_ = ch[:, sk.rd_k]
+            size = outb[sk.rd_u][None, :]
+            t = self.dram_s(chr_, size)
+            np.add.at(in_s.T, sk.rd_k, t.T)
+            np.add.at(dram_b.T, sk.rd_k, np.broadcast_to(size.T, (len(sk.rd_u), t.shape[0])))
+            dram_j += self.dram_j(chr_, size).sum(axis=1)
+
+
+def _unique_pairs(x: IntArray, y: IntArray, y_bound: int) -> tuple[IntArray, IntArray]:
+    """The distinct pairs ``(x[i], y[i])`` in lexicographic order (``0 <= y < y_bound``)."""
+    code = np.unique(x * y_bound + y)
+    return code // y_bound, code % y_bound
+
+
+_MEMO_LIMIT = 65_536
+"""Entries a per-model memo (skip-edge plans, split segments) keeps before it starts afresh."""
+
+
+@dataclass(frozen=True)
+class _SkipPlan:
+    """The non-chain edges of one window's segmentation (layer and segment indices): NoP
+    transfers inside the window (producer layer, consuming segment, producing segment), DRAM
+    writes for later windows (producer layer, producing segment) and DRAM reads from earlier
+    windows (producer layer, consuming segment)."""
+
+    nop_u: IntArray
+    nop_k: IntArray
+    nop_ku: IntArray
+    wr_u: IntArray
+    wr_ku: IntArray
+    rd_u: IntArray
+    rd_k: IntArray
 
 
 @dataclass(frozen=True)
