@@ -143,7 +143,10 @@ class ModelCostModel:
             prev = table[-1]
             table.append(np.maximum(prev[:-span], prev[span:]))
             span *= 2
-        self._sparse = table
+        # the levels as rows of one matrix (zero-padded), for one gather per query
+        self._sparse_m: FloatArray = np.zeros((len(table), max(self.n_layers, 1)))
+        for j, row in enumerate(table):
+            self._sparse_m[j, : row.shape[0]] = row
         self.kinds = [ly.kind for ly in model.layers]
         # bytes of a MATMUL's second (activation) operand per sample (0 for other layers)
         self.second1: FloatArray = np.array(
@@ -184,11 +187,8 @@ class ModelCostModel:
         b = np.asarray(b, dtype=np.int64)
         length = b - a
         lvl = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
-        out = np.empty(a.shape, dtype=float)
-        for j in np.unique(lvl):
-            sel = lvl == j
-            t = self._sparse[int(j)]
-            out[sel] = np.maximum(t[a[sel]], t[b[sel] - (1 << int(j))])
+        t = self._sparse_m
+        out: FloatArray = np.maximum(t[lvl, a], t[lvl, b - (1 << lvl)])
         return out
 
     # ---- memory and b' -----------------------------------------------------------------------

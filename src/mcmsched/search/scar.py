@@ -118,6 +118,7 @@ class ScarEngine:
         self._rows: dict[tuple[int, int, int, int], np.ndarray] = {} if rows is None else rows
         self._ranked: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._seg_cache: dict[tuple[int, int, int, int], list[SegEval]] = {}
+        self._cand_cache: dict[tuple[int, int, int, int], Candidates] = {}
         self._pool_cache: dict[tuple[int, int, int, int], list[tuple[int, ...]]] = {}
         self._win_cache: dict[tuple[WindowContent, tuple[float, float] | None], WindowSolution] = {}
         self._paths: dict[int, np.ndarray] = {}
@@ -171,7 +172,12 @@ class ScarEngine:
 
     def model_candidates(self, m: int, s: int, e: int, n_max: int) -> Candidates:
         """Placement candidates of model m in a window with at most n_max segments: all paths of
-        its top-k segmentations (over every n <= n_max), Pareto-pruned per chiplet set."""
+        its top-k segmentations (over every n <= n_max), Pareto-pruned per chiplet set.
+        Memoised (the result is read, never changed, by the window solvers)."""
+        k = (m, s, e, n_max)
+        hit = self._cand_cache.get(k)
+        if hit is not None:
+            return hit
         evs: list[SegEval] = []
         for n in range(1, n_max + 1):
             evs.extend(self.seg_evals(m, s, e, n))
@@ -192,6 +198,7 @@ class ScarEngine:
         c = pareto_by_mask(c, self.obj.window_key(c.lat, c.en))
         pairs: list[tuple[int, int]] = c.ref  # type: ignore[assignment]
         c.ref = [self._plan_ref(m, evs[j], p) for j, p in pairs]
+        self._cand_cache[k] = c
         return c
 
     def _plan_ref(self, m: int, ev: SegEval, p: int) -> ModelPlan:
