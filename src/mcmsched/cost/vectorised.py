@@ -337,6 +337,21 @@ def _static(lvl: _VLevel) -> None:
             lvl.unique_e[o] = np.minimum(m.ofs, lvl.mapped_e[o])
 
 
+class _Rows(dict[str, Arr]):
+    """A level table (dimension -> per-problem array) gathered at ``rows`` on first use of
+    each dimension (a chunk reads only some of them)."""
+
+    def __init__(self, table: dict[str, Arr], rows: Arr) -> None:
+        super().__init__()
+        self._table = table
+        self._rows = rows
+
+    def __missing__(self, key: str) -> Arr:
+        v: Arr = self._table[key][self._rows]
+        self[key] = v
+        return v
+
+
 @dataclass
 class _G:
     """Static level tables gathered for the rows of one call."""
@@ -742,9 +757,14 @@ class _VAnalyser:
         changing_c = np.full(n_cases, -1, dtype=I64)
         for j in range(n_maps):
             changing_c = np.where(pos_c[j] != INIT, j, changing_c)
-        occ_full = stacks[0][1].T[:, sidx[0]]  # [n, C]
+        # [n, C]: the product of every map's occurrences, cases in the meshgrid's order (the
+        # last map's state varies fastest)
+        occ_nd = stacks[0][1].T.reshape((n, -1) + (1,) * (n_maps - 1))
         for j in range(1, n_maps):
-            occ_full = occ_full * stacks[j][1].T[:, sidx[j]]
+            shape = [n] + [1] * n_maps
+            shape[j + 1] = -1
+            occ_nd = occ_nd * stacks[j][1].T.reshape(shape)
+        occ_full = np.ascontiguousarray(occ_nd).reshape(n, n_cases)
         # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
         # segment of every row
         flat = np.flatnonzero(occ_full)
@@ -790,10 +810,10 @@ class _VAnalyser:
             )
             rows = prow[p0:p1]
             g = _G(
-                {x: v[rows] for x, v in lvl.mapped.items()},
-                {x: v[rows] for x, v in lvl.mapped_e.items()},
-                {x: v[rows] for x, v in lvl.unique.items()},
-                {x: v[rows] for x, v in lvl.unique_e.items()},
+                _Rows(lvl.mapped, rows),
+                _Rows(lvl.mapped_e, rows),
+                _Rows(lvl.unique, rows),
+                _Rows(lvl.unique_e, rows),
                 lvl.n_edge[rows],
                 lvl.n_units[rows],
             )
