@@ -241,8 +241,11 @@ def _choices(var: _Var, dims: dict[str, int], n_pes: int, coarse: bool) -> np.nd
     itself and the near-divisors ``ceil(bound / j)`` of the bound (coarse: ``j`` = 2, 4, 8 where
     that is not a power of two; fine: ``j`` = 2 ... 8), so tiles like 7 or 14 of a 28- or
     56-row dimension are tried; all within the variable's ``{lo..hi}`` range."""
-    bound = _bound(var, dims, n_pes)
-    lo = var.lo
+    return _choices_of(_bound(var, dims, n_pes), var.lo, coarse)
+
+
+def _choices_of(bound: int, lo: int, coarse: bool) -> np.ndarray:
+    """:func:`_choices` of a variable with bound ``bound`` and lower limit ``lo``."""
     if bound < lo:
         return np.zeros(0, dtype=np.int64)
     step = 4 if coarse else 2
@@ -503,6 +506,356 @@ def coarse_grid(p: Problem, template: tuple[Directive, ...], n_pes: int) -> np.n
     return out
 
 
+_Fixed = int | tuple[str, int]
+"""A size that is not a variable: an int, or ``Sz(dim) + add`` as ``(dim, add)``."""
+
+
+@dataclass(frozen=True)
+class _MapPlan:
+    """One map of a template, its sizes pre-parsed: a variable's index (``-1``: fixed, then
+    the fixed size)."""
+
+    level: int
+    key: str  # the dimension the estimate tracks (``Y`` -> ``Y'``, ``X`` -> ``X'``)
+    spatial: bool
+    size_var: int
+    size_fixed: _Fixed
+    ofs_var: int
+    ofs_fixed: _Fixed
+    #: the map decides the fill or an enclosing tile of a spatial map's dimension
+    fill: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`coarse_candidates` needs about a template, worked out once per template."""
+
+    vars_: tuple[_Var, ...]
+    levels: tuple[tuple[_MapPlan, ...], ...]
+    #: per ``Cluster``: (variable index or -1, fixed size)
+    clusters: tuple[tuple[int, _Fixed], ...]
+    #: the factors of the cluster-product validity test (:func:`_valid_clusters`): a variable's
+    #: index, or -1 and an int size (``Sz()`` cluster sizes do not count there)
+    valid_factors: tuple[tuple[int, int], ...]
+    #: (sub-tile variable, its parent) in the order :func:`_expand_children` fills them
+    children: tuple[tuple[int, int], ...]
+    #: the fill depends on no sub-tile variable (else the direct computation runs)
+    fast: bool
+
+
+def _fixed_of(v: Size) -> _Fixed:
+    if isinstance(v, int):
+        return v
+    return size_parts(v)
+
+
+@lru_cache(maxsize=256)
+def _plan(template: tuple[Directive, ...]) -> _Plan:
+    vars_ = _variables(template)
+    index = {v.name: i for i, v in enumerate(vars_)}
+
+    def spec(v: Size) -> tuple[int, _Fixed]:
+        if is_tunable(v):
+            assert isinstance(v, str)
+            return index[tunable_parts(v)[0]], 0
+        return -1, _fixed_of(v)
+
+    keys = ("N", "K", "C", "Y'", "X'", "R", "S")
+    clusters: list[tuple[int, _Fixed]] = []
+    valid: list[tuple[int, int]] = []
+    raw: list[tuple[int, str, bool, tuple[int, _Fixed], tuple[int, _Fixed]]] = []
+    level = 0
+    for d in template:
+        if d.kind is DirectiveKind.CLUSTER:
+            level += 1
+            clusters.append(spec(d.size))
+            if is_tunable(d.size):
+                valid.append((clusters[-1][0], 1))
+            elif isinstance(d.size, int):
+                valid.append((-1, d.size))
+            continue
+        key = {"Y": "Y'", "X": "X'"}.get(d.dim, d.dim)
+        if key not in keys:
+            continue  # the estimate skips maps of other dimensions
+        raw.append((level, key, d.kind is DirectiveKind.SPATIAL, spec(d.size), spec(d.offset)))
+    spatial_levels: dict[str, list[int]] = {}
+    for li, key, sp, _, _ in raw:
+        if sp:
+            spatial_levels.setdefault(key, []).append(li)
+    levels: list[list[_MapPlan]] = [[] for _ in range(level + 1)]
+    deps = {i for i, _ in clusters if i >= 0}
+    for li, key, sp, (si, sf), (oi, of) in raw:
+        need = sp or any(lv > li for lv in spatial_levels.get(key, []))
+        if need:
+            deps.update(i for i in (si, oi) if i >= 0)
+        levels[li].append(_MapPlan(li, key, sp, si, sf, oi, of, need))
+    # the order of _expand_children: passes over the variables, a sub-tile once its parent is set
+    children: list[tuple[int, int]] = []
+    done = {v.name for v in vars_ if v.parent is None}
+    progressed = True
+    while len(done) < len(vars_) and progressed:
+        progressed = False
+        for i, v in enumerate(vars_):
+            if v.name in done or v.parent not in done:
+                continue
+            assert v.parent is not None
+            children.append((i, index[v.parent]))
+            done.add(v.name)
+            progressed = True
+    fast = len(done) == len(vars_) and not any(i in deps for i, _ in children)
+    return _Plan(
+        vars_,
+        tuple(tuple(m) for m in levels),
+        tuple(clusters),
+        tuple(valid),
+        tuple(children),
+        fast,
+    )
+
+
+def _fixed_value(f: _Fixed, dims: dict[str, int]) -> int:
+    if isinstance(f, int):
+        return f
+    return dims.get(f[0], 0) + f[1]
+
+
+def _recount_keys(p: Problem, dims: dict[str, int]) -> dict[str, int]:
+    """Strided output dimensions whose kernel covers the stride (as in :func:`_estimate`)."""
+    return {
+        k: s_k
+        for k, s_k, r_k in (
+            ("Y'", p.stride_y, dims.get("R", 1)),
+            ("X'", p.stride_x, dims.get("S", 1)),
+        )
+        if s_k > 1 and r_k >= s_k
+    }
+
+
+def _coarse_fill(
+    plan: _Plan,
+    p: Problem,
+    dims: dict[str, int],
+    axes: list[Arr],
+    n_pes: int,
+) -> tuple[Arr | bool, Arr | float]:
+    """Cluster-product validity and estimated fill of :func:`_estimate` on the product of the
+    choices: ``axes[i]`` holds variable ``i``'s choices along axis ``i`` of an n-d array (the
+    other axes of length 1), so each result has the axes of the variables it depends on and
+    broadcasts over the others (the maps that decide no fill are skipped). Element for
+    element the same operations as :func:`_valid_clusters` and :func:`_estimate`."""
+    rc = _recount_keys(p, dims)
+    valid: Arr | int = 1
+    for i, factor in plan.valid_factors:
+        valid = valid * (axes[i] if i >= 0 else factor)
+    ok: Arr | bool = valid <= n_pes
+    clusters = [
+        np.maximum(axes[i] if i >= 0 else _fixed_value(f, dims), 1) for i, f in plan.clusters
+    ]
+    prod: Arr | int = 1
+    for c in clusters:
+        prod = prod * c
+    units = [np.maximum(n_pes // np.maximum(prod, 1), 1), *clusters]
+    keys = ("N", "K", "C", "Y'", "X'", "R", "S")
+    cur: dict[str, Arr | int] = {k: max(dims.get(k, 1), 1) for k in keys}
+    fill: Arr | float = 1.0
+    for li, maps in enumerate(plan.levels):
+        u_l = units[li] if li < len(units) else 1
+        tile: dict[str, Arr | int] = {}
+        for m in maps:
+            if not m.fill:
+                continue
+            full = cur[m.key]
+            sv = axes[m.size_var] if m.size_var >= 0 else _fixed_value(m.size_fixed, dims)
+            ov = axes[m.ofs_var] if m.ofs_var >= 0 else _fixed_value(m.ofs_fixed, dims)
+            size: Arr | int = np.minimum(np.maximum(sv, 1), full)
+            ofs: Arr | int = np.maximum(ov, 1)
+            down: Arr | int = size
+            if m.key in rc:
+                s_k = rc[m.key]
+                n_out = -(-size // s_k)
+                ofs = np.maximum(ofs, n_out * s_k)
+                down = np.minimum(full, (n_out - 1) * s_k + 1)
+            if m.spatial:
+                n_tiles = -(-np.maximum(full - size, 0) // ofs) + 1
+                fill = fill * np.minimum(1.0, n_tiles / u_l)
+            tile[m.key] = down
+        cur.update(tile)
+    return ok, fill
+
+
+def _imin(a: Arr | int, b: Arr | int) -> Arr | int:
+    if isinstance(a, int) and isinstance(b, int):
+        return min(a, b)
+    out: Arr = np.minimum(a, b)
+    return out
+
+
+def _imax(a: Arr | int, b: Arr | int) -> Arr | int:
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    out: Arr = np.maximum(a, b)
+    return out
+
+
+def _iprod(*factors: Arr | int) -> Arr | int:
+    """Product of integer factors, the scalar ones first (exact: integers)."""
+    s = 1
+    arrs: list[Arr] = []
+    for f in factors:
+        if isinstance(f, int):
+            s *= f
+        else:
+            arrs.append(f)
+    if not arrs:
+        return s
+    out: Arr = arrs[0] if s == 1 else arrs[0] * s
+    for a in arrs[1:]:
+        out = out * a
+    return out
+
+
+def _imul(a: Arr | int, b: Arr | int) -> Arr | int:
+    """``a * b`` of integers, a factor 1 folded away."""
+    if isinstance(a, int) and a == 1:
+        return b
+    if isinstance(b, int) and b == 1:
+        return a
+    out: Arr | int = a * b
+    return out
+
+
+def _cdiv(a: Arr | int, b: Arr | int) -> Arr | int:
+    """``ceil(a / b)`` of integers as ``-(-a // b)``; a divisor 1 folded away."""
+    if isinstance(b, int) and b == 1:
+        return a
+    out: Arr | int = -(-a // b)
+    return out
+
+
+def _rows_cycles(
+    plan: _Plan,
+    p: Problem,
+    dims: dict[str, int],
+    cols: list[Arr],
+    bounds: list[tuple[int, int]],
+    n_pes: int,
+    mem_bw: float,
+    noc_bw: float,
+    want_recount: bool,
+) -> tuple[Arr | float, Arr | float]:
+    """``(run, recount)`` of :func:`_estimate` on candidate rows (``cols``: one column per
+    variable, its values within ``bounds``), the cycles before the fill's compute floor.
+
+    The same operations element for element, except integer ones that cannot change a value:
+    scalars stay Python numbers, integer products are grouped (exact), factors and divisors
+    of 1 are folded, a ``max`` / ``min`` the bounds show to be the identity is skipped (every
+    tile is at least 1), and a tile that advances by its own size ``v`` has
+    ``ceil(full / v)`` steps (``ceil(max(full - size, 0) / v) + 1`` with ``size =
+    min(v, full)``: the same integer)."""
+    rc = _recount_keys(p, dims)
+    sy, sx = p.stride_y, p.stride_x
+    div = (1 if "Y'" in rc else sy) * (1 if "X'" in rc else sx)
+    recounted: Arr | float = 1.0
+
+    def value(i: int, f: _Fixed) -> tuple[Arr | int, int]:
+        # max(size, 1) of a variable's column or of a fixed size, and its largest value
+        if i < 0:
+            x = max(_fixed_value(f, dims), 1)
+            return x, x
+        lo, hi = bounds[i]
+        return (cols[i] if lo >= 1 else np.maximum(cols[i], 1)), max(hi, 1)
+
+    # cluster sizes are max(size, 1) >= 1: their product is too
+    clusters = [value(i, f)[0] for i, f in plan.clusters]
+    prod: Arr | int = 1
+    for c in clusters:
+        prod = _imul(prod, c)
+    units: list[Arr | int] = [_imax(n_pes // prod, 1), *clusters]
+    keys = ("N", "K", "C", "Y'", "X'", "R", "S")
+    cur: dict[str, Arr | int] = {k: max(dims.get(k, 1), 1) for k in keys}
+    lv_steps: list[Arr | int] = []
+    lv_union: list[dict[str, Arr | int]] = []
+    for li, maps in enumerate(plan.levels):
+        u_l = units[li] if li < len(units) else 1
+        steps: Arr | int = 1
+        union = dict(cur)
+        tile = dict(cur)
+        for m in maps:
+            full = cur[m.key]  # >= 1
+            v, v_hi = value(m.size_var, m.size_fixed)
+            skip = v_hi <= 1 or (isinstance(full, int) and v_hi <= full)
+            size = v if skip else _imin(v, full)
+            same = m.ofs_var == m.size_var and (m.size_var >= 0 or m.ofs_fixed == m.size_fixed)
+            ofs = v if same else value(m.ofs_var, m.ofs_fixed)[0]
+            down = size
+            if m.key in rc:
+                s_k = rc[m.key]
+                n_out = -(-size // s_k)
+                ofs = _imax(ofs, n_out * s_k)
+                down = _imin(full, (n_out - 1) * s_k + 1)
+                if li == 0:
+                    recounted = recounted * (down / _imax(n_out, 1))
+                n_tiles = -(-_imax(full - size, 0) // ofs) + 1
+            elif same:
+                n_tiles = _cdiv(full, v)
+            else:
+                n_tiles = -(-_imax(full - size, 0) // ofs) + 1
+            if m.spatial:
+                st = _cdiv(n_tiles, u_l)
+                used = _imin(n_tiles, u_l)
+                if isinstance(size, int) and size == 1 and isinstance(ofs, int) and ofs == 1:
+                    span = used  # 1 + 1 * (used - 1)
+                else:
+                    span = size + ofs * (used - 1)
+                union[m.key] = _imin(full, span)
+            else:
+                st = n_tiles
+                union[m.key] = size
+            steps = _imul(steps, st)
+            tile[m.key] = down
+        lv_steps.append(steps)
+        lv_union.append(union)
+        cur = tile
+    k1 = p.depthwise
+    pe_macs = _iprod(cur["N"], cur["C"], cur["R"], cur["S"], cur["Y'"], cur["X'"])  # >= 1
+    if div != 1:
+        pe_macs = _imax(pe_macs // div, 1)
+    run_i = pe_macs if k1 else _imul(pe_macs, cur["K"])
+    run: Arr | float = float(run_i) if isinstance(run_i, int) else run_i.astype(float)
+    s_xy = sy * sx
+    for li in range(len(plan.levels) - 1, -1, -1):
+        t = lv_union[li]
+        r1 = t["R"] - 1
+        s1 = t["S"] - 1
+        inp = _iprod(t["N"], t["C"], t["Y'"] + r1, t["X'"] + s1)
+        wgt = _iprod(t["C"], t["R"], t["S"], 1 if k1 else t["K"])
+        tr_i = inp + wgt
+        tr = float(tr_i) if isinstance(tr_i, int) else tr_i.astype(float)
+        o_i = _iprod(t["N"], t["C"] if k1 else t["K"], t["Y'"], t["X'"])
+        outs = float(o_i) if isinstance(o_i, int) else o_i.astype(float)
+        if s_xy != 1:
+            outs = outs / s_xy
+        step_in = tr / noc_bw
+        step = np.maximum(np.maximum(run, step_in), outs / noc_bw)
+        if li == 0:
+            step = np.maximum(step, np.maximum(tr, outs) / mem_bw)
+        run = step_in + lv_steps[li] * step
+    return run, recounted if want_recount else 1.0
+
+
+def _smallest(key: Arr, k: int) -> Arr:
+    """The first ``k`` indices of ``np.argsort(key, kind="stable")``: the rows up to the
+    ``k``-th smallest value (a partition), sorted stably."""
+    if key.size > 4 * k:
+        kth = np.partition(key, k - 1)[k - 1]
+        if kth == kth:  # not NaN
+            cand = np.flatnonzero(key <= kth)
+            out: Arr = cand[np.argsort(key[cand], kind="stable")[:k]]
+            return out
+    first: Arr = np.argsort(key, kind="stable")[:k]
+    return first
+
+
 def coarse_candidates(
     p: Problem,
     template: tuple[Directive, ...],
@@ -514,7 +867,147 @@ def coarse_candidates(
     """The coarse grid of one template for one problem, pruned: cluster products within the
     PEs, estimated fill at least half the best, then the :data:`COARSE_KEEP` smallest rough
     cycle estimates (``[n, n_vars]`` values). Sub-tile variables take :data:`SUB_TILE_SHARES`
-    of their parent's value and 1."""
+    of their parent's value and 1.
+
+    Computed without forming the whole grid: the validity and the fill depend on a few
+    variables (cluster sizes, the maps that tile a spatial map's dimension), so they are
+    evaluated on the product of those variables' choices and broadcast to a mask over the
+    grid's index space; only the rows that pass are formed (in the grid's order), expanded by
+    their sub-tile values and estimated. The same rows in the same order as
+    :func:`_coarse_candidates_reference` (checked in the tests)."""
+    plan = _plan(template)
+    if not plan.fast:
+        return _coarse_candidates_reference(p, template, n_pes, mem_bw, noc_bw, objective)
+    vars_ = plan.vars_
+    nv = len(vars_)
+    dims = _full_dims(p)
+    choices = [
+        _choices_cached(_bound(v, dims, n_pes), v.lo, True) if v.parent is None else _ONE
+        for v in vars_
+    ]
+    shape = tuple(c.size for c in choices)
+    if 0 in shape or nv == 0:
+        return _coarse_candidates_reference(p, template, n_pes, mem_bw, noc_bw, objective)
+    axes: list[Arr] = []
+    for i, c in enumerate(choices):
+        s = [1] * nv
+        s[i] = c.size
+        axes.append(c.reshape(s))
+    ok, fill = _coarse_fill(plan, p, dims, axes, n_pes)
+    ok_a = np.asarray(ok, dtype=bool)
+    fill_a = np.asarray(fill, dtype=float)
+    if not ok_a.any():
+        return np.zeros((0, nv), dtype=np.int64)
+    fmax = np.where(ok_a, fill_a, -np.inf).max()
+    mask = np.broadcast_to(ok_a & (fill_a >= 0.5 * fmax), shape)
+    idx = np.nonzero(mask)
+    macs = problem_counts(p, 1)[0]
+    floor = macs / np.maximum(fill_a * n_pes, 1.0)  # the fill's compute floor of the cycles
+    floor_rows = np.broadcast_to(floor, shape)[idx]
+    cols: list[Arr] = [c[ix] for c, ix in zip(choices, idx, strict=True)]
+    bounds = [(int(c[0]), int(c[-1])) for c in choices]
+    if plan.children:
+        cols, src, bounds = _expand_rows(plan, cols, bounds, dims, n_pes)
+        floor_rows = floor_rows[src]
+    run, recount = _rows_cycles(
+        plan, p, dims, cols, bounds, n_pes, mem_bw, noc_bw, objective != "latency"
+    )
+    n = floor_rows.shape[0]
+    cyc = np.broadcast_to(np.maximum(run, floor_rows), (n,))
+    if objective == "latency" or (isinstance(recount, float) and recount == 1.0):
+        # without a MAC over-count (x 1.0) the second ranking is the first one
+        chosen = _smallest(cyc, COARSE_KEEP)
+    else:
+        first = _smallest(cyc, COARSE_KEEP // 2)
+        taken = set(first.tolist())
+        nxt = _smallest(np.broadcast_to(cyc * recount, (n,)), COARSE_KEEP)
+        rest = [r for r in nxt.tolist() if r not in taken][: COARSE_KEEP - first.size]
+        chosen = np.concatenate([first, np.array(rest, dtype=first.dtype)])
+    out = np.empty((chosen.size, nv), dtype=np.int64)
+    for i, c in enumerate(cols):
+        out[:, i] = c[chosen]
+    return out
+
+
+_ONE = np.ones(1, dtype=np.int64)
+_ONE.flags.writeable = False
+
+
+@lru_cache(maxsize=4096)
+def _choices_cached(bound: int, lo: int, coarse: bool) -> np.ndarray:
+    """:func:`_choices` of a variable with bound ``bound`` and lower limit ``lo`` (read-only)."""
+    out = _choices_of(bound, lo, coarse)
+    out.flags.writeable = False
+    return out
+
+
+def _expand_rows(
+    plan: _Plan,
+    cols: list[Arr],
+    bounds: list[tuple[int, int]],
+    dims: dict[str, int],
+    n_pes: int,
+) -> tuple[list[Arr], Arr, list[tuple[int, int]]]:
+    """:func:`_expand_children` on columns: the rows' sub-tile values, in the same order
+    (option by option, a value an earlier option gave the row not repeated). Returns the
+    columns, the source row of each new row and the columns' value bounds."""
+    src: Arr | None = None
+    child_cols: dict[int, Arr] = {}
+    bounds = list(bounds)
+    for c, par in plan.children:
+        v = plan.vars_[c]
+        lo, hi = v.lo, max(_bound(v, dims, n_pes), v.lo)
+        if par in child_cols:
+            pcol = child_cols[par]
+        else:
+            pcol = cols[par] if src is None else cols[par][src]
+        plo, phi = bounds[par]
+        opts: list[Arr] = []
+        c_lo, c_hi = hi, lo
+        for s in SUB_TILE_SHARES:
+            x = pcol if s == 1 else -(-pcol // s)
+            x_lo, x_hi = -(-plo // s), -(-phi // s)
+            if x_lo < lo:
+                x = np.maximum(x, lo)
+            if max(x_hi, lo) > hi:
+                x = np.minimum(x, hi)
+            opts.append(x)  # np.clip(x, lo, hi)
+            c_lo = min(c_lo, min(max(x_lo, lo), hi))
+            c_hi = max(c_hi, min(max(x_hi, lo), hi))
+        last = min(max(lo, 1), hi)
+        sel: list[Arr] = [np.arange(pcol.shape[0])]
+        vals: list[Arr] = [opts[0]]
+        for j in range(1, len(opts) + 1):
+            o: Arr | int = opts[j] if j < len(opts) else last
+            new_row = opts[0] != o
+            for prev in opts[1:j]:
+                new_row &= o != prev
+            rows = np.flatnonzero(new_row)
+            sel.append(rows)
+            vals.append(np.full(rows.size, o, dtype=np.int64) if isinstance(o, int) else o[rows])
+        pick = np.concatenate(sel)
+        src = pick if src is None else src[pick]
+        for k in child_cols:
+            child_cols[k] = child_cols[k][pick]
+        child_cols[c] = np.concatenate(vals)
+        bounds[c] = (min(c_lo, last), max(c_hi, last))
+    assert src is not None
+    out = [child_cols[i] if i in child_cols else col[src] for i, col in enumerate(cols)]
+    return out, src, bounds
+
+
+def _coarse_candidates_reference(
+    p: Problem,
+    template: tuple[Directive, ...],
+    n_pes: int,
+    mem_bw: float = 128.0,
+    noc_bw: float = 256.0,
+    objective: str = "edp",
+) -> np.ndarray:
+    """:func:`coarse_candidates` computed the direct way: the whole :func:`coarse_grid`, the
+    fill of every row, the sub-tiles of the survivors, the full :func:`_estimate` of every
+    expanded row. The fast path must return the same array; it falls back to this one when a
+    template's fill depends on a sub-tile variable."""
     vars_ = _variables(template)
     dims = _full_dims(p)
     grid = coarse_grid(p, template, n_pes)
