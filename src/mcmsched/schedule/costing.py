@@ -678,20 +678,16 @@ class ModelCostModel:
             t = self.nop_s(src, dst, size)
             np.add.at(out_s.T, sk.nop_ku, t.T)
             nop_j += self.nop_j(src, dst, size).sum(axis=1)
-        if len(sk.wr_u):
-            chw = ch[:, sk.wr_ku]
-            size = outb[sk.wr_u][None, :]
-            t = self.dram_s(chw, size)
-            np.add.at(out_s.T, sk.wr_ku, t.T)
-            np.add.at(dram_b.T, sk.wr_ku, np.broadcast_to(size.T, (len(sk.wr_u), t.shape[0])))
-            dram_j += self.dram_j(chw, size).sum(axis=1)
-        if len(sk.rd_u):
-            chr_ = ch[:, sk.rd_k]
-            size = outb[sk.rd_u][None, :]
-            t = self.dram_s(chr_, size)
-            np.add.at(in_s.T, sk.rd_k, t.T)
-            np.add.at(dram_b.T, sk.rd_k, np.broadcast_to(size.T, (len(sk.rd_u), t.shape[0])))
-            dram_j += self.dram_j(chr_, size).sum(axis=1)
+        # DRAM writes for later windows (the producing segment's output time), then reads from
+        # earlier windows (the consuming segment's input time)
+        for lay, seg, into in ((sk.wr_u, sk.wr_ku, out_s), (sk.rd_u, sk.rd_k, in_s)):
+            if len(lay):
+                chs = ch[:, seg]
+                size = outb[lay][None, :]
+                t = self.dram_s(chs, size)
+                np.add.at(into.T, seg, t.T)
+                np.add.at(dram_b.T, seg, np.broadcast_to(size.T, (len(lay), t.shape[0])))
+                dram_j += self.dram_j(chs, size).sum(axis=1)
 
 
 def _unique_pairs(x: IntArray, y: IntArray, y_bound: int) -> tuple[IntArray, IntArray]:
