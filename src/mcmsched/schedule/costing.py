@@ -696,7 +696,7 @@ def _unique_pairs(x: IntArray, y: IntArray, y_bound: int) -> tuple[IntArray, Int
     return code // y_bound, code % y_bound
 
 
-_MEMO_LIMIT = 65_536
+_MEMO_LIMIT = 16_384
 """Entries a per-model memo (skip-edge plans, split segments) keeps before it starts afresh."""
 
 
