@@ -99,15 +99,19 @@ def test_searched_never_worse_than_fixed_and_never_below_the_bound(df: str, obje
         assert above.sum() >= len(layers) // 2
         # buffers are constraints
         assert (s.l1_bytes <= srch.l1_bytes).all() and (s.l2_bytes <= srch.l2_bytes).all()
-        if df == "eyeriss":  # no search templates: the fixed mapping, floored at the bound
-            assert np.array_equal(s.cycles, f_cyc)
+        if df == "eyeriss":
+            # row-stationary templates (mapper.SEARCH_TEMPLATES): the fixed mapping (top K units
+            # x 16-PE X' clusters x 4-PE Y/R clusters) is strictly beaten on most layers
+            obj_s = s.cycles * s.energy_pj if objective == "edp" else s.cycles
+            obj_f = f_cyc * f.energy_pj if objective == "edp" else f_cyc
+            assert (obj_s < obj_f).sum() >= 3 * len(layers) // 4
 
 
 def test_chosen_directives_reanalysed_give_the_same_costs() -> None:
     """The mapper's numbers are the analysis's: the chosen directive text, analysed as a
     layer's own dataflow, reproduces them (cycles before the bound floor)."""
     layers = _random_layers(3, 30)
-    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
+    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao", "eyeriss"):
         cls = ChipletClass("c", get_dataflow(df), n_pes=256, mapping="searched")
         (s,) = evaluate_layers(layers, [cls])
         assert s.mapping is not None

@@ -55,7 +55,7 @@ USER = {
 
 def _templates() -> list[tuple[str, bool, tuple[Directive, ...]]]:
     out: list[tuple[str, bool, tuple[Directive, ...]]] = []
-    for name in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
+    for name in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao", "eyeriss"):
         df = get_dataflow(name)
         for dw in (False, True):
             for strided in (False, True):

@@ -34,7 +34,7 @@ from mcmsched.workload.layer import Layer
 
 # Bump whenever the analysis or the mapping search changes its numbers (invalidates the on-disk
 # CostTable cache and the searched-mapping store).
-COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper-trconv-phases-subtiles"
+COST_MODEL_VERSION = "directive-analysis-3-l2out-mapper-trconv-phases-subtiles-rs"
 
 Orientation = Literal["as-written", "best"]
 """How a layer's spatial axes meet a dataflow. ``"as-written"``: Y and X as in the layer.

@@ -102,6 +102,19 @@ SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "SpatialMap(1,1) C;",
         ),
     ),
+    "eyeriss": (
+        (
+            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; TemporalMap(?c,?c) C; "
+            "SpatialMap(?k,?k) K; Cluster(?x,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'; "
+            "TemporalMap(?cm,?cm) C; TemporalMap(?ki,?ki) K; Cluster(?r{1..16},P); "
+            "SpatialMap(1,1) Y; SpatialMap(1,1) R;",
+        ),
+        (
+            "TemporalMap(?y,?y) Y'; TemporalMap(?x,?x) X'; SpatialMap(?c,?c) C; "
+            "Cluster(?x,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'; TemporalMap(?cm,?cm) C; "
+            "Cluster(?r{1..16},P); SpatialMap(1,1) Y; SpatialMap(1,1) R;",
+        ),
+    ),
     "nvdla-maestro": (
         (
             "SpatialMap(?k,?k) K; TemporalMap(?c,?c) C; " + _R_S + " TemporalMap(?y,?y) Y'; "
@@ -156,6 +169,10 @@ def templates_for(
     if strided:
         texts = tuple(
             t.replace("Cluster(?x,P); SpatialMap(1,1) X'", "Cluster(?xc,P); SpatialMap(1,1) X'")
+            .replace(
+                "Cluster(?x,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'",
+                "Cluster(?xc,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'",
+            )
             for t in texts
         )
     return [_parsed(t) for t in texts]
