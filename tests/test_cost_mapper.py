@@ -12,7 +12,7 @@ import pytest
 
 from mcmsched.cost.analysis import layer_cost
 from mcmsched.cost.batch import evaluate_layers
-from mcmsched.cost.mapper import coarse_candidates, fine_neighbours, templates_for
+from mcmsched.cost.mapper import coarse_candidates, fine_neighbours, instantiate, templates_for
 from mcmsched.cost.roofline import roofline
 from mcmsched.cost.table import CostTable
 from mcmsched.errors import MCMSchedError
@@ -300,3 +300,40 @@ def test_cli_cost_show_mapping_and_roofline_columns(tmp_path) -> None:  # type: 
             util = float(r[f"{n}_pe_util"])  # the layer's MACs / (cycles x PEs)
             assert 0 < util <= 1.0 + 1e-9
             assert util == pytest.approx(int(r["macs"]) / (cyc * pkg.classes[n].n_pes), rel=1e-5)
+
+
+def test_eyeriss_template_reproduces_the_fixed_mapping_and_searched_beats_it() -> None:
+    """The row-stationary template with XRBench RS.m's sizes (Y' 1, X' 16 = the X' cluster,
+    C 4, K 1 per top unit; C 4, K 1 in the cluster; 4-PE Y/R clusters) is the fixed mapping,
+    cost for cost; searched lies between the roofline bound and the fixed mapping on real
+    ResNet-50 / GPT-2 / MobileNet shapes, near the bound (hand-checked ratios below)."""
+    df = get_dataflow("eyeriss")
+    (t,) = templates_for(df, False)
+    inst = instantiate(t, {"y": 1, "x": 16, "c": 4, "k": 1, "cm": 4, "ki": 1, "r": 4})
+    text = " ".join(str(d) for d in inst)
+    layers = [
+        Layer("c3", OpKind.CONV, K=128, C=128, Y=30, X=30, R=3, S=3),
+        Layer("c1", OpKind.CONV, K=256, C=64, Y=56, X=56),
+        Layer("fc1", OpKind.GEMM, K=768, C=3072, Y=128, X=1),
+        Layer("dw", OpKind.DWCONV, K=96, C=96, Y=58, X=58, R=3, S=3, groups=96),
+    ]
+    # (n_pes, searched cycles / bound at most, fixed / searched at least) per layer
+    expect = {
+        1024: ([1.17, 1.07, 1.02, 1.41], [1.73, 6.4, 5.9, 23.1]),
+        16384: ([1.63, 1.0, 1.21, 1.04], [5.78, 18.2, 22.8, 32.8]),
+    }
+    for pes, (ratio_max, gain_min) in expect.items():
+        fixed = ChipletClass("f", df, n_pes=pes, mapping="fixed")
+        srch = dataclasses.replace(fixed, mapping="searched")
+        own = [dataclasses.replace(ly, dataflow=text) for ly in layers[:3]]
+        (f_as,) = evaluate_layers(layers[:3], [fixed])
+        (i,) = evaluate_layers(own, [fixed], use_layer_dataflow=True)
+        assert np.array_equal(i.cycles, f_as.cycles)
+        assert np.allclose(i.energy_pj, f_as.energy_pj, rtol=1e-12)
+        (f,) = evaluate_layers(layers, [fixed], orientation="best")
+        (s,) = evaluate_layers(layers, [srch], orientation="best")
+        bound, _ = roofline(layers, srch)
+        assert (s.cycles >= bound).all()
+        assert (s.cycles <= f.cycles).all()
+        assert (s.cycles <= np.array(ratio_max) * bound).all(), s.cycles / bound
+        assert (f.cycles >= np.array(gain_min) * s.cycles).all(), f.cycles / s.cycles
