@@ -19,8 +19,9 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
    layers, one ``_evaluate_rows`` call per template, best and median of 5 passes (target
    >= 100,000 /s CPU).
 5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
-   Shi classes, fixed vs searched: total cycles, the roofline bound, MAC-weighted share of layers
-   within 1.5x of their bound (target >= 80%), PE utilisation, and at 16,384 PEs the layer
+   Shi classes and an RS (``eyeriss``) class with the NVD class's parameters, fixed vs
+   searched: total cycles, the roofline bound, MAC-weighted share of layers within 1.5x of
+   their bound (target >= 80%), PE utilisation, and at 16,384 PEs the layer
    shapes beyond 1.5x (MAC share, cycles / bound); and the OS class against the WS class of
    equal PEs on GEMMs with M, N, K >= 512 (target: within 2x).
 """
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -308,6 +310,8 @@ def scaling() -> None:
         for mode in ("fixed", "searched"):
             pkg = get_preset("het-sides", pes_per_chiplet=pes, mapping=mode)
             classes = [pkg.classes[n] for n in pkg.class_names]
+            # an RS (row-stationary, XRBench RS.m) class with the nvd class's parameters
+            classes.append(replace(pkg.classes["nvd"], name="rs", dataflow=get_dataflow("rs")))
             for mname, m in models.items():
                 res = evaluate_layers(list(m.layers), classes, orientation="best")
                 true_macs = np.array([ly.macs for ly in m.layers], dtype=float)

@@ -72,7 +72,9 @@ def _alone(
 ROWS_PER_LAYER = 400
 
 
-@pytest.mark.parametrize("df", ["nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao", "eyeriss"])
+@pytest.mark.parametrize(
+    "df", ["nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao", "eyeriss"]
+)
 @pytest.mark.parametrize("n_pes", [256, 4096])
 def test_batched_candidates_equal_each_candidate_alone(df: str, n_pes: int) -> None:
     reps = list({ly.shape_key: ly for ly in _layers(11, 24)}.values())

@@ -72,6 +72,13 @@ _R_S = "TemporalMap(Sz(R),Sz(R)) R; TemporalMap(Sz(S),Sz(S)) S;"
 #: while ``C`` streams, and a level with several steps overlaps its ingress with compute instead
 #: of paying it once per step of the level above), the weight-stationary ones iterate output
 #: rows / columns inside the cluster (``?yi``, ``?xi``; ``?ym``, ``?xm``) while the weights stay.
+#: The row-stationary one (``eyeriss``, XRBench ``RS.m``) keeps its innermost diagonal pair
+#: ``SpatialMap(1,1) Y; SpatialMap(1,1) R`` (one input row x one filter row per PE, the partial
+#: sums of an output row accumulated across the cluster) and its one-output-row middle level;
+#: the top ``Y'``/``X'``/``C`` tiles, ``K`` per top unit, the ``X'`` cluster (tied to the ``X'``
+#: tile as in ``RS.m``: 16 and 16), the ``C``/``K`` sub-tiles and the Y/R cluster size vary
+#: (``RS.m``'s sizes: ``y=1 x=16 c=4 k=1 cm=4 ki=1 r=4``). On depthwise / element-wise layers
+#: (``K = 1``) the channels ``C`` take ``K``'s place over the top units.
 SEARCH_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nvdla": (
         (
@@ -157,7 +164,8 @@ def templates_for(
     dataflow's own list if it has tunable sizes, the built-in's :data:`SEARCH_TEMPLATES` if
     ``df`` is a built-in, else none (only the fixed mapping). On a layer ``strided`` along
     ``X`` an ``X'`` cluster whose size is tied to the ``X'`` tile above it (``?x``) gets its own
-    size ``?xc``: the tile counts stride-1 positions, the cluster's units outputs."""
+    size ``?xc`` (output-stationary and row-stationary templates): the tile counts stride-1
+    positions, the cluster's units outputs."""
     own = df.directives_for(depthwise)
     if any(is_tunable(d.size) or is_tunable(d.offset) for d in own):
         return [own]
@@ -168,8 +176,9 @@ def templates_for(
     texts = dw if depthwise else main
     if strided:
         texts = tuple(
-            t.replace("Cluster(?x,P); SpatialMap(1,1) X'", "Cluster(?xc,P); SpatialMap(1,1) X'")
-            .replace(
+            t.replace(
+                "Cluster(?x,P); SpatialMap(1,1) X'", "Cluster(?xc,P); SpatialMap(1,1) X'"
+            ).replace(
                 "Cluster(?x,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'",
                 "Cluster(?xc,P); TemporalMap(1,1) Y'; SpatialMap(1,1) X'",
             )
