@@ -247,7 +247,7 @@ def mapper_speed() -> None:
         layers.extend(get_model(name).layers)
     reps = list({ly.shape_key: ly for ly in layers}.values())
     probs, count, dimtab = mapper.layer_tables(reps)
-    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao"):
+    for df in ("nvdla-maestro", "shidiannao-maestro", "nvdla", "shidiannao", "eyeriss"):
         cls = ChipletClass(df, get_dataflow(df), n_pes=4096, mapping="searched")
         jobs = []
         for t in mapper.templates_for(cls.dataflow, False):
