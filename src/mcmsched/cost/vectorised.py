@@ -377,6 +377,9 @@ class _St:
     changing: Arr
     false: Arr
     true: Arr
+    #: per map: it has only its Init state in this level (every pair has it at Init, and it is
+    #: never the changing map), so the Init branch of a per-position choice is the value
+    single: list[bool] = field(default_factory=list)
     memo: dict[tuple[object, ...], Arr] = field(default_factory=dict)
 
 
@@ -451,10 +454,14 @@ class _VAnalyser:
             if v not in cpl or m.cls != TEMPORAL:
                 continue
             mm, me = g.mapped[v], g.mapped_e[v]
+            at_init = np.where(st.edge[i], me, mm)
+            if st.single[i]:
+                ret = ret * at_init
+                continue
             is_init = _col(st.pos[i] == INIT)
             is_ch = _col(ch == i)
             other = np.where(is_ch, np.where(inited, mm, np.maximum(g.unique[v], 1)), mm)
-            ret = ret * np.where(is_init, np.where(st.edge[i], me, mm), other)
+            ret = ret * np.where(is_init, at_init, other)
         st.memo[("itc", t)] = tc
         st.memo[("inited", t)] = inited
         st.memo[key] = ret
@@ -472,8 +479,11 @@ class _VAnalyser:
             mm, me = g.mapped[v], g.mapped_e[v]
             full = np.where(spee, me, mm)
             uniq = np.where(spee, g.unique_e[v], g.unique[v])
-            is_init = _col(st.pos[i] == INIT)
             f_init = full if first else np.where(_col(ch >= i), full, uniq)
+            if st.single[i]:
+                ret = ret * f_init
+                continue
+            is_init = _col(st.pos[i] == INIT)
             f_other = full if first else np.where(_col(ch == i), np.where(inited, full, uniq), full)
             ret = ret * np.where(is_init, f_init, f_other)
         ret = np.where(_col(tc), ret, 0)
@@ -525,8 +535,11 @@ class _VAnalyser:
                 if ix is None or lvl.maps[ix].cls != TEMPORAL:
                     continue
                 a = OUT_OF.get(v, v)
-                pos = st.pos[ix]
                 init_f = np.where(st.edge[ix], g.mapped_e[a], g.mapped[a])
+                if st.single[ix]:
+                    ret = ret * init_f
+                    continue
+                pos = st.pos[ix]
                 other = np.where(_col(pos == STEADY), g.mapped[a], g.mapped_e[a])
                 ret = ret * np.where(_col(pos == INIT), init_f, other)
         st.memo[key] = ret
@@ -560,6 +573,9 @@ class _VAnalyser:
                 pos = st.pos[i]
                 base = mm if first else _nz(u)
                 f_init = np.where(e & spee, me, base)
+                if st.single[i]:
+                    ret = ret * f_init
+                    continue
                 f_edge = np.where(
                     nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
                 )
@@ -582,6 +598,9 @@ class _VAnalyser:
             base = mm if first else _nz(g.unique[a])
             at_edge = np.where(nec1, me, g.unique_e[a] if reuse else me)
             f_init = np.where(e & spee, at_edge, base)
+            if st.single[ix]:
+                ret = ret * f_init
+                continue
             f_edge = np.where(
                 nec1,
                 np.where(first | spee, g.mapped_e[v], 1),
@@ -681,6 +700,9 @@ class _VAnalyser:
             pos = st.pos[i]
             full = np.where((g.nec == 1) | spee, me, mm)
             f_init = np.where(st.edge[i], full, mm)
+            if st.single[i]:
+                out[v] = np.broadcast_to(f_init, st.false.shape)
+                continue
             f_other = np.where(_col(pos == STEADY), mm, full)
             out[v] = np.broadcast_to(np.where(_col(pos == INIT), f_init, f_other), st.false.shape)
         for m in lvl.maps:
@@ -784,6 +806,7 @@ class _VAnalyser:
             ).ravel()
             for j in range(n_maps)
         ]
+        single = [x[0].shape[0] == 1 for x in stacks]
         chunk = _CHUNK
         eg_m = np.empty(n_pairs, dtype=I64)
         ps_m = np.empty(n_pairs, dtype=I64)
@@ -807,6 +830,7 @@ class _VAnalyser:
                 changing_c[c],
                 np.zeros(k, dtype=bool),
                 np.ones(k, dtype=bool),
+                single,
             )
             rows = prow[p0:p1]
             g = _G(
