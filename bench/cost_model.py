@@ -236,6 +236,8 @@ def table() -> None:
 
 PASSES = 5
 """Timed passes per dataflow in :func:`mapper_speed`."""
+MAPPER_TARGET = 100_000
+"""Candidate evaluations per CPU second the mapper should reach on one core."""
 
 
 def mapper_speed() -> None:
@@ -275,7 +277,9 @@ def mapper_speed() -> None:
         print(
             f"mapper on {df:18s}: {total:6,} candidates, {best_cpu:6.3f} s CPU "
             f"({total / best_cpu:8,.0f} evaluations/s CPU; median of {PASSES} passes "
-            f"{total / med_cpu:8,.0f} /s), {best_wall:6.3f} s wall ({total / best_wall:8,.0f} /s)"
+            f"{total / med_cpu:8,.0f} /s), {best_wall:6.3f} s wall ({total / best_wall:8,.0f} /s); "
+            f"target >= {MAPPER_TARGET:,} /s: "
+            f"{'met' if total / best_cpu >= MAPPER_TARGET else 'NOT met'} (best pass)"
         )
 
 
