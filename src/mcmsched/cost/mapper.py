@@ -327,15 +327,6 @@ def _expand_children(
     return grid
 
 
-def _resolve_size(v: Size, dims: dict[str, int], values: dict[str, Arr], n: int) -> Arr:
-    if isinstance(v, int):
-        return np.full(n, v, dtype=np.int64)
-    if is_tunable(v):
-        return values[tunable_parts(v)[0]]
-    dim, add = size_parts(v)
-    return np.full(n, dims.get(dim, 0) + add, dtype=np.int64)
-
-
 def _rows_size(v: Size, rdims: dict[str, Arr], vcols: dict[str, Arr]) -> Arr:
     """A size per row: a tunable's value, an int, or ``Sz(D)+n`` of the row's layer."""
     n = next(iter(rdims.values())).shape[0]
@@ -375,11 +366,7 @@ def _estimate(
     sy, sx = p.stride_y, p.stride_x
     # strided output dimensions whose kernel covers the stride: their tiles are counted in
     # stride-1 positions below the top (the rest are approximated by dividing by the stride)
-    recount = {
-        k: s_k
-        for k, s_k, r_k in (("Y'", sy, dims.get("R", 1)), ("X'", sx, dims.get("S", 1)))
-        if s_k > 1 and r_k >= s_k
-    }
+    recount = _recount_keys(p, dims)
     div = (1 if "Y'" in recount else sy) * (1 if "X'" in recount else sx)
     recounted: Arr | float = 1.0
 
@@ -646,7 +633,8 @@ def _fixed_value(f: _Fixed, dims: dict[str, int]) -> int:
 
 
 def _recount_keys(p: Problem, dims: dict[str, int]) -> dict[str, int]:
-    """Strided output dimensions whose kernel covers the stride (as in :func:`_estimate`)."""
+    """Strided output dimensions whose kernel covers the stride (the stride per dimension):
+    their tiles are counted in stride-1 positions below the top (:func:`_estimate`)."""
     return {
         k: s_k
         for k, s_k, r_k in (

@@ -383,11 +383,6 @@ class _St:
     memo: dict[tuple[object, ...], Arr] = field(default_factory=dict)
 
 
-def _col(mask: Arr) -> Arr:
-    """A per-case mask over the (row, case) pairs (already per pair: kept for readability)."""
-    return mask
-
-
 class _VAnalyser:
     def __init__(
         self, levels: list[_VLevel], problem: Problem, hw: Hardware, stats: bool = True
@@ -447,7 +442,7 @@ class _VAnalyser:
             if m.var in cpl:
                 cond = (ch < i) & (st.pos[i] == INIT)
                 if cond.any():
-                    inited = inited | (_col(cond) & ~st.unrolled[i])
+                    inited = inited | (cond & ~st.unrolled[i])
         ret = st.true.astype(I64)
         for i, m in enumerate(lvl.maps):
             v = m.var
@@ -458,8 +453,8 @@ class _VAnalyser:
             if st.single[i]:
                 ret = ret * at_init
                 continue
-            is_init = _col(st.pos[i] == INIT)
-            is_ch = _col(ch == i)
+            is_init = st.pos[i] == INIT
+            is_ch = ch == i
             other = np.where(is_ch, np.where(inited, mm, np.maximum(g.unique[v], 1)), mm)
             ret = ret * np.where(is_init, at_init, other)
         st.memo[("itc", t)] = tc
@@ -479,14 +474,14 @@ class _VAnalyser:
             mm, me = g.mapped[v], g.mapped_e[v]
             full = np.where(spee, me, mm)
             uniq = np.where(spee, g.unique_e[v], g.unique[v])
-            f_init = full if first else np.where(_col(ch >= i), full, uniq)
+            f_init = full if first else np.where(ch >= i, full, uniq)
             if st.single[i]:
                 ret = ret * f_init
                 continue
-            is_init = _col(st.pos[i] == INIT)
-            f_other = full if first else np.where(_col(ch == i), np.where(inited, full, uniq), full)
+            is_init = st.pos[i] == INIT
+            f_other = full if first else np.where(ch == i, np.where(inited, full, uniq), full)
             ret = ret * np.where(is_init, f_init, f_other)
-        ret = np.where(_col(tc), ret, 0)
+        ret = np.where(tc, ret, 0)
         idx = st.memo.get(("all_init",))
         if idx is None:
             idx = np.flatnonzero(ch < 0)
@@ -540,8 +535,8 @@ class _VAnalyser:
                     ret = ret * init_f
                     continue
                 pos = st.pos[ix]
-                other = np.where(_col(pos == STEADY), g.mapped[a], g.mapped_e[a])
-                ret = ret * np.where(_col(pos == INIT), init_f, other)
+                other = np.where(pos == STEADY, g.mapped[a], g.mapped_e[a])
+                ret = ret * np.where(pos == INIT, init_f, other)
         st.memo[key] = ret
         return ret
 
@@ -579,8 +574,8 @@ class _VAnalyser:
                 f_edge = np.where(
                     nec1, np.where(first | spee, me, 1), np.where(spee, g.unique_e[v], base)
                 )
-                f_other = np.where(_col(pos == STEADY), base, f_edge)
-                ret = ret * np.where(_col(pos == INIT), f_init, f_other)
+                f_other = np.where(pos == STEADY, base, f_edge)
+                ret = ret * np.where(pos == INIT, f_init, f_other)
         if not out_part:
             return ret
         ret = ret * self._egress_temporal(li, g, st, False)
@@ -606,8 +601,8 @@ class _VAnalyser:
                 np.where(first | spee, g.mapped_e[v], 1),
                 np.where(spee, g.unique_e[a], base),
             )
-            f_other = np.where(_col(pos == STEADY), base, f_edge)
-            ret = ret * np.where(_col(pos == INIT), f_init, f_other)
+            f_other = np.where(pos == STEADY, base, f_edge)
+            ret = ret * np.where(pos == INIT, f_init, f_other)
         return ret
 
     # -- spatial aggregation -----------------------------------------------------------------
@@ -703,8 +698,8 @@ class _VAnalyser:
             if st.single[i]:
                 out[v] = np.broadcast_to(f_init, st.false.shape)
                 continue
-            f_other = np.where(_col(pos == STEADY), mm, full)
-            out[v] = np.broadcast_to(np.where(_col(pos == INIT), f_init, f_other), st.false.shape)
+            f_other = np.where(pos == STEADY, mm, full)
+            out[v] = np.broadcast_to(np.where(pos == INIT, f_init, f_other), st.false.shape)
         for m in lvl.maps:
             if m.var in OUT_OF:
                 k = SLIDING[m.var]
