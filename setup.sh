@@ -15,7 +15,7 @@ PIP=(.venv/bin/python -m pip install -q --no-compile)
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${PIP[@]}" torch==2.13.0
 fi
-"${PIP[@]}" -e ".[onnx,torch,dask,dev]"
+"${PIP[@]}" -e ".[onnx,torch,dask,fast,dev]"
 # Up-to-date files are skipped (a re-run takes about a second). Exit status ignored, as pip does:
 # a few packages ship files for newer Pythons (e.g. torch/testing/_internal/py312_intrinsics.py).
 .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages >/dev/null 2>&1 || true

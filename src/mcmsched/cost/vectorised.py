@@ -15,6 +15,7 @@ and handles the rare mappings that need tile clamping.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,38 @@ Arr = np.ndarray
 I64 = np.int64
 _CHUNK = 8192
 """(row, case) pairs analysed per chunk: small enough for the temporaries to stay in cache."""
+
+
+_KERNEL: list[Callable[..., None] | None] = []
+_TOTALS: list[Callable[..., None] | None] = []
+
+
+def kernel() -> Callable[..., None] | None:
+    """The compiled per-pair volumes (:func:`mcmsched.cost.level_kernel.pair_volumes`), or
+    ``None`` (the numpy path) when numba is not installed or the environment sets
+    ``MCMSCHED_NUMBA=0``. Both give the same numbers."""
+    if os.environ.get("MCMSCHED_NUMBA", "1") == "0":
+        return None
+    if not _KERNEL:
+        try:
+            from mcmsched.cost.level_kernel import pair_volumes
+        except ImportError:
+            _KERNEL.append(None)
+        else:
+            _KERNEL.append(pair_volumes)
+    return _KERNEL[0]
+
+
+def totals_kernel() -> Callable[..., None] | None:
+    """The compiled per-row totals (:func:`mcmsched.cost.level_kernel.level_totals`), or
+    ``None`` like :func:`kernel`."""
+    if kernel() is None:
+        return None
+    if not _TOTALS:
+        from mcmsched.cost.level_kernel import level_totals
+
+        _TOTALS.append(level_totals)
+    return _TOTALS[0]
 
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
@@ -383,6 +416,28 @@ class _St:
     memo: dict[tuple[object, ...], Arr] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _KStatic:
+    """The structure of a level as arrays, for :mod:`mcmsched.cost.level_kernel`."""
+
+    tab: Arr  # [4 (mapped, mapped_e, unique, unique_e), keys, rows]
+    cls: Arr  # [maps] TEMPORAL / SPATIAL
+    vkey: Arr  # [maps] table key of the map's dimension
+    incpl: Arr  # [2 (input, weight), maps] the map's dimension is coupled to the tensor
+    outcpl: Arr  # [maps] ... to the output
+    ox: Arr  # per output-coupled dimension with a map: the map,
+    oa: Arr  # the key of its output form (Y', X') or itself,
+    ov: Arr  # the key of the dimension itself
+    sp_maps: Arr  # [3 tensors, maps] spatial maps coupled to the tensor
+    sp_last: Arr  # [3] the last of them in coupling order (-1: none)
+    sub_src: Arr  # the maps in the order of their dimension names (the sub-cluster dims)
+    o_sp: Arr  # the spatial entries of ``ox``
+    r_sp: Arr  # the spatial maps not coupled to the output
+    in_sp: Arr  # [2, maps] per input tensor, its coupled spatial maps (first ``n_in_sp``)
+    n_in_sp: Arr
+    last_sp: int  # the last spatial map (-1: none)
+
+
 class _VAnalyser:
     def __init__(
         self, levels: list[_VLevel], problem: Problem, hw: Hardware, stats: bool = True
@@ -391,6 +446,68 @@ class _VAnalyser:
         self.couple = problem.couplings()
         self.hw = hw
         self.stats = stats
+        self._kstatic: dict[int, _KStatic] = {}
+
+    def _kernel_static(self, li: int) -> _KStatic:
+        hit = self._kstatic.get(li)
+        if hit is not None:
+            return hit
+        lvl = self.levels[li]
+        keys = sorted(lvl.mapped)
+        kix = {k: i for i, k in enumerate(keys)}
+        tables = (lvl.mapped, lvl.mapped_e, lvl.unique, lvl.unique_e)
+        tab = np.empty((4, len(keys), lvl.n_units.shape[0]), dtype=I64)
+        for a, table in enumerate(tables):
+            for b, k in enumerate(keys):
+                tab[a, b] = table[k]
+        maps = lvl.maps
+        n_maps = len(maps)
+        cpl = self.couple
+        ox, oa, ov = [], [], []
+        for v in cpl[OUTPUT]:
+            ix = lvl.index.get(v)
+            if ix is None:
+                continue
+            ox.append(ix)
+            oa.append(kix[OUT_OF.get(v, v)])
+            ov.append(kix[v])
+        sp_maps = np.zeros((3, n_maps), dtype=bool)
+        sp_last = np.full(3, -1, dtype=I64)
+        for t in (INPUT, WEIGHT, OUTPUT):
+            for v in cpl[t]:
+                i = lvl.index.get(v)
+                if i is None or maps[i].cls != SPATIAL:
+                    continue
+                sp_maps[t, i] = True
+                sp_last[t] = i
+        sub_src = np.array([lvl.index[k] for k in sorted(lvl.index)], dtype=I64)
+        spatial = [i for i, m in enumerate(maps) if m.cls == SPATIAL]
+        in_sp = np.zeros((2, n_maps), dtype=I64)
+        n_in_sp = np.zeros(2, dtype=I64)
+        for t in (INPUT, WEIGHT):
+            mine = [i for i in spatial if maps[i].var in cpl[t]]
+            in_sp[t, : len(mine)] = mine
+            n_in_sp[t] = len(mine)
+        ks = _KStatic(
+            tab=tab,
+            cls=np.array([m.cls for m in maps], dtype=I64),
+            vkey=np.array([kix[m.var] for m in maps], dtype=I64),
+            incpl=np.array([[m.var in cpl[t] for m in maps] for t in (INPUT, WEIGHT)]),
+            outcpl=np.array([m.var in cpl[OUTPUT] for m in maps]),
+            ox=np.array(ox, dtype=I64),
+            oa=np.array(oa, dtype=I64),
+            ov=np.array(ov, dtype=I64),
+            sp_maps=sp_maps,
+            sp_last=sp_last,
+            sub_src=sub_src,
+            o_sp=np.array([q for q, ix in enumerate(ox) if maps[ix].cls == SPATIAL], dtype=I64),
+            r_sp=np.array([i for i in spatial if maps[i].var not in cpl[OUTPUT]], dtype=I64),
+            in_sp=in_sp,
+            n_in_sp=n_in_sp,
+            last_sp=spatial[-1] if spatial else -1,
+        )
+        self._kstatic[li] = ks
+        return ks
 
     # -- per-unit volumes --------------------------------------------------------------------
     def _pe_mapped(self, li: int, g: _G, st: _St, t: int, first: bool, spee: Arr, idx: Arr) -> Arr:
@@ -683,7 +800,8 @@ class _VAnalyser:
         return result
 
     def _sub_dims(self, li: int, g: _G, st: _St, spee: bool) -> dict[str, Arr]:
-        """Sub-cluster dimensions per case and row (``spee``: for the partial last unit)."""
+        """Sub-cluster sizes of the level's map dimensions per pair (``spee``: for the partial
+        last unit)."""
         lvl = self.levels[li]
         out: dict[str, Arr] = {}
         for i, m in enumerate(lvl.maps):
@@ -700,11 +818,81 @@ class _VAnalyser:
                 continue
             f_other = np.where(pos == STEADY, mm, full)
             out[v] = np.broadcast_to(np.where(pos == INIT, f_init, f_other), st.false.shape)
-        for m in lvl.maps:
-            if m.var in OUT_OF:
-                k = SLIDING[m.var]
-                out[OUT_OF[m.var]] = out[m.var] - out.get(k, np.zeros_like(out[m.var])) + 1
         return out
+
+    def _pair_volumes_numpy(
+        self,
+        li: int,
+        n: int,
+        ci: Arr,
+        ri: Arr,
+        prow: Arr,
+        sidx: list[Arr],
+        pos_c: list[Arr],
+        changing_c: Arr,
+        flags: list[Arr],
+        single: list[bool],
+        top: bool,
+        eg_m: Arr,
+        ps_m: Arr,
+        np_m: Arr,
+        in_m: Arr,
+        edge_sp_m: Arr,
+        spee_sp_m: Arr,
+        sub_keys: list[str],
+        m_false: Arr,
+        m_true: Arr,
+    ) -> None:
+        """The per-pair volumes of :meth:`analyse`, written into the ``*_m`` arrays, and the
+        sub-cluster dimensions ``sub_keys`` into ``m_false``/``m_true`` (without and with the
+        partial last unit; none at the last level), with numpy over chunks of pairs: the
+        reference for :mod:`mcmsched.cost.level_kernel`."""
+        lvl = self.levels[li]
+        n_maps = len(lvl.maps)
+        n_pairs = ci.shape[0]
+        for p0 in range(0, n_pairs, _CHUNK):
+            p1 = min(n_pairs, p0 + _CHUNK)
+            k = p1 - p0
+            c, r = ci[p0:p1], ri[p0:p1]
+            fl = [np.take(flags[j], sidx[j][c] * n + r) for j in range(n_maps)]
+            st = _St(
+                [pos_c[j][c] for j in range(n_maps)],
+                [(f & 1) > 0 for f in fl],
+                [(f & 2) > 0 for f in fl],
+                [(f & 4) > 0 for f in fl],
+                changing_c[c],
+                np.zeros(k, dtype=bool),
+                np.ones(k, dtype=bool),
+                single,
+            )
+            rows = prow[p0:p1]
+            g = _G(
+                _Rows(lvl.mapped, rows),
+                _Rows(lvl.mapped_e, rows),
+                _Rows(lvl.unique, rows),
+                _Rows(lvl.unique_e, rows),
+                lvl.n_edge[rows],
+                lvl.n_units[rows],
+            )
+            eg_m[p0:p1] = self._egress(li, g, st)
+            if top:  # the L1 counts (the only use) are reported for the top level only
+                ps_m[p0:p1] = self._psum_mapping(li, g, st)
+            np_m[p0:p1] = self._critical_psums(li, g, st)
+            for t in (INPUT, WEIGHT):
+                in_m[t, p0:p1] = self._ingress(li, g, st, t)
+            edge_sp = st.edge[lvl.sp_idx]
+            edge_sp_m[p0:p1] = edge_sp
+            spee_sp_m[p0:p1] = st.spee[lvl.sp_idx]
+            if sub_keys:
+                d_false = self._sub_dims(li, g, st, False)
+                for q, x in enumerate(sub_keys):
+                    m_false[q, p0:p1] = d_false[x]
+                if (edge_sp & st.spee[lvl.sp_idx]).any():
+                    d_true = self._sub_dims(li, g, st, True)
+                    for q, x in enumerate(sub_keys):
+                        m_true[q, p0:p1] = d_true[x]
+                else:
+                    m_true[:, p0:p1] = m_false[:, p0:p1]
 
     # -- the level ---------------------------------------------------------------------------
     def analyse(self, li: int, pidx: Arr, dims: dict[str, Arr], top: bool) -> dict[str, Arr]:
@@ -802,60 +990,89 @@ class _VAnalyser:
             for j in range(n_maps)
         ]
         single = [x[0].shape[0] == 1 for x in stacks]
-        chunk = _CHUNK
         eg_m = np.empty(n_pairs, dtype=I64)
         ps_m = np.empty(n_pairs, dtype=I64)
         np_m = np.empty(n_pairs, dtype=I64)
         in_m = np.empty((2, n_pairs), dtype=I64)
         edge_sp_m = np.empty(n_pairs, dtype=bool)
         spee_sp_m = np.empty(n_pairs, dtype=bool)
-        sub_keys: list[str] = []
-        sub_false: list[Arr] = []  # per chunk [keys, pairs]
-        sub_true: list[Arr] = []
-        for p0 in range(0, n_pairs, chunk):
-            p1 = min(n_pairs, p0 + chunk)
-            k = p1 - p0
-            c, r = ci[p0:p1], ri[p0:p1]
-            fl = [np.take(flags[j], sidx[j][c] * n + r) for j in range(n_maps)]
-            st = _St(
-                [pos_c[j][c] for j in range(n_maps)],
-                [(f & 1) > 0 for f in fl],
-                [(f & 2) > 0 for f in fl],
-                [(f & 4) > 0 for f in fl],
-                changing_c[c],
-                np.zeros(k, dtype=bool),
-                np.ones(k, dtype=bool),
+        # sub-cluster dimensions of the level's maps per pair, without and with the partial
+        # last unit (the output dimensions Y', X' follow from them after deduplication)
+        sub_keys = sorted({m.var for m in lvl.maps}) if not last else []
+        m_false = np.empty((len(sub_keys), n_pairs), dtype=I64)
+        m_true = np.empty((len(sub_keys), n_pairs), dtype=I64)
+        kern = kernel()
+        if kern is not None:
+            ks = self._kernel_static(li)
+            flag2 = np.zeros((n, n_maps, 3), dtype=np.uint8)
+            for j in range(n_maps):
+                flag2[:, j, : flags[j].shape[0] // n] = flags[j].reshape(-1, n).T
+            kern(
+                ci,
+                ri,
+                prow,
+                n,
+                np.stack(sidx),
+                np.stack(pos_c),
+                changing_c,
+                flag2.reshape(n, -1),
+                ks.tab,
+                lvl.n_edge,
+                lvl.n_units,
+                ks.cls,
+                ks.vkey,
+                np.array(single),
+                ks.incpl,
+                ks.outcpl,
+                ks.ox,
+                ks.oa,
+                ks.ov,
+                ks.sp_maps,
+                ks.sp_last,
+                lvl.sp_idx,
+                ks.sub_src,
+                top,
+                eg_m,
+                ps_m,
+                np_m,
+                in_m,
+                edge_sp_m,
+                spee_sp_m,
+                m_false,
+                m_true,
+                ks.o_sp,
+                ks.r_sp,
+                ks.in_sp,
+                ks.n_in_sp,
+                ks.last_sp,
+                np.empty((5, n_maps), dtype=I64),
+                np.empty((3, n_maps), dtype=bool),
+                np.empty((5, max(ks.ox.shape[0], 1)), dtype=I64),
+                np.empty((3, 8), dtype=I64),
+            )
+        else:
+            self._pair_volumes_numpy(
+                li,
+                n,
+                ci,
+                ri,
+                prow,
+                sidx,
+                pos_c,
+                changing_c,
+                flags,
                 single,
+                top,
+                eg_m,
+                ps_m,
+                np_m,
+                in_m,
+                edge_sp_m,
+                spee_sp_m,
+                sub_keys,
+                m_false,
+                m_true,
             )
-            rows = prow[p0:p1]
-            g = _G(
-                _Rows(lvl.mapped, rows),
-                _Rows(lvl.mapped_e, rows),
-                _Rows(lvl.unique, rows),
-                _Rows(lvl.unique_e, rows),
-                lvl.n_edge[rows],
-                lvl.n_units[rows],
-            )
-            eg_m[p0:p1] = self._egress(li, g, st)
-            if top:  # the L1 counts (the only use) are reported for the top level only
-                ps_m[p0:p1] = self._psum_mapping(li, g, st)
-            np_m[p0:p1] = self._critical_psums(li, g, st)
-            for t in (INPUT, WEIGHT):
-                in_m[t, p0:p1] = self._ingress(li, g, st, t)
-            edge_sp = st.edge[lvl.sp_idx]
-            edge_sp_m[p0:p1] = edge_sp
-            spee_sp_m[p0:p1] = st.spee[lvl.sp_idx]
-            if not last:
-                d_false = self._sub_dims(li, g, st, False)
-                if not sub_keys:
-                    sub_keys = sorted(d_false)
-                mf = np.stack([np.broadcast_to(d_false[x], (k,)) for x in sub_keys])
-                sub_false.append(mf)
-                if (edge_sp & st.spee[lvl.sp_idx]).any():
-                    d_true = self._sub_dims(li, g, st, True)
-                    sub_true.append(np.stack([np.broadcast_to(d_true[x], (k,)) for x in sub_keys]))
-                else:
-                    sub_true.append(mf)
         nec_p = lvl.n_edge[prow]
         ns_p = lvl.n_units[prow]
         act_m = np.where(edge_sp_m, nec_p, ns_p)
@@ -886,8 +1103,6 @@ class _VAnalyser:
         else:
             comp = np.zeros(n_pairs, dtype=I64)
             act_sub = np.zeros(n_pairs, dtype=float)
-            m_false = np.concatenate(sub_false, axis=1)
-            m_true = np.concatenate(sub_true, axis=1)
             a_sel = valid_m & edge_sp_m & spee_sp_m
             groups = (
                 (a_sel, True, np.ones(n_pairs, dtype=I64)),
@@ -904,52 +1119,86 @@ class _VAnalyser:
                     wts.append(wt[pi])
             if ps_l:
                 pi = np.concatenate(ps_l)
-                # output dims (X', Y') are functions of their input and kernel dims in the same
-                # matrix: they need not be part of the key
-                derived = {OUT_OF[m.var] for m in lvl.maps if m.var in OUT_OF}
-                kr = [i for i, x in enumerate(sub_keys) if x not in derived]
-                if len(kr) < len(sub_keys):
-                    kf, kt = m_false[kr], (m_true[kr] if m_true is not m_false else None)
-                else:
-                    kf, kt = m_false, m_true
                 u_pair, u_true, inv = _unique_sub_rows(
-                    prow, kf, kf if kt is None else kt, pi, np.concatenate(tr_l)
+                    prow, m_false, m_true, pi, np.concatenate(tr_l)
                 )
                 u_dims = np.where(u_true, m_true[:, u_pair], m_false[:, u_pair])
-                sub = self.analyse(
-                    li + 1, prow[u_pair], {x: u_dims[i] for i, x in enumerate(sub_keys)}, False
-                )
+                sub_dims = {x: u_dims[i] for i, x in enumerate(sub_keys)}
+                for m in lvl.maps:  # output dims (X', Y') from their input and kernel dims
+                    if m.var in OUT_OF:
+                        k = SLIDING[m.var]
+                        ref = sub_dims[m.var]
+                        sub_dims[OUT_OF[m.var]] = (
+                            ref - sub_dims[k] + 1 if k in sub_dims else ref + 1
+                        )
+                sub = self.analyse(li + 1, prow[u_pair], sub_dims, False)
                 np.maximum.at(comp, pi, sub["runtime"][inv])
                 np.add.at(act_sub, pi, sub["avg_active"][inv] * np.concatenate(wts))
             act = np.where(act_sub == 0, act_m, act_sub)
         bw, lat = hw.noc_bw, hw.noc_latency
-        ingress = in_m[0] + in_m[1]
-        d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
-        d_out = np.where(eg_m > 0, lat + (-(-eg_m // bw)) - 1, lat - 1)
-        step = np.where(all_init, comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
         if li == 0:
-            ob = l2s[OUTPUT] // hw.offchip_bw
-            ib = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw
-            step = np.maximum(np.maximum((ib // 2)[ri], step), (ob // 2)[ri])
-        runtime = np.add.reduceat(vocc * step, starts)
-        total_occ = np.add.reduceat(vocc, starts)
-        # a float sum: added over the dense [cases, rows] grid (zeros where a case does not
-        # occur) so the rounding is that of the dense analysis
-        dense = np.zeros((n_cases, n))
-        dense.ravel()[ci * n + ri] = act * vocc
-        active_sum = dense.sum(axis=0)
+            off_out = l2s[OUTPUT] // hw.offchip_bw // 2
+            off_in = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw // 2
+        else:
+            off_out = off_in = np.zeros(n, dtype=I64)
+        tk = totals_kernel()
+        if tk is not None and not (top and self.stats):
+            runtime = np.empty(n, dtype=I64)
+            total_occ = np.empty(n, dtype=I64)
+            active_sum = np.empty(n)
+            sums = np.empty((5, n), dtype=I64)
+            tk(
+                starts,
+                occ_p,
+                np_m,
+                all_init,
+                comp,
+                np.ascontiguousarray(act, dtype=float),
+                in_m,
+                eg_m,
+                ps_m,
+                int(lat),
+                int(bw),
+                li == 0,
+                off_in,
+                off_out,
+                top,
+                runtime,
+                total_occ,
+                active_sum,
+                sums,
+            )
+            if top:
+                out["computations"] = sums[0]
+                l2w[OUTPUT], l1w[OUTPUT] = sums[1], sums[2]
+                l2r[INPUT], l2r[WEIGHT] = sums[3], sums[4]
+        else:
+            ingress = in_m[0] + in_m[1]
+            d_in = np.where(ingress > 0, lat + (-(-ingress // bw)) - 1, lat - 1)
+            d_out = np.where(eg_m > 0, lat + (-(-eg_m // bw)) - 1, lat - 1)
+            step = np.where(all_init, comp + d_in, np.maximum(np.maximum(d_out, comp), d_in))
+            if li == 0:
+                step = np.maximum(np.maximum(off_in[ri], step), off_out[ri])
+            runtime = np.add.reduceat(vocc * step, starts)
+            total_occ = np.add.reduceat(vocc, starts)
+            # a float sum: added over the dense [cases, rows] grid (zeros where a case does not
+            # occur) so the rounding is that of the dense analysis
+            dense = np.zeros((n_cases, n))
+            dense.ravel()[ci * n + ri] = act * vocc
+            active_sum = dense.sum(axis=0)
+            if top:
+                out["computations"] = np.add.reduceat(vocc * ps_m, starts)
+                l2w[OUTPUT] = np.add.reduceat(occ_p * eg_m, starts)
+                l1w[OUTPUT] = np.add.reduceat(occ_p * ps_m, starts)
+                for t in (INPUT, WEIGHT):
+                    l2r[t] = np.add.reduceat(vocc * in_m[t], starts)
         out["runtime"] = runtime
         out["any_valid"] = total_occ > 0
         safe = np.where(total_occ > 0, total_occ, 1)
         out["avg_active"] = np.where(total_occ > 0, active_sum / safe, 0.0)
         if top:
-            out["computations"] = np.add.reduceat(vocc * ps_m, starts)
-            l2w[OUTPUT] = np.add.reduceat(occ_p * eg_m, starts)
-            l1w[OUTPUT] = np.add.reduceat(occ_p * ps_m, starts)
             l1r[OUTPUT] = l1w[OUTPUT]
-            for t in (INPUT, WEIGHT):
-                l2r[t] = np.add.reduceat(vocc * in_m[t], starts)
-                l1r[t] = np.add.reduceat(vocc * ps_m, starts)
+            l1r[INPUT] = l1r[WEIGHT] = out["computations"]
             l1w[INPUT] = l2r[INPUT]
             l1w[WEIGHT] = l2r[WEIGHT]
             out["l2_read"], out["l2_write"], out["l1_read"], out["l1_write"] = l2r, l2w, l1r, l1w

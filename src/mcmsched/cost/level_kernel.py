@@ -1,0 +1,462 @@
+"""Compiled (numba) form of the per-pair volumes of :mod:`mcmsched.cost.vectorised`.
+
+For every occurring (row, case) pair of a cluster level, the level analysis needs the egress
+volume, the partial sums mapped, the critical partial sums, the input and weight ingress, the
+spatial map's edge flags and the sub-cluster sizes. :mod:`mcmsched.cost.vectorised` computes
+them with numpy over chunks of pairs; :func:`pair_volumes` computes the same integers one pair
+at a time in a compiled loop: each pair's temporal factors once, then the few spatial factors
+per unit variant, with no temporaries. The numpy path stays the reference
+(``tests/test_cost_level_kernel.py`` checks that both give the same numbers) and is used when
+numba (the ``fast`` extra) is not installed or ``MCMSCHED_NUMBA=0`` is set.
+
+This module imports numba: import it only through :func:`mcmsched.cost.vectorised.kernel`.
+Volumes are element counts (int64, wrapping on overflow exactly as numpy's int64 does).
+The compiled code is cached on disk by numba (first compilation: a few seconds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+
+INIT = 0
+STEADY = 1
+TEMPORAL = 0
+SPATIAL = 1
+
+# cached on disk; no reference counting (the kernels allocate nothing: scratch comes from the
+# caller), which numba's typed signature of ``njit`` does not list
+_OPTS: dict[str, Any] = {"cache": True, "_nrt": False}
+_inline = numba.njit(inline="always", **_OPTS)
+
+# The spatial factors of a volume depend on whether the unit is the first (``first``), on the
+# partial-last-unit flag (``spee``) and, for the egress, on output reuse (``reuse``). Each pair
+# computes them for every combination into small arrays indexed by ``_ix``:
+# egress ``first * 4 + spee * 2 + reuse``, the others ``first * 2 + spee``.
+
+
+@_inline
+def _egress_spatial(
+    es: np.ndarray,
+    o_sp: np.ndarray,
+    ox: np.ndarray,
+    single: np.ndarray,
+    pos: np.ndarray,
+    edge: np.ndarray,
+    amm: np.ndarray,
+    ame: np.ndarray,
+    au: np.ndarray,
+    aue: np.ndarray,
+    vme: np.ndarray,
+    nec1: bool,
+) -> None:
+    """Factors of the spatial output-coupled maps in the per-unit egress."""
+    for v in range(8):
+        first = v >= 4
+        spee = (v & 2) != 0
+        reuse = (v & 1) != 0
+        ret = 1
+        for q in o_sp:
+            ix = ox[q]
+            base = amm[q] if first else (au[q] if au[q] != 0 else 1)
+            if single[ix] or pos[ix] == INIT:
+                at_edge = aue[q] if (reuse and not nec1) else ame[q]
+                ret *= at_edge if (edge[ix] and spee) else base
+            elif pos[ix] == STEADY:
+                ret *= base
+            elif nec1:
+                ret *= vme[q] if (first or spee) else 1
+            else:
+                ret *= aue[q] if spee else base
+        es[v] = ret
+
+
+@_inline
+def _psum_spatial(
+    ps: np.ndarray,
+    r_sp: np.ndarray,
+    single: np.ndarray,
+    pos: np.ndarray,
+    edge: np.ndarray,
+    mm_: np.ndarray,
+    me_: np.ndarray,
+    u_: np.ndarray,
+    ue_: np.ndarray,
+    nec1: bool,
+) -> None:
+    """Factors of the spatial reduced (not output-coupled) maps in the partial sums."""
+    for v in range(4):
+        first = v >= 2
+        spee = (v & 1) != 0
+        ret = 1
+        for i in r_sp:
+            me = me_[i]
+            base = mm_[i] if first else (u_[i] if u_[i] != 0 else 1)
+            if single[i] or pos[i] == INIT:
+                ret *= me if (edge[i] and spee) else base
+            elif pos[i] == STEADY:
+                ret *= base
+            elif nec1:
+                ret *= me if (first or spee) else 1
+            else:
+                ret *= ue_[i] if spee else base
+        ps[v] = ret
+
+
+@_inline
+def _ingress_spatial(
+    ins: np.ndarray,
+    in_sp: np.ndarray,
+    n_sp: int,
+    single: np.ndarray,
+    pos: np.ndarray,
+    edge: np.ndarray,
+    mm_: np.ndarray,
+    me_: np.ndarray,
+    u_: np.ndarray,
+    ue_: np.ndarray,
+    ch: int,
+    inited: bool,
+    nec1: bool,
+) -> None:
+    """Factors of the spatial maps coupled to a tensor in its per-unit ingress (``ch < 0``:
+    every map at Init, the per-unit mapped volume)."""
+    for v in range(4):
+        first = v >= 2
+        spee = (v & 1) != 0
+        ret = 1
+        for q in range(n_sp):
+            i = in_sp[q]
+            mm = mm_[i]
+            me = me_[i]
+            if ch < 0:
+                if not edge[i]:
+                    ret *= mm
+                elif nec1:
+                    ret *= me if (first or spee) else 1
+                else:
+                    ret *= me if spee else mm
+                continue
+            full = me if spee else mm
+            if first:
+                ret *= full
+                continue
+            uniq = ue_[i] if spee else u_[i]
+            if single[i] or pos[i] == INIT:
+                ret *= full if ch >= i else uniq
+            elif ch == i:
+                ret *= full if inited else uniq
+            else:
+                ret *= full
+        ins[v] = ret
+
+
+@_inline
+def _aggregate(
+    edge: bool, s: bool, nec: int, ns: int, v_tf: int, v_tx: int, v_ff: int, v_ft: int
+) -> int:
+    """A tensor's volume over the units of a level: the first unit, the others, and at the
+    spatial edge the ``nec`` active units of which the last may be partial (``s``).
+    ``v_tf``: first unit, ``v_tx``: first unit at the edge, ``v_ff``: another unit, ``v_ft``:
+    the partial last unit."""
+    if not edge:
+        return v_tf + (ns - 1) * v_ff
+    ret = v_tx
+    if nec > 1:
+        ret += max(nec - (1 if s else 0) - 1, 0) * v_ff
+        if s:
+            ret += v_ft
+    return ret
+
+
+@numba.njit(nogil=True, **_OPTS)
+def pair_volumes(
+    ci: np.ndarray,
+    ri: np.ndarray,
+    prow: np.ndarray,
+    n: int,
+    sidx: np.ndarray,
+    pos_c: np.ndarray,
+    changing_c: np.ndarray,
+    flags: np.ndarray,
+    tab: np.ndarray,
+    nec_t: np.ndarray,
+    ns_t: np.ndarray,
+    cls: np.ndarray,
+    vkey: np.ndarray,
+    single: np.ndarray,
+    incpl: np.ndarray,
+    outcpl: np.ndarray,
+    ox: np.ndarray,
+    oa: np.ndarray,
+    ov: np.ndarray,
+    sp_maps: np.ndarray,
+    sp_last: np.ndarray,
+    sp_idx: int,
+    sub_src: np.ndarray,
+    top: bool,
+    eg_m: np.ndarray,
+    ps_m: np.ndarray,
+    np_m: np.ndarray,
+    in_m: np.ndarray,
+    edge_sp_m: np.ndarray,
+    spee_sp_m: np.ndarray,
+    sub_f: np.ndarray,
+    sub_t: np.ndarray,
+    o_sp: np.ndarray,
+    r_sp: np.ndarray,
+    in_sp: np.ndarray,
+    n_in_sp: np.ndarray,
+    last_sp: int,
+    sm: np.ndarray,
+    sb: np.ndarray,
+    so: np.ndarray,
+    sv: np.ndarray,
+) -> None:
+    """Per-pair volumes of one level (see :meth:`mcmsched.cost.vectorised._VAnalyser.analyse`
+    for the inputs; ``flags[row, map * 3 + state]``: init-edge 1, unrolled 2, partial last
+    unit 4; ``tab[table, key, row]``: mapped, mapped at the edge, unique, unique at the edge).
+    Writes ``eg_m`` (egress), ``ps_m`` (partial sums mapped, ``top`` only), ``np_m`` (critical
+    partial sums), ``in_m`` (input, weight ingress), the spatial map's edge flags and the
+    sub-cluster sizes ``sub_f``/``sub_t`` of the maps ``sub_src`` (none at the last level).
+    ``o_sp`` ... ``last_sp``: spatial maps by role (:class:`mcmsched.cost.vectorised._KStatic`);
+    ``sm``, ``sb``, ``so``, ``sv``: scratch (int64 ``[5, maps]``, bool ``[3, maps]``, int64
+    ``[5, output entries]``, int64 ``[3, 8]``), so the kernel allocates nothing."""
+    n_maps = cls.shape[0]
+    n_o = ox.shape[0]
+    pos, mm_, me_, u_, ue_ = sm[0], sm[1], sm[2], sm[3], sm[4]
+    edge, unrolled, spe = sb[0], sb[1], sb[2]
+    amm, ame, au, aue, vme = so[0], so[1], so[2], so[3], so[4]
+    es, ps4, ins = sv[0], sv[1], sv[2]
+    n_sub = sub_f.shape[0]
+    for p in range(ci.shape[0]):
+        c = ci[p]
+        r = ri[p]
+        row = prow[p]
+        ch = changing_c[c]
+        for j in range(n_maps):
+            f = flags[r, j * 3 + sidx[j, c]]
+            pos[j] = pos_c[j, c]
+            edge[j] = (f & 1) != 0
+            unrolled[j] = (f & 2) != 0
+            spe[j] = (f & 4) != 0
+            k = vkey[j]
+            mm_[j] = tab[0, k, row]
+            me_[j] = tab[1, k, row]
+            u_[j] = tab[2, k, row]
+            ue_[j] = tab[3, k, row]
+        for q in range(n_o):
+            a = oa[q]
+            amm[q] = tab[0, a, row]
+            ame[q] = tab[1, a, row]
+            au[q] = tab[2, a, row]
+            aue[q] = tab[3, a, row]
+            vme[q] = tab[1, ov[q], row]
+        nec = nec_t[row]
+        ns = ns_t[row]
+        nec1 = nec == 1
+        # temporal factors (the same for every unit): output-coupled and reduced dimensions
+        e_to = 1
+        for q in range(n_o):
+            ix = ox[q]
+            if cls[ix] != TEMPORAL:
+                continue
+            if single[ix] or pos[ix] == INIT:
+                e_to *= ame[q] if edge[ix] else amm[q]
+            elif pos[ix] == STEADY:
+                e_to *= amm[q]
+            else:
+                e_to *= ame[q]
+        e_tr = 1
+        for i in range(n_maps):
+            if cls[i] == TEMPORAL and not outcpl[i]:
+                e_tr *= me_[i] if edge[i] else mm_[i]
+        _egress_spatial(es, o_sp, ox, single, pos, edge, amm, ame, au, aue, vme, nec1)
+        _psum_spatial(ps4, r_sp, single, pos, edge, mm_, me_, u_, ue_, nec1)
+        # egress and critical partial sums (output coupled spatially or not)
+        e_o = False
+        for j in range(n_maps):
+            if sp_maps[2, j] and edge[j]:
+                e_o = True
+        s_o = spe[sp_last[2]] if sp_last[2] >= 0 else False
+        sx = 2 if (nec1 and s_o) else 0
+        if sp_last[2] < 0:
+            eg_m[p] = e_to * es[5]
+        else:
+            eg_m[p] = _aggregate(
+                e_o,
+                s_o,
+                nec,
+                ns,
+                e_to * es[5],
+                e_to * es[4 + sx + 1],
+                e_to * es[1],
+                e_to * es[3],
+            )
+        sc = 2 if (e_o and nec1 and s_o) else 0
+        np_m[p] = e_to * es[4 + sc + 1] * e_tr * ps4[2 + sc // 2]
+        # input and weight ingress
+        for t in range(2):
+            if ch >= 0 and not incpl[t, ch]:
+                in_m[t, p] = 0
+                continue
+            inited = False
+            tt = 1
+            if ch < 0:
+                for i in range(n_maps):
+                    if incpl[t, i] and cls[i] == TEMPORAL:
+                        tt *= me_[i] if edge[i] else mm_[i]
+            else:
+                for i in range(n_maps):
+                    if incpl[t, i] and ch < i and pos[i] == INIT and not unrolled[i]:
+                        inited = True
+                for i in range(n_maps):
+                    if not incpl[t, i] or cls[i] != TEMPORAL:
+                        continue
+                    if single[i] or pos[i] == INIT:
+                        tt *= me_[i] if edge[i] else mm_[i]
+                    elif ch == i:
+                        tt *= mm_[i] if inited else max(u_[i], 1)
+                    else:
+                        tt *= mm_[i]
+            _ingress_spatial(
+                ins,
+                in_sp[t],
+                n_in_sp[t],
+                single,
+                pos,
+                edge,
+                mm_,
+                me_,
+                u_,
+                ue_,
+                ch,
+                inited,
+                nec1,
+            )
+            if sp_last[t] < 0:
+                in_m[t, p] = tt * ins[2]
+                continue
+            e_t = False
+            for j in range(n_maps):
+                if sp_maps[t, j] and edge[j]:
+                    e_t = True
+            s_t = spe[sp_last[t]]
+            tx = 1 if (nec1 and s_t) else 0
+            in_m[t, p] = _aggregate(
+                e_t, s_t, nec, ns, tt * ins[2], tt * ins[2 + tx], tt * ins[0], tt * ins[1]
+            )
+        if top:  # partial sums mapped (the L1 counts)
+            e_all = False
+            for j in range(n_maps):
+                if cls[j] == SPATIAL and edge[j]:
+                    e_all = True
+            s_all = spe[last_sp] if last_sp >= 0 else False
+            sa = 1 if (nec1 and s_all) else 0
+            v_tf = e_to * es[5] * e_tr * ps4[2]
+            ps_m[p] = _aggregate(
+                e_all,
+                s_all,
+                nec,
+                ns,
+                v_tf,
+                e_to * es[5 + 2 * sa] * e_tr * ps4[2 + sa],
+                v_tf,
+                e_to * es[2] * e_tr * ps4[1],
+            )
+        edge_sp_m[p] = edge[sp_idx]
+        spee_sp_m[p] = spe[sp_idx]
+        # sub-cluster sizes of the map dimensions (without and with the partial last unit)
+        for q in range(n_sub):
+            i = sub_src[q]
+            mm = mm_[i]
+            me = me_[i]
+            if cls[i] == TEMPORAL:
+                v = me if edge[i] else mm
+                sub_f[q, p] = v
+                sub_t[q, p] = v
+            elif single[i] or pos[i] == INIT:
+                sub_f[q, p] = (me if nec1 else mm) if edge[i] else mm
+                sub_t[q, p] = me if edge[i] else mm
+            elif pos[i] == STEADY:
+                sub_f[q, p] = mm
+                sub_t[q, p] = mm
+            else:
+                sub_f[q, p] = me if nec1 else mm
+                sub_t[q, p] = me
+
+
+@numba.njit(nogil=True, **_OPTS)
+def level_totals(
+    starts: np.ndarray,
+    occ_p: np.ndarray,
+    np_m: np.ndarray,
+    all_init: np.ndarray,
+    comp: np.ndarray,
+    act: np.ndarray,
+    in_m: np.ndarray,
+    eg_m: np.ndarray,
+    ps_m: np.ndarray,
+    lat: int,
+    bw: int,
+    offchip: bool,
+    off_in: np.ndarray,
+    off_out: np.ndarray,
+    top: bool,
+    runtime: np.ndarray,
+    total_occ: np.ndarray,
+    active_sum: np.ndarray,
+    sums: np.ndarray,
+) -> None:
+    """Per-row totals of a level from its pairs (rows are the segments ``starts``; see
+    :meth:`mcmsched.cost.vectorised._VAnalyser.analyse`): ``runtime`` (cycles: occurrences x
+    step delay, a step taking the larger of the NoC ingress, egress and compute delays and,
+    with ``offchip`` (the top level), at least the row's off-chip delays ``off_in``/``off_out``),
+    the occurring valid steps ``total_occ``, the float sum of active units x occurrences in
+    case order, and with ``top`` ``sums``: computations, L2 output writes, L1 output writes,
+    L2 input reads, L2 weight reads."""
+    n = starts.shape[0]
+    n_pairs = occ_p.shape[0]
+    for r in range(n):
+        p1 = starts[r + 1] if r + 1 < n else n_pairs
+        rt = 0
+        tot = 0
+        act_s = 0.0
+        s_comp = 0
+        s_l2w = 0
+        s_l1w = 0
+        s_in = 0
+        s_w = 0
+        for p in range(starts[r], p1):
+            occ = occ_p[p]
+            vocc = occ if (np_m[p] > 0 and occ > 0) else 0
+            ingress = in_m[0, p] + in_m[1, p]
+            d_in = lat + (-(-ingress // bw)) - 1 if ingress > 0 else lat - 1
+            if all_init[p]:
+                step = comp[p] + d_in
+            else:
+                e = eg_m[p]
+                d_out = lat + (-(-e // bw)) - 1 if e > 0 else lat - 1
+                step = max(max(d_out, comp[p]), d_in)
+            if offchip:
+                step = max(max(off_in[r], step), off_out[r])
+            rt += vocc * step
+            tot += vocc
+            act_s += act[p] * vocc
+            if top:
+                s_comp += vocc * ps_m[p]
+                s_l2w += occ * eg_m[p]
+                s_l1w += occ * ps_m[p]
+                s_in += vocc * in_m[0, p]
+                s_w += vocc * in_m[1, p]
+        runtime[r] = rt
+        total_occ[r] = tot
+        active_sum[r] = act_s
+        if top:
+            sums[0, r] = s_comp
+            sums[1, r] = s_l2w
+            sums[2, r] = s_l1w
+            sums[3, r] = s_in
+            sums[4, r] = s_w
