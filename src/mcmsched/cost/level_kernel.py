@@ -176,8 +176,6 @@ def pair_volumes(
     ci: np.ndarray,
     ri: np.ndarray,
     prow: np.ndarray,
-    n: int,
-    sidx: np.ndarray,
     pos_c: np.ndarray,
     changing_c: np.ndarray,
     flags: np.ndarray,
@@ -216,8 +214,8 @@ def pair_volumes(
     sv: np.ndarray,
 ) -> None:
     """Per-pair volumes of one level (see :meth:`mcmsched.cost.vectorised._VAnalyser.analyse`
-    for the inputs; ``flags[row, map * 3 + state]``: init-edge 1, unrolled 2, partial last
-    unit 4; ``tab[table, key, row]``: mapped, mapped at the edge, unique, unique at the edge).
+    for the inputs; ``flags``: see :func:`level_states`; ``tab[table, key, row]``: mapped,
+    mapped at the edge, unique, unique at the edge).
     Writes ``eg_m`` (egress), ``ps_m`` (partial sums mapped, ``top`` only), ``np_m`` (critical
     partial sums), ``in_m`` (input, weight ingress), the spatial map's edge flags and the
     sub-cluster sizes ``sub_f``/``sub_t`` of the maps ``sub_src`` (none at the last level).
@@ -237,23 +235,23 @@ def pair_volumes(
         row = prow[p]
         ch = changing_c[c]
         for j in range(n_maps):
-            f = flags[r, j * 3 + sidx[j, c]]
+            f = flags[r, j * 3 + pos_c[j, c]]
             pos[j] = pos_c[j, c]
             edge[j] = (f & 1) != 0
             unrolled[j] = (f & 2) != 0
             spe[j] = (f & 4) != 0
             k = vkey[j]
-            mm_[j] = tab[0, k, row]
-            me_[j] = tab[1, k, row]
-            u_[j] = tab[2, k, row]
-            ue_[j] = tab[3, k, row]
+            mm_[j] = tab[row, 0, k]
+            me_[j] = tab[row, 1, k]
+            u_[j] = tab[row, 2, k]
+            ue_[j] = tab[row, 3, k]
         for q in range(n_o):
             a = oa[q]
-            amm[q] = tab[0, a, row]
-            ame[q] = tab[1, a, row]
-            au[q] = tab[2, a, row]
-            aue[q] = tab[3, a, row]
-            vme[q] = tab[1, ov[q], row]
+            amm[q] = tab[row, 0, a]
+            ame[q] = tab[row, 1, a]
+            au[q] = tab[row, 2, a]
+            aue[q] = tab[row, 3, a]
+            vme[q] = tab[row, 1, ov[q]]
         nec = nec_t[row]
         ns = ns_t[row]
         nec1 = nec == 1
@@ -460,3 +458,189 @@ def level_totals(
             sums[2, r] = s_l1w
             sums[3, r] = s_in
             sums[4, r] = s_w
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@numba.njit(nogil=True, **_OPTS)
+def unique_sub_rows(
+    prow: np.ndarray,
+    m_false: np.ndarray,
+    m_true: np.ndarray,
+    pi: np.ndarray,
+    use_true: np.ndarray,
+    table: np.ndarray,
+    rep: np.ndarray,
+    inv: np.ndarray,
+) -> int:
+    """Distinct sub-level rows among entries ``e``: a row is ``prow[pi[e]]`` and column
+    ``pi[e]`` of ``m_true`` (if ``use_true[e]``) or ``m_false``. A hash table (``table``:
+    scratch of a power-of-two size above the entry count, filled with -1) keeps the first entry
+    of every distinct row; writes that entry into ``rep`` (in order of first occurrence) and the
+    row's number into ``inv`` for every entry, and returns the number of distinct rows."""
+    mask = table.shape[0] - 1
+    n_keys = m_false.shape[0]
+    n_u = 0
+    for e in range(pi.shape[0]):
+        p = pi[e]
+        m = m_true if use_true[e] else m_false
+        h = np.uint64(prow[p]) * _GOLDEN
+        for k in range(n_keys):
+            h = (h ^ np.uint64(m[k, p])) * _GOLDEN
+        h ^= h >> np.uint64(31)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            u = table[slot]
+            if u < 0:
+                table[slot] = n_u
+                rep[n_u] = e
+                inv[e] = n_u
+                n_u += 1
+                break
+            q = pi[rep[u]]
+            mq = m_true if use_true[rep[u]] else m_false
+            same = prow[q] == prow[p]
+            k = 0
+            while same and k < n_keys:
+                same = mq[k, q] == m[k, p]
+                k += 1
+            if same:
+                inv[e] = u
+                break
+            slot = (slot + 1) & mask
+    return n_u
+
+
+@_inline
+def _tdiv(a: int, b: int) -> int:
+    """C++ truncating division for positive ``b``."""
+    return a // b if a >= 0 else -((-a) // b)
+
+
+@numba.njit(nogil=True, **_OPTS)
+def level_states(
+    d: np.ndarray,
+    size: np.ndarray,
+    ofs: np.ndarray,
+    ns: np.ndarray,
+    cls: np.ndarray,
+    occ: np.ndarray,
+    flags: np.ndarray,
+) -> None:
+    """Iteration states of every map of a level for every row (``d``, ``size``, ``ofs``:
+    ``[maps, rows]`` dimension sizes and tile sizes and offsets; ``ns``: units per row):
+    ``occ[row, map, state]`` how often the map is at Init (1), Steady, Edge, and
+    ``flags[row, map * 3 + state]`` its init-edge (1), unrolled (2) and partial-last-unit (4)
+    flags, as :meth:`mcmsched.cost.vectorised._VAnalyser.analyse` computes them."""
+    n_maps, n = d.shape
+    for r in range(n):
+        for j in range(n_maps):
+            dd = d[j, r]
+            sz = size[j, r]
+            of = ofs[j, r]
+            occ[r, j, 0] = 1
+            if cls[j] == TEMPORAL:
+                n_steady = _tdiv(dd - sz, of)
+                occ[r, j, 1] = n_steady if (sz < dd and n_steady > 0) else 0
+                occ[r, j, 2] = 1 if (dd >= sz and n_steady * of + sz < dd) else 0
+                flags[r, j * 3] = (1 if dd < sz else 0) | (2 if dd <= sz else 0)
+                flags[r, j * 3 + 1] = 0
+                flags[r, j * 3 + 2] = 1
+                continue
+            u = ns[r]
+            cov = sz + of * (u - 1)
+            init_edge = dd < cov
+            n_steady = _tdiv(_tdiv(dd - sz, of) + 1, u) - 1
+            has_edge = (
+                not (dd <= cov)
+                and (n_steady + 1) * (of * u) + cov > dd
+                and n_steady * (of * u) + cov != dd
+            )
+            occ[r, j, 1] = n_steady if (cov < dd and n_steady > 0) else 0
+            occ[r, j, 2] = 1 if (not init_edge and has_edge) else 0
+            remaining = dd - (n_steady + 1) * of * u
+            active = 1 if remaining < sz else _tdiv(remaining - sz, of) + 1
+            spee = (active - 1) * of + sz < remaining
+            flags[r, j * 3] = (5 if init_edge else 0) | (2 if dd <= cov else 0)
+            flags[r, j * 3 + 1] = 0
+            flags[r, j * 3 + 2] = 1 | (4 if spee else 0)
+
+
+@numba.njit(nogil=True, **_OPTS)
+def level_pair_counts(
+    occ: np.ndarray, states: np.ndarray, n_states: np.ndarray, counts: np.ndarray
+) -> None:
+    """Occurring cases per row: the product over maps of the number of the map's listed
+    states (``states[map, :n_states[map]]``) that occur in the row."""
+    n_maps = occ.shape[1]
+    for r in range(counts.shape[0]):
+        c = 1
+        for j in range(n_maps):
+            k = 0
+            for q in range(n_states[j]):
+                if occ[r, j, states[j, q]] != 0:
+                    k += 1
+            c *= k
+        counts[r] = c
+
+
+@numba.njit(nogil=True, **_OPTS)
+def level_pairs(
+    occ: np.ndarray,
+    states: np.ndarray,
+    n_states: np.ndarray,
+    starts: np.ndarray,
+    ci: np.ndarray,
+    ri: np.ndarray,
+    occ_p: np.ndarray,
+    work: np.ndarray,
+    avail: np.ndarray,
+) -> int:
+    """The occurring (row, case) pairs, rows in order and each row's cases in increasing case
+    number (a case numbers the listed states ``states[map, :n_states[map]]`` of the maps, the
+    last map fastest), with their occurrence (the product of the maps'); ``starts``: the first
+    pair of every row. Returns the number of pairs. Scratch: ``work`` int64 ``[3, maps]``,
+    ``avail`` int64 ``[maps, 3]``."""
+    n_maps = occ.shape[1]
+    stride = work[0]
+    cur = work[1]
+    n_av = work[2]
+    s = 1
+    for j in range(n_maps - 1, -1, -1):
+        stride[j] = s
+        s *= n_states[j]
+    p = 0
+    for r in range(starts.shape[0]):
+        starts[r] = p
+        # per map, the listed states that occur in this row (Init always does)
+        for j in range(n_maps):
+            k = 0
+            for q in range(n_states[j]):
+                if occ[r, j, states[j, q]] != 0:
+                    avail[j, k] = q
+                    k += 1
+            n_av[j] = k
+            cur[j] = 0
+        while True:  # odometer over them, the last map fastest
+            o = 1
+            c = 0
+            for j in range(n_maps):
+                q = avail[j, cur[j]]
+                o *= occ[r, j, states[j, q]]
+                c += q * stride[j]
+            if o != 0:
+                ci[p] = c
+                ri[p] = r
+                occ_p[p] = o
+                p += 1
+            j = n_maps - 1
+            while j >= 0:
+                cur[j] += 1
+                if cur[j] < n_av[j]:
+                    break
+                cur[j] = 0
+                j -= 1
+            if j < 0:
+                break
+    return p

@@ -47,6 +47,7 @@ _CHUNK = 8192
 
 _KERNEL: list[Callable[..., None] | None] = []
 _TOTALS: list[Callable[..., None] | None] = []
+_UNIQUE: list[Callable[..., int] | None] = []
 
 
 def kernel() -> Callable[..., None] | None:
@@ -75,6 +76,18 @@ def totals_kernel() -> Callable[..., None] | None:
 
         _TOTALS.append(level_totals)
     return _TOTALS[0]
+
+
+def unique_kernel() -> Callable[..., int] | None:
+    """The compiled sub-row deduplication (:func:`mcmsched.cost.level_kernel.unique_sub_rows`,
+    a hash table instead of a sort), or ``None`` like :func:`kernel`."""
+    if kernel() is None:
+        return None
+    if not _UNIQUE:
+        from mcmsched.cost.level_kernel import unique_sub_rows
+
+        _UNIQUE.append(unique_sub_rows)
+    return _UNIQUE[0]
 
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
@@ -456,10 +469,10 @@ class _VAnalyser:
         keys = sorted(lvl.mapped)
         kix = {k: i for i, k in enumerate(keys)}
         tables = (lvl.mapped, lvl.mapped_e, lvl.unique, lvl.unique_e)
-        tab = np.empty((4, len(keys), lvl.n_units.shape[0]), dtype=I64)
+        tab = np.empty((lvl.n_units.shape[0], 4, len(keys)), dtype=I64)
         for a, table in enumerate(tables):
             for b, k in enumerate(keys):
-                tab[a, b] = table[k]
+                tab[:, a, b] = table[k]
         maps = lvl.maps
         n_maps = len(maps)
         cpl = self.couple
@@ -820,6 +833,167 @@ class _VAnalyser:
             out[v] = np.broadcast_to(np.where(pos == INIT, f_init, f_other), st.false.shape)
         return out
 
+    def _pairs_numpy(
+        self, li: int, pidx: Arr, dims: dict[str, Arr], ns: Arr
+    ) -> tuple[int, list[Arr], list[Arr], Arr, Arr, Arr, Arr, Arr, list[Arr], list[bool]]:
+        """The iteration states and occurring (row, case) pairs of :meth:`analyse` with numpy:
+        (cases, per-map state index of every case, per-map state of every case, changing map of
+        every case, pairs' case, row and occurrence, first pair of every row, per-map flags
+        ``[states * rows]``, maps with only their Init state)."""
+        lvl = self.levels[li]
+        n = pidx.shape[0]
+        n_maps = len(lvl.maps)
+        # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
+        # the init-edge flag for Init, all False for Steady and all True for Edge
+        false = np.zeros(n, dtype=bool)
+        true = np.ones(n, dtype=bool)
+        one = np.ones(n, dtype=I64)
+        stacks: list[tuple[Arr, Arr, Arr, Arr, Arr]] = []
+        for m in lvl.maps:
+            d = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
+            size, ofs = m.size[pidx], m.ofs[pidx]
+            sts: list[tuple[int, Arr, Arr, Arr, Arr]] = []
+            if m.cls == TEMPORAL:
+                sts.append((INIT, one, d <= size, d < size, false))
+                n_steady = _tdiv(d - size, ofs)
+                occ_s = np.where((size < d) & (n_steady > 0), n_steady, 0)
+                if occ_s.any():
+                    sts.append((STEADY, occ_s, false, false, false))
+                occ_e = ((d >= size) & (n_steady * ofs + size < d)).astype(I64)
+                if occ_e.any():
+                    sts.append((EDGE, occ_e, false, true, false))
+            else:
+                cov = size + ofs * (ns - 1)
+                init_edge = d < cov
+                sts.append((INIT, one, d <= cov, init_edge, init_edge))
+                n_steady = _tdiv(_tdiv(d - size, ofs) + 1, ns) - 1
+                has_edge = (
+                    ~(d <= cov)
+                    & ((n_steady + 1) * (ofs * ns) + cov > d)
+                    & (n_steady * (ofs * ns) + cov != d)
+                )
+                occ_s = np.where((cov < d) & (n_steady > 0), n_steady, 0)
+                if occ_s.any():
+                    sts.append((STEADY, occ_s, false, false, false))
+                remaining = d - (n_steady + 1) * ofs * ns
+                active = np.where(remaining < size, 1, _tdiv(remaining - size, ofs) + 1)
+                spee = (active - 1) * ofs + size < remaining
+                occ_e = (~init_edge & has_edge).astype(I64)
+                if occ_e.any():
+                    sts.append((EDGE, occ_e, false, true, spee))
+            stacks.append(
+                (
+                    np.array([x[0] for x in sts], dtype=I64),
+                    np.stack([x[1] for x in sts]),
+                    np.stack([x[2] for x in sts]),
+                    np.stack([x[3] for x in sts]),
+                    np.stack([x[4] for x in sts]),
+                )
+            )
+        # every combination of states (first: all at Init), as per-map state indices [C]
+        grids = np.meshgrid(*[np.arange(x[0].shape[0]) for x in stacks], indexing="ij")
+        sidx = [gr.reshape(-1) for gr in grids]
+        n_cases = sidx[0].shape[0] if sidx else 1
+        pos_c = [stacks[j][0][sidx[j]] for j in range(n_maps)]
+        changing_c = np.full(n_cases, -1, dtype=I64)
+        for j in range(n_maps):
+            changing_c = np.where(pos_c[j] != INIT, j, changing_c)
+        # [n, C]: the product of every map's occurrences, cases in the meshgrid's order (the
+        # last map's state varies fastest)
+        occ_nd = stacks[0][1].T.reshape((n, -1) + (1,) * (n_maps - 1))
+        for j in range(1, n_maps):
+            shape = [n] + [1] * n_maps
+            shape[j + 1] = -1
+            occ_nd = occ_nd * stacks[j][1].T.reshape(shape)
+        occ_full = np.ascontiguousarray(occ_nd).reshape(n, n_cases)
+        # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
+        # segment of every row
+        flat = np.flatnonzero(occ_full)
+        ri = flat // n_cases
+        ci = flat - ri * n_cases
+        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
+        occ_p = occ_full.ravel()[flat]
+        # per map, the init-edge / unrolled / partial-last-unit flags of each (state, row) as
+        # one byte, gathered once per pair
+        flags = [
+            (
+                stacks[j][3].astype(np.uint8)
+                | (stacks[j][2].astype(np.uint8) << 1)
+                | (stacks[j][4].astype(np.uint8) << 2)
+            ).ravel()
+            for j in range(n_maps)
+        ]
+        single = [x[0].shape[0] == 1 for x in stacks]
+        return n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags, single
+
+    def _pairs_compiled(
+        self, li: int, pidx: Arr, dims: dict[str, Arr], ns: Arr
+    ) -> tuple[int, list[Arr], list[Arr], Arr, Arr, Arr, Arr, Arr, Arr, list[bool]]:
+        """:meth:`_pairs_numpy` with the compiled kernels; the flags are one ``[rows, maps * 3]``
+        array indexed by the state itself (Init 0, Steady 1, Edge 2)."""
+        from mcmsched.cost.level_kernel import level_pair_counts, level_pairs, level_states
+
+        lvl = self.levels[li]
+        n = pidx.shape[0]
+        maps = lvl.maps
+        n_maps = len(maps)
+        d = np.empty((n_maps, n), dtype=I64)
+        size = np.empty((n_maps, n), dtype=I64)
+        ofs = np.empty((n_maps, n), dtype=I64)
+        for j, m in enumerate(maps):
+            d[j] = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
+            size[j] = m.size[pidx]
+            ofs[j] = m.ofs[pidx]
+        occ = np.empty((n, n_maps, 3), dtype=I64)
+        flags = np.empty((n, 3 * n_maps), dtype=np.uint8)
+        level_states(d, size, ofs, ns, np.array([m.cls for m in maps], dtype=I64), occ, flags)
+        # the states that occur in some row, per map (Init always does)
+        present: Arr = np.asarray(occ.any(axis=0))
+        present[:, 0] = True
+        lists = [np.flatnonzero(present[j]) for j in range(n_maps)]
+        states = np.zeros((n_maps, 3), dtype=I64)
+        n_states = np.array([x.shape[0] for x in lists], dtype=I64)
+        for j, x in enumerate(lists):
+            states[j, : x.shape[0]] = x
+        grids = np.meshgrid(*[np.arange(x.shape[0]) for x in lists], indexing="ij")
+        sidx = [gr.reshape(-1) for gr in grids]
+        n_cases = sidx[0].shape[0] if sidx else 1
+        pos_c = [lists[j][sidx[j]] for j in range(n_maps)]
+        changing_c = np.full(n_cases, -1, dtype=I64)
+        for j in range(n_maps):
+            changing_c = np.where(pos_c[j] != INIT, j, changing_c)
+        counts = np.empty(n, dtype=I64)
+        level_pair_counts(occ, states, n_states, counts)
+        total = int(counts.sum())
+        ci = np.empty(total, dtype=I64)
+        ri = np.empty(total, dtype=I64)
+        occ_p = np.empty(total, dtype=I64)
+        starts = np.empty(n, dtype=I64)
+        n_pairs = level_pairs(
+            occ,
+            states,
+            n_states,
+            starts,
+            ci,
+            ri,
+            occ_p,
+            np.empty((3, n_maps), dtype=I64),
+            np.empty((n_maps, 3), dtype=I64),
+        )
+        single = [x.shape[0] == 1 for x in lists]
+        return (
+            n_cases,
+            sidx,
+            pos_c,
+            changing_c,
+            ci[:n_pairs],
+            ri[:n_pairs],
+            occ_p[:n_pairs],
+            starts,
+            flags,
+            single,
+        )
+
     def _pair_volumes_numpy(
         self,
         li: int,
@@ -906,90 +1080,18 @@ class _VAnalyser:
         n = pidx.shape[0]
         last = li == len(self.levels) - 1
         ns = lvl.n_units[pidx]
-        # iteration states per map, stacked: pos [S], occ/unrolled/edge/spee [S, n]; ``edge`` is
-        # the init-edge flag for Init, all False for Steady and all True for Edge
-        false = np.zeros(n, dtype=bool)
-        true = np.ones(n, dtype=bool)
-        one = np.ones(n, dtype=I64)
-        stacks: list[tuple[Arr, Arr, Arr, Arr, Arr]] = []
-        for m in lvl.maps:
-            d = dims[m.var] if m.var in dims else lvl.dims[m.var][pidx]
-            size, ofs = m.size[pidx], m.ofs[pidx]
-            sts: list[tuple[int, Arr, Arr, Arr, Arr]] = []
-            if m.cls == TEMPORAL:
-                sts.append((INIT, one, d <= size, d < size, false))
-                n_steady = _tdiv(d - size, ofs)
-                occ_s = np.where((size < d) & (n_steady > 0), n_steady, 0)
-                if occ_s.any():
-                    sts.append((STEADY, occ_s, false, false, false))
-                occ_e = ((d >= size) & (n_steady * ofs + size < d)).astype(I64)
-                if occ_e.any():
-                    sts.append((EDGE, occ_e, false, true, false))
-            else:
-                cov = size + ofs * (ns - 1)
-                init_edge = d < cov
-                sts.append((INIT, one, d <= cov, init_edge, init_edge))
-                n_steady = _tdiv(_tdiv(d - size, ofs) + 1, ns) - 1
-                has_edge = (
-                    ~(d <= cov)
-                    & ((n_steady + 1) * (ofs * ns) + cov > d)
-                    & (n_steady * (ofs * ns) + cov != d)
-                )
-                occ_s = np.where((cov < d) & (n_steady > 0), n_steady, 0)
-                if occ_s.any():
-                    sts.append((STEADY, occ_s, false, false, false))
-                remaining = d - (n_steady + 1) * ofs * ns
-                active = np.where(remaining < size, 1, _tdiv(remaining - size, ofs) + 1)
-                spee = (active - 1) * ofs + size < remaining
-                occ_e = (~init_edge & has_edge).astype(I64)
-                if occ_e.any():
-                    sts.append((EDGE, occ_e, false, true, spee))
-            stacks.append(
-                (
-                    np.array([x[0] for x in sts], dtype=I64),
-                    np.stack([x[1] for x in sts]),
-                    np.stack([x[2] for x in sts]),
-                    np.stack([x[3] for x in sts]),
-                    np.stack([x[4] for x in sts]),
-                )
-            )
         n_maps = len(lvl.maps)
-        # every combination of states (first: all at Init), as per-map state indices [C]
-        grids = np.meshgrid(*[np.arange(x[0].shape[0]) for x in stacks], indexing="ij")
-        sidx = [gr.reshape(-1) for gr in grids]
-        n_cases = sidx[0].shape[0] if sidx else 1
-        pos_c = [stacks[j][0][sidx[j]] for j in range(n_maps)]
-        changing_c = np.full(n_cases, -1, dtype=I64)
-        for j in range(n_maps):
-            changing_c = np.where(pos_c[j] != INIT, j, changing_c)
-        # [n, C]: the product of every map's occurrences, cases in the meshgrid's order (the
-        # last map's state varies fastest)
-        occ_nd = stacks[0][1].T.reshape((n, -1) + (1,) * (n_maps - 1))
-        for j in range(1, n_maps):
-            shape = [n] + [1] * n_maps
-            shape[j + 1] = -1
-            occ_nd = occ_nd * stacks[j][1].T.reshape(shape)
-        occ_full = np.ascontiguousarray(occ_nd).reshape(n, n_cases)
-        # the occurring (row, case) pairs, row-major: case 0 (all Init, occurrence 1) opens the
-        # segment of every row
-        flat = np.flatnonzero(occ_full)
-        ri = flat // n_cases
-        ci = flat - ri * n_cases
+        kern = kernel()
+        if kern is not None:
+            n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags3, single = (
+                self._pairs_compiled(li, pidx, dims, ns)
+            )
+        else:
+            n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags, single = (
+                self._pairs_numpy(li, pidx, dims, ns)
+            )
         n_pairs = ri.shape[0]
-        starts = np.flatnonzero(np.r_[True, ri[1:] != ri[:-1]])
-        occ_p = occ_full.ravel()[flat]
         prow = pidx[ri]
-        # per map, the init-edge / unrolled / partial-last-unit flags of each (state, row) as
-        # one byte, gathered once per pair
-        flags = [
-            (
-                stacks[j][3].astype(np.uint8)
-                | (stacks[j][2].astype(np.uint8) << 1)
-                | (stacks[j][4].astype(np.uint8) << 2)
-            ).ravel()
-            for j in range(n_maps)
-        ]
-        single = [x[0].shape[0] == 1 for x in stacks]
         eg_m = np.empty(n_pairs, dtype=I64)
         ps_m = np.empty(n_pairs, dtype=I64)
         np_m = np.empty(n_pairs, dtype=I64)
@@ -1001,21 +1103,15 @@ class _VAnalyser:
         sub_keys = sorted({m.var for m in lvl.maps}) if not last else []
         m_false = np.empty((len(sub_keys), n_pairs), dtype=I64)
         m_true = np.empty((len(sub_keys), n_pairs), dtype=I64)
-        kern = kernel()
         if kern is not None:
             ks = self._kernel_static(li)
-            flag2 = np.zeros((n, n_maps, 3), dtype=np.uint8)
-            for j in range(n_maps):
-                flag2[:, j, : flags[j].shape[0] // n] = flags[j].reshape(-1, n).T
             kern(
                 ci,
                 ri,
                 prow,
-                n,
-                np.stack(sidx),
                 np.stack(pos_c),
                 changing_c,
-                flag2.reshape(n, -1),
+                flags3,
                 ks.tab,
                 lvl.n_edge,
                 lvl.n_units,
@@ -1111,17 +1207,26 @@ class _VAnalyser:
                 (valid_m & ~edge_sp_m, False, ns_p),
             )
             ps_l, tr_l, wts = [], [], []
-            for mask, use_true, wt in groups:
+            for mask, with_spee, wt in groups:
                 pi = np.flatnonzero(mask)
                 if pi.size:
                     ps_l.append(pi)
-                    tr_l.append(np.full(pi.size, use_true))
+                    tr_l.append(np.full(pi.size, with_spee))
                     wts.append(wt[pi])
             if ps_l:
                 pi = np.concatenate(ps_l)
-                u_pair, u_true, inv = _unique_sub_rows(
-                    prow, m_false, m_true, pi, np.concatenate(tr_l)
-                )
+                use_true = np.concatenate(tr_l)
+                uk = unique_kernel()
+                if uk is not None:
+                    slots = 1 << (2 * pi.shape[0]).bit_length()
+                    rep = np.empty(pi.shape[0], dtype=I64)
+                    inv = np.empty(pi.shape[0], dtype=I64)
+                    n_u = uk(
+                        prow, m_false, m_true, pi, use_true, np.full(slots, -1, dtype=I64), rep, inv
+                    )
+                    u_pair, u_true = pi[rep[:n_u]], use_true[rep[:n_u]]
+                else:
+                    u_pair, u_true, inv = _unique_sub_rows(prow, m_false, m_true, pi, use_true)
                 u_dims = np.where(u_true, m_true[:, u_pair], m_false[:, u_pair])
                 sub_dims = {x: u_dims[i] for i, x in enumerate(sub_keys)}
                 for m in lvl.maps:  # output dims (X', Y') from their input and kernel dims
