@@ -229,32 +229,39 @@ def pair_volumes(
     amm, ame, au, aue, vme = so[0], so[1], so[2], so[3], so[4]
     es, ps4, ins = sv[0], sv[1], sv[2]
     n_sub = sub_f.shape[0]
+    prev = -1
+    nec = 0
+    ns = 0
+    nec1 = False
     for p in range(ci.shape[0]):
         c = ci[p]
         r = ri[p]
         row = prow[p]
         ch = changing_c[c]
+        if r != prev:  # a row's pairs are consecutive: its table entries are read once
+            prev = r
+            for j in range(n_maps):
+                k = vkey[j]
+                mm_[j] = tab[row, 0, k]
+                me_[j] = tab[row, 1, k]
+                u_[j] = tab[row, 2, k]
+                ue_[j] = tab[row, 3, k]
+            for q in range(n_o):
+                a = oa[q]
+                amm[q] = tab[row, 0, a]
+                ame[q] = tab[row, 1, a]
+                au[q] = tab[row, 2, a]
+                aue[q] = tab[row, 3, a]
+                vme[q] = tab[row, 1, ov[q]]
+            nec = nec_t[row]
+            ns = ns_t[row]
+            nec1 = nec == 1
         for j in range(n_maps):
             f = flags[r, j * 3 + pos_c[j, c]]
             pos[j] = pos_c[j, c]
             edge[j] = (f & 1) != 0
             unrolled[j] = (f & 2) != 0
             spe[j] = (f & 4) != 0
-            k = vkey[j]
-            mm_[j] = tab[row, 0, k]
-            me_[j] = tab[row, 1, k]
-            u_[j] = tab[row, 2, k]
-            ue_[j] = tab[row, 3, k]
-        for q in range(n_o):
-            a = oa[q]
-            amm[q] = tab[row, 0, a]
-            ame[q] = tab[row, 1, a]
-            au[q] = tab[row, 2, a]
-            aue[q] = tab[row, 3, a]
-            vme[q] = tab[row, 1, ov[q]]
-        nec = nec_t[row]
-        ns = ns_t[row]
-        nec1 = nec == 1
         # temporal factors (the same for every unit): output-coupled and reduced dimensions
         e_to = 1
         for q in range(n_o):
@@ -460,9 +467,6 @@ def level_totals(
             sums[4, r] = s_w
 
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
 @numba.njit(nogil=True, **_OPTS)
 def unique_sub_rows(
     prow: np.ndarray,
@@ -470,45 +474,45 @@ def unique_sub_rows(
     m_true: np.ndarray,
     pi: np.ndarray,
     use_true: np.ndarray,
-    table: np.ndarray,
+    order: np.ndarray,
+    keys: np.ndarray,
     rep: np.ndarray,
     inv: np.ndarray,
 ) -> int:
     """Distinct sub-level rows among entries ``e``: a row is ``prow[pi[e]]`` and column
-    ``pi[e]`` of ``m_true`` (if ``use_true[e]``) or ``m_false``. A hash table (``table``:
-    scratch of a power-of-two size above the entry count, filled with -1) keeps the first entry
-    of every distinct row; writes that entry into ``rep`` (in order of first occurrence) and the
-    row's number into ``inv`` for every entry, and returns the number of distinct rows."""
-    mask = table.shape[0] - 1
+    ``pi[e]`` of ``m_true`` (if ``use_true[e]``) or ``m_false``. Entries are visited in
+    ``order`` (by pair, so by problem row); equal rows share their problem row, so each entry
+    is compared only with the distinct rows found since its problem row began, whose sizes are
+    kept in ``keys`` (scratch ``[entries, sizes]``). Writes the first entry of every distinct
+    row into ``rep`` and the row's number into ``inv`` for every entry; returns the number of
+    distinct rows. (A problem row met again later would start a new group: its rows would be
+    analysed twice, with the same results.)"""
     n_keys = m_false.shape[0]
     n_u = 0
-    for e in range(pi.shape[0]):
+    seg = 0
+    cur = -1
+    for o in range(order.shape[0]):
+        e = order[o]
         p = pi[e]
         m = m_true if use_true[e] else m_false
-        h = np.uint64(prow[p]) * _GOLDEN
-        for k in range(n_keys):
-            h = (h ^ np.uint64(m[k, p])) * _GOLDEN
-        h ^= h >> np.uint64(31)
-        slot = np.int64(h & np.uint64(mask))
-        while True:
-            u = table[slot]
-            if u < 0:
-                table[slot] = n_u
-                rep[n_u] = e
-                inv[e] = n_u
-                n_u += 1
-                break
-            q = pi[rep[u]]
-            mq = m_true if use_true[rep[u]] else m_false
-            same = prow[q] == prow[p]
+        if prow[p] != cur:
+            cur = prow[p]
+            seg = n_u
+        found = -1
+        for u in range(seg, n_u):
             k = 0
-            while same and k < n_keys:
-                same = mq[k, q] == m[k, p]
+            while k < n_keys and keys[u, k] == m[k, p]:
                 k += 1
-            if same:
-                inv[e] = u
+            if k == n_keys:
+                found = u
                 break
-            slot = (slot + 1) & mask
+        if found < 0:
+            for k in range(n_keys):
+                keys[n_u, k] = m[k, p]
+            rep[n_u] = e
+            found = n_u
+            n_u += 1
+        inv[e] = found
     return n_u
 
 
@@ -600,12 +604,15 @@ def level_pairs(
     """The occurring (row, case) pairs, rows in order and each row's cases in increasing case
     number (a case numbers the listed states ``states[map, :n_states[map]]`` of the maps, the
     last map fastest), with their occurrence (the product of the maps'); ``starts``: the first
-    pair of every row. Returns the number of pairs. Scratch: ``work`` int64 ``[3, maps]``,
+    pair of every row. Returns the number of pairs. Scratch: ``work`` int64 ``[6, maps + 1]``,
     ``avail`` int64 ``[maps, 3]``."""
     n_maps = occ.shape[1]
     stride = work[0]
     cur = work[1]
     n_av = work[2]
+    var = work[3]  # the maps with more than one occurring state in the row, in order
+    pp = work[4]  # prefix products of their occurrences
+    pc = work[5]  # prefix sums of their case-number terms
     s = 1
     for j in range(n_maps - 1, -1, -1):
         stride[j] = s
@@ -613,7 +620,11 @@ def level_pairs(
     p = 0
     for r in range(starts.shape[0]):
         starts[r] = p
-        # per map, the listed states that occur in this row (Init always does)
+        # per map, the listed states that occur in this row (Init always does); maps with one
+        # such state contribute a constant factor and case term
+        o0 = 1
+        c0 = 0
+        n_var = 0
         for j in range(n_maps):
             k = 0
             for q in range(n_states[j]):
@@ -621,26 +632,39 @@ def level_pairs(
                     avail[j, k] = q
                     k += 1
             n_av[j] = k
-            cur[j] = 0
-        while True:  # odometer over them, the last map fastest
-            o = 1
-            c = 0
-            for j in range(n_maps):
-                q = avail[j, cur[j]]
-                o *= occ[r, j, states[j, q]]
-                c += q * stride[j]
-            if o != 0:
-                ci[p] = c
+            if k == 1:
+                q = avail[j, 0]
+                o0 *= occ[r, j, states[j, q]]
+                c0 += q * stride[j]
+            else:
+                var[n_var] = j
+                n_var += 1
+        pp[0] = o0
+        pc[0] = c0
+        for v in range(n_var):
+            j = var[v]
+            cur[v] = 0
+            q = avail[j, 0]
+            pp[v + 1] = pp[v] * occ[r, j, states[j, q]]
+            pc[v + 1] = pc[v] + q * stride[j]
+        while True:  # odometer over the varying maps, the last fastest
+            if pp[n_var] != 0:
+                ci[p] = pc[n_var]
                 ri[p] = r
-                occ_p[p] = o
+                occ_p[p] = pp[n_var]
                 p += 1
-            j = n_maps - 1
-            while j >= 0:
-                cur[j] += 1
-                if cur[j] < n_av[j]:
+            v = n_var - 1
+            while v >= 0:
+                cur[v] += 1
+                if cur[v] < n_av[var[v]]:
                     break
-                cur[j] = 0
-                j -= 1
-            if j < 0:
+                cur[v] = 0
+                v -= 1
+            if v < 0:
                 break
+            for w in range(v, n_var):
+                j = var[w]
+                q = avail[j, cur[w]]
+                pp[w + 1] = pp[w] * occ[r, j, states[j, q]]
+                pc[w + 1] = pc[w] + q * stride[j]
     return p

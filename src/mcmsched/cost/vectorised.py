@@ -79,8 +79,9 @@ def totals_kernel() -> Callable[..., None] | None:
 
 
 def unique_kernel() -> Callable[..., int] | None:
-    """The compiled sub-row deduplication (:func:`mcmsched.cost.level_kernel.unique_sub_rows`,
-    a hash table instead of a sort), or ``None`` like :func:`kernel`."""
+    """The compiled sub-row deduplication (:func:`mcmsched.cost.level_kernel.unique_sub_rows`:
+    compares rows within each problem row instead of packing and sorting), or ``None`` like
+    :func:`kernel`."""
     if kernel() is None:
         return None
     if not _UNIQUE:
@@ -977,7 +978,7 @@ class _VAnalyser:
             ci,
             ri,
             occ_p,
-            np.empty((3, n_maps), dtype=I64),
+            np.empty((6, n_maps + 1), dtype=I64),
             np.empty((n_maps, 3), dtype=I64),
         )
         single = [x.shape[0] == 1 for x in lists]
@@ -1218,11 +1219,18 @@ class _VAnalyser:
                 use_true = np.concatenate(tr_l)
                 uk = unique_kernel()
                 if uk is not None:
-                    slots = 1 << (2 * pi.shape[0]).bit_length()
                     rep = np.empty(pi.shape[0], dtype=I64)
                     inv = np.empty(pi.shape[0], dtype=I64)
                     n_u = uk(
-                        prow, m_false, m_true, pi, use_true, np.full(slots, -1, dtype=I64), rep, inv
+                        prow,
+                        m_false,
+                        m_true,
+                        pi,
+                        use_true,
+                        np.argsort(pi, kind="stable"),
+                        np.empty((pi.shape[0], m_false.shape[0]), dtype=I64),
+                        rep,
+                        inv,
                     )
                     u_pair, u_true = pi[rep[:n_u]], use_true[rep[:n_u]]
                 else:
