@@ -208,6 +208,10 @@ def pair_volumes(
     in_sp: np.ndarray,
     n_in_sp: np.ndarray,
     last_sp: int,
+    masks: np.ndarray,
+    tr_l: np.ndarray,
+    tt_l: np.ndarray,
+    n_tt: np.ndarray,
     sm: np.ndarray,
     sb: np.ndarray,
     so: np.ndarray,
@@ -219,7 +223,8 @@ def pair_volumes(
     Writes ``eg_m`` (egress), ``ps_m`` (partial sums mapped, ``top`` only), ``np_m`` (critical
     partial sums), ``in_m`` (input, weight ingress), the spatial map's edge flags and the
     sub-cluster sizes ``sub_f``/``sub_t`` of the maps ``sub_src`` (none at the last level).
-    ``o_sp`` ... ``last_sp``: spatial maps by role (:class:`mcmsched.cost.vectorised._KStatic`);
+    ``o_sp`` ... ``n_tt``: maps by role (:class:`mcmsched.cost.vectorised._KStatic`; ``masks``
+    as bit sets of maps);
     ``sm``, ``sb``, ``so``, ``sv``: scratch (int64 ``[5, maps]``, bool ``[3, maps]``, int64
     ``[5, output entries]``, int64 ``[3, 8]``), so the kernel allocates nothing."""
     n_maps = cls.shape[0]
@@ -256,12 +261,19 @@ def pair_volumes(
             nec = nec_t[row]
             ns = ns_t[row]
             nec1 = nec == 1
+        eb = 0  # maps at an edge, as bits
+        ib = 0  # maps at Init and not unrolled, as bits
         for j in range(n_maps):
             f = flags[r, j * 3 + pos_c[j, c]]
-            pos[j] = pos_c[j, c]
+            pj = pos_c[j, c]
+            pos[j] = pj
             edge[j] = (f & 1) != 0
             unrolled[j] = (f & 2) != 0
             spe[j] = (f & 4) != 0
+            if f & 1:
+                eb |= 1 << j
+            if pj == INIT and not (f & 2):
+                ib |= 1 << j
         # temporal factors (the same for every unit): output-coupled and reduced dimensions
         e_to = 1
         for q in range(n_o):
@@ -275,16 +287,12 @@ def pair_volumes(
             else:
                 e_to *= ame[q]
         e_tr = 1
-        for i in range(n_maps):
-            if cls[i] == TEMPORAL and not outcpl[i]:
-                e_tr *= me_[i] if edge[i] else mm_[i]
+        for i in tr_l:
+            e_tr *= me_[i] if edge[i] else mm_[i]
         _egress_spatial(es, o_sp, ox, single, pos, edge, amm, ame, au, aue, vme, nec1)
         _psum_spatial(ps4, r_sp, single, pos, edge, mm_, me_, u_, ue_, nec1)
         # egress and critical partial sums (output coupled spatially or not)
-        e_o = False
-        for j in range(n_maps):
-            if sp_maps[2, j] and edge[j]:
-                e_o = True
+        e_o = (eb & masks[0]) != 0
         s_o = spe[sp_last[2]] if sp_last[2] >= 0 else False
         sx = 2 if (nec1 and s_o) else 0
         if sp_last[2] < 0:
@@ -310,16 +318,14 @@ def pair_volumes(
             inited = False
             tt = 1
             if ch < 0:
-                for i in range(n_maps):
-                    if incpl[t, i] and cls[i] == TEMPORAL:
-                        tt *= me_[i] if edge[i] else mm_[i]
+                for q in range(n_tt[t]):
+                    i = tt_l[t, q]
+                    tt *= me_[i] if edge[i] else mm_[i]
             else:
-                for i in range(n_maps):
-                    if incpl[t, i] and ch < i and pos[i] == INIT and not unrolled[i]:
-                        inited = True
-                for i in range(n_maps):
-                    if not incpl[t, i] or cls[i] != TEMPORAL:
-                        continue
+                # a coupled map inside the changing one at Init and not unrolled
+                inited = (ib & masks[4 + t] & ~((2 << ch) - 1)) != 0
+                for q in range(n_tt[t]):
+                    i = tt_l[t, q]
                     if single[i] or pos[i] == INIT:
                         tt *= me_[i] if edge[i] else mm_[i]
                     elif ch == i:
@@ -344,20 +350,14 @@ def pair_volumes(
             if sp_last[t] < 0:
                 in_m[t, p] = tt * ins[2]
                 continue
-            e_t = False
-            for j in range(n_maps):
-                if sp_maps[t, j] and edge[j]:
-                    e_t = True
+            e_t = (eb & masks[1 + t]) != 0
             s_t = spe[sp_last[t]]
             tx = 1 if (nec1 and s_t) else 0
             in_m[t, p] = _aggregate(
                 e_t, s_t, nec, ns, tt * ins[2], tt * ins[2 + tx], tt * ins[0], tt * ins[1]
             )
         if top:  # partial sums mapped (the L1 counts)
-            e_all = False
-            for j in range(n_maps):
-                if cls[j] == SPATIAL and edge[j]:
-                    e_all = True
+            e_all = (eb & masks[3]) != 0
             s_all = spe[last_sp] if last_sp >= 0 else False
             sa = 1 if (nec1 and s_all) else 0
             v_tf = e_to * es[5] * e_tr * ps4[2]
@@ -668,3 +668,73 @@ def level_pairs(
                 pp[w + 1] = pp[w] * occ[r, j, states[j, q]]
                 pc[w + 1] = pc[w] + q * stride[j]
     return p
+
+
+@numba.njit(nogil=True, **_OPTS)
+def level_tables(
+    size: np.ndarray,
+    ofs: np.ndarray,
+    d: np.ndarray,
+    cls: np.ndarray,
+    units: np.ndarray,
+    sp_idx: int,
+    key_map: np.ndarray,
+    key_ref: np.ndarray,
+    key_slide: np.ndarray,
+    tab: np.ndarray,
+    n_edge: np.ndarray,
+) -> None:
+    """A level's per-row tables (``size``, ``ofs``, ``d``: ``[maps, rows]`` tile sizes,
+    offsets and dimension sizes; ``units``: units per row): ``tab[row, table, key]`` with the
+    tables mapped, mapped at the edge, unique, unique at the edge, and ``n_edge``, the units
+    active at the spatial map's edge, as :func:`mcmsched.cost.vectorised._static` computes
+    them. A key is a map's dimension (``key_map``: the map) or an output dimension (Y', X')
+    from its reference key ``key_ref`` (the map ``key_map``) less its sliding key
+    ``key_slide`` (-1: none) plus one."""
+    n_keys = key_map.shape[0]
+    for r in range(size.shape[1]):
+        ssz = size[sp_idx, r]
+        sof = ofs[sp_idx, r]
+        sz = d[sp_idx, r]
+        cs = units[r]
+        full_cov = sof * (cs - 1) + ssz
+        steady = _tdiv(_tdiv(sz - ssz, sof) + 1, cs) - 1
+        remaining = sz - (steady + 1) * sof * cs
+        ec_a = 1 if remaining < ssz else _tdiv(remaining - ssz, sof) + 1
+        ec_b = _tdiv(sz - ssz, sof) + 1
+        if sof * (ec_b - 1) + ssz < sz:
+            ec_b += 1
+        ec = ec_a if sz > full_cov else (ec_b if sz > ssz else 1)
+        n_edge[r] = 1 if sz <= ssz else ec
+        for k in range(n_keys):
+            if key_ref[k] >= 0:
+                continue
+            i = key_map[k]
+            dd = d[i, r]
+            sz_i = size[i, r]
+            of = ofs[i, r]
+            steady_n = max(_tdiv(dd - sz_i, of), 0)
+            has_edge = steady_n * of + sz_i < dd or sz_i > dd
+            uniq = min(sz_i, of)
+            if cls[i] == TEMPORAL and dd <= sz_i:
+                uniq = 0
+            em = dd - (steady_n + 1) * of
+            if em < 0:
+                em = dd
+            tab[r, 0, k] = sz_i
+            tab[r, 1, k] = em if has_edge else sz_i
+            tab[r, 2, k] = uniq
+            tab[r, 3, k] = max(of - (sz_i - em), 0)
+        for k in range(n_keys):
+            a = key_ref[k]
+            if a < 0:
+                continue
+            i = key_map[k]
+            sl = key_slide[k]
+            of = ofs[i, r]
+            mapped = tab[r, 0, a] - (tab[r, 0, sl] if sl >= 0 else 0) + 1
+            mapped_e = tab[r, 1, a] - (tab[r, 1, sl] if sl >= 0 else 0) + 1
+            tab[r, 0, k] = mapped
+            tab[r, 1, k] = mapped_e
+            tab[r, 2, k] = min(of, size[i, r])
+            tab[r, 3, k] = min(of, mapped_e)

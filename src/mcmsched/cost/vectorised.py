@@ -181,6 +181,10 @@ class _VLevel:
     mapped_e: dict[str, Arr] = field(default_factory=dict)
     unique: dict[str, Arr] = field(default_factory=dict)
     unique_e: dict[str, Arr] = field(default_factory=dict)
+    #: with the compiled kernel: the four tables as one ``[rows, 4, keys]`` array (the dicts
+    #: above are views into it) and its keys in order
+    tab: Arr | None = None
+    keys: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -336,7 +340,10 @@ def _build(
         lvl = _VLevel(maps=maps, dims=dims, n_units=units)
         lvl.index = dict(ref.index)
         lvl.sp_idx = ref.sp_idx
-        _static(lvl)
+        if kernel() is not None:
+            _static_compiled(lvl)
+        else:
+            _static(lvl)
         levels.append(lvl)
         lower: dict[str, Arr] = {}
         for v in [*input_vars, *(m.var for m in maps if m.var in full and m.var not in input_vars)]:
@@ -382,6 +389,53 @@ def _static(lvl: _VLevel) -> None:
             lvl.unique[o] = np.minimum(m.ofs, m.size)
             lvl.mapped_e[o] = lvl.mapped_e[m.var] - lvl.mapped_e.get(k, zero) + 1
             lvl.unique_e[o] = np.minimum(m.ofs, lvl.mapped_e[o])
+
+
+def _static_compiled(lvl: _VLevel) -> None:
+    """:func:`_static` with the compiled kernel, into one row-major table (``lvl.tab``)."""
+    from mcmsched.cost.level_kernel import level_tables
+
+    maps = lvl.maps
+    n = lvl.n_units.shape[0]
+    index = {m.var: i for i, m in enumerate(maps)}
+    out_keys = {OUT_OF[m.var]: m.var for m in maps if m.var in OUT_OF}
+    keys = sorted([*index, *out_keys])
+    kix = {k: i for i, k in enumerate(keys)}
+    key_map = np.empty(len(keys), dtype=I64)
+    key_ref = np.full(len(keys), -1, dtype=I64)
+    key_slide = np.full(len(keys), -1, dtype=I64)
+    for q, k in enumerate(keys):
+        ref = out_keys.get(k)
+        if ref is None:
+            key_map[q] = index[k]
+            continue
+        key_map[q] = index[ref]
+        key_ref[q] = kix[ref]
+        key_slide[q] = kix.get(SLIDING[ref], -1)
+    size = np.empty((len(maps), n), dtype=I64)
+    ofs = np.empty((len(maps), n), dtype=I64)
+    d = np.empty((len(maps), n), dtype=I64)
+    for i, m in enumerate(maps):
+        size[i], ofs[i], d[i] = m.size, m.ofs, lvl.dims[m.var]
+    tab = np.empty((n, 4, len(keys)), dtype=I64)
+    lvl.n_edge = np.empty(n, dtype=I64)
+    level_tables(
+        size,
+        ofs,
+        d,
+        np.array([m.cls for m in maps], dtype=I64),
+        np.ascontiguousarray(lvl.n_units, dtype=I64),
+        lvl.sp_idx,
+        key_map,
+        key_ref,
+        key_slide,
+        tab,
+        lvl.n_edge,
+    )
+    lvl.tab, lvl.keys = tab, keys
+    for a, table in enumerate((lvl.mapped, lvl.mapped_e, lvl.unique, lvl.unique_e)):
+        for q, k in enumerate(keys):
+            table[k] = tab[:, a, q]
 
 
 class _Rows(dict[str, Arr]):
@@ -450,6 +504,11 @@ class _KStatic:
     in_sp: Arr  # [2, maps] per input tensor, its coupled spatial maps (first ``n_in_sp``)
     n_in_sp: Arr
     last_sp: int  # the last spatial map (-1: none)
+    masks: Arr  # bit sets of maps: spatial coupled to output, input, weight; spatial; coupled
+    # to input, weight
+    tr_l: Arr  # temporal maps not coupled to the output
+    tt_l: Arr  # [2, maps] per input tensor, its coupled temporal maps (first ``n_tt``)
+    n_tt: Arr
 
 
 class _VAnalyser:
@@ -467,13 +526,9 @@ class _VAnalyser:
         if hit is not None:
             return hit
         lvl = self.levels[li]
-        keys = sorted(lvl.mapped)
+        assert lvl.tab is not None  # built by _static_compiled
+        tab, keys = lvl.tab, lvl.keys
         kix = {k: i for i, k in enumerate(keys)}
-        tables = (lvl.mapped, lvl.mapped_e, lvl.unique, lvl.unique_e)
-        tab = np.empty((lvl.n_units.shape[0], 4, len(keys)), dtype=I64)
-        for a, table in enumerate(tables):
-            for b, k in enumerate(keys):
-                tab[:, a, b] = table[k]
         maps = lvl.maps
         n_maps = len(maps)
         cpl = self.couple
@@ -498,10 +553,15 @@ class _VAnalyser:
         spatial = [i for i, m in enumerate(maps) if m.cls == SPATIAL]
         in_sp = np.zeros((2, n_maps), dtype=I64)
         n_in_sp = np.zeros(2, dtype=I64)
+        tt_l = np.zeros((2, n_maps), dtype=I64)
+        n_tt = np.zeros(2, dtype=I64)
         for t in (INPUT, WEIGHT):
             mine = [i for i in spatial if maps[i].var in cpl[t]]
             in_sp[t, : len(mine)] = mine
             n_in_sp[t] = len(mine)
+            temporal = [i for i, m in enumerate(maps) if m.cls == TEMPORAL and m.var in cpl[t]]
+            tt_l[t, : len(temporal)] = temporal
+            n_tt[t] = len(temporal)
         ks = _KStatic(
             tab=tab,
             cls=np.array([m.cls for m in maps], dtype=I64),
@@ -519,6 +579,24 @@ class _VAnalyser:
             in_sp=in_sp,
             n_in_sp=n_in_sp,
             last_sp=spatial[-1] if spatial else -1,
+            masks=np.array(
+                [
+                    sum(1 << i for i in range(n_maps) if sp_maps[t, i])
+                    for t in (OUTPUT, INPUT, WEIGHT)
+                ]
+                + [sum(1 << i for i in spatial)]
+                + [
+                    sum(1 << i for i, m in enumerate(maps) if m.var in cpl[t])
+                    for t in (INPUT, WEIGHT)
+                ],
+                dtype=I64,
+            ),
+            tr_l=np.array(
+                [i for i, m in enumerate(maps) if m.cls == TEMPORAL and m.var not in cpl[OUTPUT]],
+                dtype=I64,
+            ),
+            tt_l=tt_l,
+            n_tt=n_tt,
         )
         self._kstatic[li] = ks
         return ks
@@ -1142,6 +1220,10 @@ class _VAnalyser:
                 ks.in_sp,
                 ks.n_in_sp,
                 ks.last_sp,
+                ks.masks,
+                ks.tr_l,
+                ks.tt_l,
+                ks.n_tt,
                 np.empty((5, n_maps), dtype=I64),
                 np.empty((3, n_maps), dtype=bool),
                 np.empty((5, max(ks.ox.shape[0], 1)), dtype=I64),
