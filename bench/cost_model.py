@@ -17,7 +17,9 @@ Run: ``.venv/bin/python bench/cost_model.py`` (prints figures; asserts nothing).
 4. ``mapper``: candidate mappings evaluated (analysed and costed) per second by the mapping
    search: every coarse-grid candidate of the non-depthwise ResNet-50, BERT-base and GPT-2
    layers, one ``_evaluate_rows`` call per template, best and median of 5 passes (target
-   >= 100,000 /s CPU).
+   >= 100,000 /s CPU). The level analysis runs through the compiled kernel when numba (the
+   ``fast`` extra, installed by setup.sh) is there; ``MCMSCHED_NUMBA=0`` measures the numpy
+   path instead (same numbers). The first line says which path ran.
 5. ``scaling``: ResNet-50 and GPT-2 prefill at 256 / 1,024 / 4,096 / 16,384 PEs on the NVD and
    Shi classes and an RS (``eyeriss``) class with the NVD class's parameters, fixed vs
    searched: total cycles, the roofline bound, MAC-weighted share of layers within 1.5x of
@@ -240,9 +242,21 @@ MAPPER_TARGET = 100_000
 """Candidate evaluations per CPU second the mapper should reach on one core."""
 
 
+def _analysis_path() -> str:
+    from mcmsched.cost.vectorised import kernel
+
+    if kernel() is None:
+        return "numpy (numba not installed, or MCMSCHED_NUMBA=0)"
+    import numba
+
+    return f"compiled kernel (numba {numba.__version__}; MCMSCHED_NUMBA=0 for the numpy path)"
+
+
 def mapper_speed() -> None:
     from mcmsched.cost import mapper
     from mcmsched.workload.zoo import get_model
+
+    print(f"mapper: level analysis by the {_analysis_path()}")
 
     layers: list[Layer] = []
     for name in ("resnet50", "bert-base", "gpt2-small"):

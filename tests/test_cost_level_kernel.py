@@ -28,8 +28,10 @@ def both(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Callable[[], obj
     """Runs a function with the compiled kernel, then with ``MCMSCHED_NUMBA=0`` (numpy)."""
 
     def run(fn: Callable[[], object]) -> tuple[object, object]:
-        assert vectorised.kernel() is not None, "numba (the fast extra) is not installed"
-        fast = fn()
+        with monkeypatch.context() as m:
+            m.delenv("MCMSCHED_NUMBA", raising=False)
+            assert vectorised.kernel() is not None, "numba (the fast extra) is not installed"
+            fast = fn()
         with monkeypatch.context() as m:
             m.setenv("MCMSCHED_NUMBA", "0")
             assert vectorised.kernel() is None
