@@ -19,6 +19,9 @@ fi
 # Up-to-date files are skipped (a re-run takes about a second). Exit status ignored, as pip does:
 # a few packages ship files for newer Pythons (e.g. torch/testing/_internal/py312_intrinsics.py).
 .venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages >/dev/null 2>&1 || true
+# Compile the cost model's level kernel (numba, the `fast` extra) once, here: numba caches it beside
+# the module, so the test workers and every later process only load it (about 8 s of CPU, once).
+.venv/bin/python -c "from mcmsched.cost.vectorised import warm_kernel; warm_kernel()"
 # Headless Chromium for the HTML-report browser test (Debian package), when apt is available.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

@@ -132,3 +132,24 @@ def test_mapper_candidates(df: str, both: Callable[..., tuple]) -> None:
                 assert np.isfinite(fast[0]).any()
                 total += li.size
         assert total > 300
+
+
+def test_warm_kernel_compiles_every_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setup.sh's warm-up runs every compiled kernel (so no test worker compiles), and reports
+    the numpy path when the kernel is turned off."""
+    from mcmsched.cost import level_kernel
+
+    monkeypatch.delenv("MCMSCHED_NUMBA", raising=False)
+    assert vectorised.warm_kernel()
+    kernels = [
+        level_kernel.level_tables,
+        level_kernel.level_states,
+        level_kernel.level_pair_counts,
+        level_kernel.level_pairs,
+        level_kernel.pair_volumes,
+        level_kernel.unique_sub_rows,
+        level_kernel.level_totals,
+    ]
+    assert all(len(k.signatures) == 1 for k in kernels), [len(k.signatures) for k in kernels]
+    monkeypatch.setenv("MCMSCHED_NUMBA", "0")
+    assert not vectorised.warm_kernel()
