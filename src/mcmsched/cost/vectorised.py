@@ -510,16 +510,14 @@ class _St:
 class _KStatic:
     """The structure of a level as arrays, for :mod:`mcmsched.cost.level_kernel`."""
 
-    tab: Arr  # [4 (mapped, mapped_e, unique, unique_e), keys, rows]
+    tab: Arr  # [rows, 4 (mapped, mapped_e, unique, unique_e), keys]
     cls: Arr  # [maps] TEMPORAL / SPATIAL
     vkey: Arr  # [maps] table key of the map's dimension
     incpl: Arr  # [2 (input, weight), maps] the map's dimension is coupled to the tensor
-    outcpl: Arr  # [maps] ... to the output
     ox: Arr  # per output-coupled dimension with a map: the map,
     oa: Arr  # the key of its output form (Y', X') or itself,
     ov: Arr  # the key of the dimension itself
-    sp_maps: Arr  # [3 tensors, maps] spatial maps coupled to the tensor
-    sp_last: Arr  # [3] the last of them in coupling order (-1: none)
+    sp_last: Arr  # [3 tensors] the last spatial map coupled to it, in coupling order (-1: none)
     sub_src: Arr  # the maps in the order of their dimension names (the sub-cluster dims)
     o_sp: Arr  # the spatial entries of ``ox``
     r_sp: Arr  # the spatial maps not coupled to the output
@@ -589,11 +587,9 @@ class _VAnalyser:
             cls=np.array([m.cls for m in maps], dtype=I64),
             vkey=np.array([kix[m.var] for m in maps], dtype=I64),
             incpl=np.array([[m.var in cpl[t] for m in maps] for t in (INPUT, WEIGHT)]),
-            outcpl=np.array([m.var in cpl[OUTPUT] for m in maps]),
             ox=np.array(ox, dtype=I64),
             oa=np.array(oa, dtype=I64),
             ov=np.array(ov, dtype=I64),
-            sp_maps=sp_maps,
             sp_last=sp_last,
             sub_src=sub_src,
             o_sp=np.array([q for q, ix in enumerate(ox) if maps[ix].cls == SPATIAL], dtype=I64),
@@ -1220,11 +1216,9 @@ class _VAnalyser:
                 ks.vkey,
                 np.array(single),
                 ks.incpl,
-                ks.outcpl,
                 ks.ox,
                 ks.oa,
                 ks.ov,
-                ks.sp_maps,
                 ks.sp_last,
                 lvl.sp_idx,
                 ks.sub_src,
