@@ -23,6 +23,18 @@ def reference_dir() -> Path:
     return REFERENCE
 
 
+@pytest.fixture(scope="session")
+def maestro_mapping_layers(reference_dir: Path) -> list[Any]:
+    """Every layer of the MAESTRO mapping files (``maestro/mappings/*.m``), each with its
+    file's dataflow."""
+    from mcmsched.workload.importers.maestro import load_maestro
+
+    files = sorted((reference_dir / "maestro" / "mappings").glob("*.m"))
+    layers = [ly for f in files for m in load_maestro(f) for ly in m.layers]
+    assert len(layers) > 600
+    return layers
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cost_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the cost-table disk cache of a test run out of the user's ~/.cache (and start cold,

@@ -18,7 +18,6 @@ from mcmsched.cost.batch import _evaluate_class
 from mcmsched.cost.energy import load_maestro_hw
 from mcmsched.hardware.chiplet import ChipletClass
 from mcmsched.hardware.dataflow import get_dataflow
-from mcmsched.workload.importers.maestro import load_maestro
 from mcmsched.workload.layer import Layer
 from mcmsched.workload.zoo import get_model
 
@@ -84,17 +83,12 @@ def test_fixed_mappings_every_field(df: str, both: Callable[..., tuple]) -> None
     assert worked > checked // 2  # most mappings do work as written (the rest: batch clamps)
 
 
-def test_maestro_reference_mappings(reference_dir: Path, both: Callable[..., tuple]) -> None:
-    ref = reference_dir / "maestro"
-    layers = [
-        ly
-        for f in sorted((ref / "mappings").glob("*.m"))
-        for m in load_maestro(f)
-        for ly in m.layers
-    ]
-    assert len(layers) > 600
+def test_maestro_reference_mappings(
+    reference_dir: Path, maestro_mapping_layers: list[Layer], both: Callable[..., tuple]
+) -> None:
+    layers = maestro_mapping_layers
     for hw in ("hw_256_1000_50.m", "hw_4096_64_8.m"):
-        cls = load_maestro_hw(ref / hw)
+        cls = load_maestro_hw(reference_dir / "maestro" / hw)
         fast, slow = both(lambda cls=cls: _evaluate_class(layers, cls, True, False))  # type: ignore[misc]
         np.testing.assert_array_equal(fast, slow)
         assert np.isfinite(fast[0]).all()

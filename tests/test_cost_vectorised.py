@@ -41,17 +41,10 @@ def _check(layers: list[Layer], cls: ChipletClass, **kw: bool) -> None:
         np.testing.assert_allclose(got[:, i], want, rtol=1e-12, err_msg=f"{ly.name} on {cls.name}")
 
 
-def test_maestro_mapping_layers(reference_dir: Path) -> None:
-    ref = reference_dir / "maestro"
-    layers = [
-        ly
-        for f in sorted((ref / "mappings").glob("*.m"))
-        for m in load_maestro(f)
-        for ly in m.layers
-    ]
-    assert len(layers) > 600
+def test_maestro_mapping_layers(reference_dir: Path, maestro_mapping_layers: list[Layer]) -> None:
     for hw in ("hw_256_1000_50.m", "hw_4096_64_8.m"):
-        _check(layers, load_maestro_hw(ref / hw), use_layer_dataflow=True, check_buffers=False)
+        cls = load_maestro_hw(reference_dir / "maestro" / hw)
+        _check(maestro_mapping_layers, cls, use_layer_dataflow=True, check_buffers=False)
 
 
 @pytest.mark.parametrize("df", ["nvdla", "shidiannao", "eyeriss"])
