@@ -88,6 +88,17 @@ def warm_kernel() -> bool:
     return True
 
 
+MAX_KERNEL_MAPS = 30
+"""Levels with more maps than this use the numpy path: the kernel keeps a level's maps as bits
+of an int64 and numbers its cases (up to 3 states per map) in an int64. (Real dataflows have
+fewer than ten maps per level.)"""
+
+
+def _kernel_for(n_maps: int) -> Callable[..., None] | None:
+    """:func:`kernel` for a level of ``n_maps`` maps (``None`` above :data:`MAX_KERNEL_MAPS`)."""
+    return kernel() if n_maps <= MAX_KERNEL_MAPS else None
+
+
 def totals_kernel() -> Callable[..., None] | None:
     """The compiled per-row totals (:func:`mcmsched.cost.level_kernel.level_totals`), or
     ``None`` like :func:`kernel`."""
@@ -362,7 +373,7 @@ def _build(
         lvl = _VLevel(maps=maps, dims=dims, n_units=units)
         lvl.index = dict(ref.index)
         lvl.sp_idx = ref.sp_idx
-        if kernel() is not None:
+        if _kernel_for(len(maps)) is not None:
             _static_compiled(lvl)
         else:
             _static(lvl)
@@ -1178,7 +1189,7 @@ class _VAnalyser:
         last = li == len(self.levels) - 1
         ns = lvl.n_units[pidx]
         n_maps = len(lvl.maps)
-        kern = kernel()
+        kern = _kernel_for(n_maps)
         if kern is not None:
             n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags3, single = (
                 self._pairs_compiled(li, pidx, dims, ns)
