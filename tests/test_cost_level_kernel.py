@@ -147,3 +147,34 @@ def test_warm_kernel_compiles_every_kernel(monkeypatch: pytest.MonkeyPatch) -> N
     assert all(len(k.signatures) == 1 for k in kernels), [len(k.signatures) for k in kernels]
     monkeypatch.setenv("MCMSCHED_NUMBA", "0")
     assert not vectorised.warm_kernel()
+
+
+def test_a_kernel_that_cannot_load_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba present but unusable (here: its cache cannot be placed) warns once and leaves the
+    numpy path, with the same numbers; a missing numba leaves it silently."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def failing(exc: Exception) -> Callable[..., object]:
+        def imp(name: str, *args: object, **kwargs: object) -> object:
+            if name == "mcmsched.cost.level_kernel":
+                raise exc
+            return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+        return imp
+
+    monkeypatch.delenv("MCMSCHED_NUMBA", raising=False)
+    cls = ChipletClass("nvdla", get_dataflow("nvdla"), n_pes=256)
+    layers = _zoo_layers()[:12]
+    want = _evaluate_class(layers, cls, False, False)
+    for exc, warns in ((RuntimeError("no locator for the cache"), True), (ImportError(), False)):
+        monkeypatch.setattr(vectorised, "_KERNEL", [])
+        monkeypatch.setattr(builtins, "__import__", failing(exc))
+        if warns:
+            with pytest.warns(RuntimeWarning, match="numpy path"):
+                assert vectorised.kernel() is None
+        else:
+            assert vectorised.kernel() is None
+        monkeypatch.setattr(builtins, "__import__", real_import)
+        np.testing.assert_array_equal(_evaluate_class(layers, cls, False, False), want)

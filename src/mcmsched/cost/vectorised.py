@@ -16,6 +16,7 @@ and handles the rare mappings that need tile clamping.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,7 +60,15 @@ def kernel() -> Callable[..., None] | None:
     if not _KERNEL:
         try:
             from mcmsched.cost.level_kernel import pair_volumes
-        except ImportError:
+        except ImportError:  # numba is not installed (or not for this numpy): the numpy path
+            _KERNEL.append(None)
+        except Exception as exc:  # e.g. no writable place for numba's cache
+            warnings.warn(
+                f"mcmsched: the compiled level kernel is unavailable ({exc}); using the numpy "
+                "path (same numbers, slower)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             _KERNEL.append(None)
         else:
             _KERNEL.append(pair_volumes)
