@@ -132,3 +132,63 @@ def test_ctrl_c_is_clean_at_any_moment(tmp_path: Path, delay_s: float) -> None:
     if proc.returncode != 0:  # (finished before the signal on a fast machine: nothing to check)
         assert proc.returncode == 130 and "interrupted" in text, (proc.returncode, text)
         assert not out.exists()  # no partial results
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="POSIX signals")
+def test_a_swallowed_signal_still_ends_the_process() -> None:
+    """Library code may swallow the handler's SystemExit (an exception in a ``__del__`` is
+    dropped): the watchdog ends the process with the signal's code after GRACE_S."""
+    code = (
+        "import sys, time\n"
+        "from mcmsched import interrupt\n"
+        "interrupt.GRACE_S = 1.0\n"
+        "interrupt.install()\n"
+        "print('ready', flush=True)\n"
+        "t0 = time.monotonic()\n"
+        "while time.monotonic() - t0 < 30:\n"
+        "    try:\n"
+        "        time.sleep(0.01)\n"
+        "    except SystemExit:\n"
+        "        pass  # what a careless library does\n"
+        "sys.exit(0)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143, (proc.returncode, err)
+    assert 0.9 < time.monotonic() - t0 < 15
+    text = err.decode()
+    assert "terminated (signal 15)" in text and "exiting now" in text, text
+
+
+def test_after_a_signal_any_exception_exits_with_the_signal_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """numpy turns an exception raised inside its structured-array comparison into a TypeError:
+    once a signal was received, the CLI's top level exits with the signal's code, quietly,
+    whatever exception ended the command; without a signal the exception is not hidden."""
+    import importlib
+
+    from mcmsched import interrupt
+
+    app_module = importlib.import_module("mcmsched.cli.app")
+
+    def broken(**kwargs: object) -> None:
+        raise TypeError("Cannot compare structured arrays unless they have a common dtype.")
+
+    monkeypatch.setattr(app_module, "app", broken)
+    monkeypatch.setattr(interrupt, "_received", [])
+    with pytest.raises(TypeError):
+        app_module.run_app([])
+    monkeypatch.setattr(interrupt, "_received", [interrupt.EXIT_SIGTERM])
+    with pytest.raises(SystemExit) as exc:
+        app_module.run_app([])
+    assert exc.value.code == 143
+    assert "Traceback" not in capsys.readouterr().err

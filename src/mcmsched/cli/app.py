@@ -55,6 +55,18 @@ def run_app(argv: list[str] | None = None) -> None:
 
     _interrupt.install()
     try:
+        _run_app(argv)
+    except BaseException:
+        code = _interrupt.received()
+        if code is None:
+            raise
+        # a signal came: whatever ended the command (the SystemExit of the handler, or another
+        # exception where library code converted it), exit quietly with the signal's code
+        sys.exit(code)
+
+
+def _run_app(argv: list[str] | None) -> None:
+    try:
         app(args=argv, standalone_mode=True)
     except MCMSchedError as err:  # raised outside a command body (e.g. callbacks)
         err_console.print(f"error: {err}", highlight=False, markup=False, soft_wrap=True)
