@@ -11,6 +11,13 @@ row of a single recursive call, deduplicated.
 It computes the same numbers as the scalar analysis (``tests/test_cost_vectorised.py`` checks
 equality on the MAESTRO reference rows and on zoo layers); the scalar analysis is the reference
 and handles the rare mappings that need tile clamping.
+
+Each level's per-row and per-pair work (tables, states, pairs, volumes, sub-row deduplication,
+per-row totals) has two implementations: numpy here, and compiled loops in
+:mod:`mcmsched.cost.level_kernel` (numba, the ``fast`` extra), used when numba is installed
+(:func:`kernel`; ``MCMSCHED_NUMBA=0`` turns them off). Both give the same numbers bit for bit
+(``tests/test_cost_level_kernel.py``); the structure, the recursion and the top level's delay
+statistics stay here.
 """
 
 from __future__ import annotations
