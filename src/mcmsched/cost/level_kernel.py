@@ -21,10 +21,7 @@ from typing import Any
 import numba
 import numpy as np
 
-INIT = 0
-STEADY = 1
-TEMPORAL = 0
-SPATIAL = 1
+from mcmsched.cost.directives_analysis import INIT, STEADY, TEMPORAL
 
 # cached on disk; no reference counting (the kernels allocate nothing: scratch comes from the
 # caller), which numba's typed signature of ``njit`` does not list
@@ -33,76 +30,50 @@ _inline = numba.njit(inline="always", **_OPTS)
 
 # The spatial factors of a volume depend on whether the unit is the first (``first``), on the
 # partial-last-unit flag (``spee``) and, for the egress, on output reuse (``reuse``). Each pair
-# computes them for every combination into small arrays indexed by ``_ix``:
-# egress ``first * 4 + spee * 2 + reuse``, the others ``first * 2 + spee``.
+# computes them for every combination into small arrays: ``first * 4 + spee * 2 + reuse`` for
+# the egress and the partial sums (which are the egress formula without reuse), ``first * 2 +
+# spee`` for the ingress.
 
 
 @_inline
-def _egress_spatial(
-    es: np.ndarray,
-    o_sp: np.ndarray,
-    ox: np.ndarray,
+def _spatial_factors(
+    out: np.ndarray,
+    items: np.ndarray,
+    maps: np.ndarray,
     single: np.ndarray,
     pos: np.ndarray,
     edge: np.ndarray,
-    amm: np.ndarray,
-    ame: np.ndarray,
-    au: np.ndarray,
-    aue: np.ndarray,
+    mm: np.ndarray,
+    me: np.ndarray,
+    u: np.ndarray,
+    ue: np.ndarray,
     vme: np.ndarray,
     nec1: bool,
 ) -> None:
-    """Factors of the spatial output-coupled maps in the per-unit egress."""
+    """Products of the spatial factors of the per-unit egress (``items``: the spatial
+    output-coupled entries, whose values ``mm`` ... ``ue`` are of the output form of the
+    dimension and ``vme`` of the dimension itself) or of the partial sums (``items``: the
+    spatial maps not coupled to the output, ``vme = me``). ``maps[k]`` is the map of
+    ``items[k]``."""
     for v in range(8):
         first = v >= 4
         spee = (v & 2) != 0
         reuse = (v & 1) != 0
         ret = 1
-        for q in o_sp:
-            ix = ox[q]
-            base = amm[q] if first else (au[q] if au[q] != 0 else 1)
+        for k in range(items.shape[0]):
+            q = items[k]
+            ix = maps[k]
+            base = mm[q] if first else (u[q] if u[q] != 0 else 1)
             if single[ix] or pos[ix] == INIT:
-                at_edge = aue[q] if (reuse and not nec1) else ame[q]
+                at_edge = ue[q] if (reuse and not nec1) else me[q]
                 ret *= at_edge if (edge[ix] and spee) else base
             elif pos[ix] == STEADY:
                 ret *= base
             elif nec1:
                 ret *= vme[q] if (first or spee) else 1
             else:
-                ret *= aue[q] if spee else base
-        es[v] = ret
-
-
-@_inline
-def _psum_spatial(
-    ps: np.ndarray,
-    r_sp: np.ndarray,
-    single: np.ndarray,
-    pos: np.ndarray,
-    edge: np.ndarray,
-    mm_: np.ndarray,
-    me_: np.ndarray,
-    u_: np.ndarray,
-    ue_: np.ndarray,
-    nec1: bool,
-) -> None:
-    """Factors of the spatial reduced (not output-coupled) maps in the partial sums."""
-    for v in range(4):
-        first = v >= 2
-        spee = (v & 1) != 0
-        ret = 1
-        for i in r_sp:
-            me = me_[i]
-            base = mm_[i] if first else (u_[i] if u_[i] != 0 else 1)
-            if single[i] or pos[i] == INIT:
-                ret *= me if (edge[i] and spee) else base
-            elif pos[i] == STEADY:
-                ret *= base
-            elif nec1:
-                ret *= me if (first or spee) else 1
-            else:
-                ret *= ue_[i] if spee else base
-        ps[v] = ret
+                ret *= ue[q] if spee else base
+        out[v] = ret
 
 
 @_inline
@@ -202,6 +173,7 @@ def pair_volumes(
     sub_f: np.ndarray,
     sub_t: np.ndarray,
     o_sp: np.ndarray,
+    o_sp_map: np.ndarray,
     r_sp: np.ndarray,
     in_sp: np.ndarray,
     n_in_sp: np.ndarray,
@@ -230,7 +202,7 @@ def pair_volumes(
     pos, mm_, me_, u_, ue_ = sm[0], sm[1], sm[2], sm[3], sm[4]
     edge, unrolled, spe = sb[0], sb[1], sb[2]
     amm, ame, au, aue, vme = so[0], so[1], so[2], so[3], so[4]
-    es, ps4, ins = sv[0], sv[1], sv[2]
+    es, ps8, ins = sv[0], sv[1], sv[2]
     n_sub = sub_f.shape[0]
     prev = -1
     nec = 0
@@ -287,8 +259,8 @@ def pair_volumes(
         e_tr = 1
         for i in tr_l:
             e_tr *= me_[i] if edge[i] else mm_[i]
-        _egress_spatial(es, o_sp, ox, single, pos, edge, amm, ame, au, aue, vme, nec1)
-        _psum_spatial(ps4, r_sp, single, pos, edge, mm_, me_, u_, ue_, nec1)
+        _spatial_factors(es, o_sp, o_sp_map, single, pos, edge, amm, ame, au, aue, vme, nec1)
+        _spatial_factors(ps8, r_sp, r_sp, single, pos, edge, mm_, me_, u_, ue_, me_, nec1)
         # egress and critical partial sums (output coupled spatially or not)
         e_o = (eb & masks[0]) != 0
         s_o = spe[sp_last[2]] if sp_last[2] >= 0 else False
@@ -307,7 +279,7 @@ def pair_volumes(
                 e_to * es[3],
             )
         sc = 2 if (e_o and nec1 and s_o) else 0
-        np_m[p] = e_to * es[4 + sc + 1] * e_tr * ps4[2 + sc // 2]
+        np_m[p] = e_to * es[4 + sc + 1] * e_tr * ps8[4 + sc]
         # input and weight ingress
         for t in range(2):
             if ch >= 0 and not incpl[t, ch]:
@@ -358,16 +330,16 @@ def pair_volumes(
             e_all = (eb & masks[3]) != 0
             s_all = spe[last_sp] if last_sp >= 0 else False
             sa = 1 if (nec1 and s_all) else 0
-            v_tf = e_to * es[5] * e_tr * ps4[2]
+            v_tf = e_to * es[5] * e_tr * ps8[4]
             ps_m[p] = _aggregate(
                 e_all,
                 s_all,
                 nec,
                 ns,
                 v_tf,
-                e_to * es[5 + 2 * sa] * e_tr * ps4[2 + sa],
+                e_to * es[5 + 2 * sa] * e_tr * ps8[4 + 2 * sa],
                 v_tf,
-                e_to * es[2] * e_tr * ps4[1],
+                e_to * es[2] * e_tr * ps8[2],
             )
         edge_sp_m[p] = edge[sp_idx]
         spee_sp_m[p] = spe[sp_idx]

@@ -26,6 +26,7 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
@@ -53,20 +54,18 @@ _CHUNK = 8192
 """(row, case) pairs analysed per chunk: small enough for the temporaries to stay in cache."""
 
 
-_KERNEL: list[Callable[..., None] | None] = []
-_TOTALS: list[Callable[..., None] | None] = []
-_UNIQUE: list[Callable[..., int] | None] = []
+_KERNEL: list[ModuleType | None] = []
 
 
-def kernel() -> Callable[..., None] | None:
-    """The compiled per-pair volumes (:func:`mcmsched.cost.level_kernel.pair_volumes`), or
-    ``None`` (the numpy path) when numba is not installed or the environment sets
-    ``MCMSCHED_NUMBA=0``. Both give the same numbers."""
+def kernel() -> ModuleType | None:
+    """The compiled level kernels (the module :mod:`mcmsched.cost.level_kernel`), or ``None``
+    (the numpy path) when numba is not installed or the environment sets ``MCMSCHED_NUMBA=0``.
+    Both give the same numbers."""
     if os.environ.get("MCMSCHED_NUMBA", "1") == "0":
         return None
     if not _KERNEL:
         try:
-            from mcmsched.cost.level_kernel import pair_volumes
+            from mcmsched.cost import level_kernel
         except ImportError:  # numba is not installed (or not for this numpy): the numpy path
             _KERNEL.append(None)
         except Exception as exc:  # e.g. no writable place for numba's cache
@@ -78,7 +77,7 @@ def kernel() -> Callable[..., None] | None:
             )
             _KERNEL.append(None)
         else:
-            _KERNEL.append(pair_volumes)
+            _KERNEL.append(level_kernel)
     return _KERNEL[0]
 
 
@@ -110,34 +109,9 @@ of an int64 and numbers its cases (up to 3 states per map) in an int64. (Real da
 fewer than ten maps per level.)"""
 
 
-def _kernel_for(n_maps: int) -> Callable[..., None] | None:
+def _kernel_for(n_maps: int) -> ModuleType | None:
     """:func:`kernel` for a level of ``n_maps`` maps (``None`` above :data:`MAX_KERNEL_MAPS`)."""
     return kernel() if n_maps <= MAX_KERNEL_MAPS else None
-
-
-def totals_kernel() -> Callable[..., None] | None:
-    """The compiled per-row totals (:func:`mcmsched.cost.level_kernel.level_totals`), or
-    ``None`` like :func:`kernel`."""
-    if kernel() is None:
-        return None
-    if not _TOTALS:
-        from mcmsched.cost.level_kernel import level_totals
-
-        _TOTALS.append(level_totals)
-    return _TOTALS[0]
-
-
-def unique_kernel() -> Callable[..., int] | None:
-    """The compiled sub-row deduplication (:func:`mcmsched.cost.level_kernel.unique_sub_rows`:
-    compares rows within each problem row instead of packing and sorting), or ``None`` like
-    :func:`kernel`."""
-    if kernel() is None:
-        return None
-    if not _UNIQUE:
-        from mcmsched.cost.level_kernel import unique_sub_rows
-
-        _UNIQUE.append(unique_sub_rows)
-    return _UNIQUE[0]
 
 
 def _tdiv(a: Arr, b: Arr | int) -> Arr:
@@ -389,8 +363,8 @@ def _build(
         lvl = _VLevel(maps=maps, dims=dims, n_units=units)
         lvl.index = dict(ref.index)
         lvl.sp_idx = ref.sp_idx
-        if _kernel_for(len(maps)) is not None:
-            _static_compiled(lvl)
+        if (compiled := _kernel_for(len(maps))) is not None:
+            _static_compiled(compiled, lvl)
         else:
             _static(lvl)
         levels.append(lvl)
@@ -440,13 +414,11 @@ def _static(lvl: _VLevel) -> None:
             lvl.unique_e[o] = np.minimum(m.ofs, lvl.mapped_e[o])
 
 
-def _static_compiled(lvl: _VLevel) -> None:
+def _static_compiled(kern: ModuleType, lvl: _VLevel) -> None:
     """:func:`_static` with the compiled kernel, into one row-major table (``lvl.tab``)."""
-    from mcmsched.cost.level_kernel import level_tables
-
     maps = lvl.maps
     n = lvl.n_units.shape[0]
-    index = {m.var: i for i, m in enumerate(maps)}
+    index = lvl.index
     out_keys = {OUT_OF[m.var]: m.var for m in maps if m.var in OUT_OF}
     keys = sorted([*index, *out_keys])
     kix = {k: i for i, k in enumerate(keys)}
@@ -468,7 +440,7 @@ def _static_compiled(lvl: _VLevel) -> None:
         size[i], ofs[i], d[i] = m.size, m.ofs, lvl.dims[m.var]
     tab = np.empty((n, 4, len(keys)), dtype=I64)
     lvl.n_edge = np.empty(n, dtype=I64)
-    level_tables(
+    kern.level_tables(
         size,
         ofs,
         d,
@@ -547,6 +519,7 @@ class _KStatic:
     sp_last: Arr  # [3 tensors] the last spatial map coupled to it, in coupling order (-1: none)
     sub_src: Arr  # the maps in the order of their dimension names (the sub-cluster dims)
     o_sp: Arr  # the spatial entries of ``ox``
+    o_sp_map: Arr  # their maps
     r_sp: Arr  # the spatial maps not coupled to the output
     in_sp: Arr  # [2, maps] per input tensor, its coupled spatial maps (first ``n_in_sp``)
     n_in_sp: Arr
@@ -587,14 +560,14 @@ class _VAnalyser:
             ox.append(ix)
             oa.append(kix[OUT_OF.get(v, v)])
             ov.append(kix[v])
-        sp_maps = np.zeros((3, n_maps), dtype=bool)
+        sp_bits = [0, 0, 0]  # per tensor, its spatial maps as bits
         sp_last = np.full(3, -1, dtype=I64)
         for t in (INPUT, WEIGHT, OUTPUT):
             for v in cpl[t]:
                 i = lvl.index.get(v)
                 if i is None or maps[i].cls != SPATIAL:
                     continue
-                sp_maps[t, i] = True
+                sp_bits[t] |= 1 << i
                 sp_last[t] = i
         sub_src = np.array([lvl.index[k] for k in sorted(lvl.index)], dtype=I64)
         spatial = [i for i, m in enumerate(maps) if m.cls == SPATIAL]
@@ -620,16 +593,13 @@ class _VAnalyser:
             sp_last=sp_last,
             sub_src=sub_src,
             o_sp=np.array([q for q, ix in enumerate(ox) if maps[ix].cls == SPATIAL], dtype=I64),
+            o_sp_map=np.array([ix for ix in ox if maps[ix].cls == SPATIAL], dtype=I64),
             r_sp=np.array([i for i in spatial if maps[i].var not in cpl[OUTPUT]], dtype=I64),
             in_sp=in_sp,
             n_in_sp=n_in_sp,
             last_sp=spatial[-1] if spatial else -1,
             masks=np.array(
-                [
-                    sum(1 << i for i in range(n_maps) if sp_maps[t, i])
-                    for t in (OUTPUT, INPUT, WEIGHT)
-                ]
-                + [sum(1 << i for i in spatial)]
+                [sp_bits[OUTPUT], sp_bits[INPUT], sp_bits[WEIGHT], sum(1 << i for i in spatial)]
                 + [
                     sum(1 << i for i, m in enumerate(maps) if m.var in cpl[t])
                     for t in (INPUT, WEIGHT)
@@ -1051,12 +1021,10 @@ class _VAnalyser:
         return n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags, single
 
     def _pairs_compiled(
-        self, li: int, pidx: Arr, dims: dict[str, Arr], ns: Arr
+        self, kern: ModuleType, li: int, pidx: Arr, dims: dict[str, Arr], ns: Arr
     ) -> tuple[int, list[Arr], list[Arr], Arr, Arr, Arr, Arr, Arr, Arr, list[bool]]:
-        """:meth:`_pairs_numpy` with the compiled kernels; the flags are one ``[rows, maps * 3]``
-        array indexed by the state itself (Init 0, Steady 1, Edge 2)."""
-        from mcmsched.cost.level_kernel import level_pair_counts, level_pairs, level_states
-
+        """:meth:`_pairs_numpy` with the compiled kernels ``kern``; the flags are one
+        ``[rows, maps * 3]`` array indexed by the state itself (Init 0, Steady 1, Edge 2)."""
         lvl = self.levels[li]
         n = pidx.shape[0]
         maps = lvl.maps
@@ -1070,7 +1038,7 @@ class _VAnalyser:
             ofs[j] = m.ofs[pidx]
         occ = np.empty((n, n_maps, 3), dtype=I64)
         flags = np.empty((n, 3 * n_maps), dtype=np.uint8)
-        level_states(d, size, ofs, ns, np.array([m.cls for m in maps], dtype=I64), occ, flags)
+        kern.level_states(d, size, ofs, ns, np.array([m.cls for m in maps], dtype=I64), occ, flags)
         # the states that occur in some row, per map (Init always does)
         present: Arr = np.asarray(occ.any(axis=0))
         present[:, 0] = True
@@ -1087,13 +1055,13 @@ class _VAnalyser:
         for j in range(n_maps):
             changing_c = np.where(pos_c[j] != INIT, j, changing_c)
         counts = np.empty(n, dtype=I64)
-        level_pair_counts(occ, states, n_states, counts)
+        kern.level_pair_counts(occ, states, n_states, counts)
         total = int(counts.sum())
         ci = np.empty(total, dtype=I64)
         ri = np.empty(total, dtype=I64)
         occ_p = np.empty(total, dtype=I64)
         starts = np.empty(n, dtype=I64)
-        n_pairs = level_pairs(
+        n_pairs = kern.level_pairs(
             occ,
             states,
             n_states,
@@ -1208,7 +1176,7 @@ class _VAnalyser:
         kern = _kernel_for(n_maps)
         if kern is not None:
             n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags3, single = (
-                self._pairs_compiled(li, pidx, dims, ns)
+                self._pairs_compiled(kern, li, pidx, dims, ns)
             )
         else:
             n_cases, sidx, pos_c, changing_c, ci, ri, occ_p, starts, flags, single = (
@@ -1229,7 +1197,7 @@ class _VAnalyser:
         m_true = np.empty((len(sub_keys), n_pairs), dtype=I64)
         if kern is not None:
             ks = self._kernel_static(li)
-            kern(
+            kern.pair_volumes(
                 ci,
                 ri,
                 prow,
@@ -1259,6 +1227,7 @@ class _VAnalyser:
                 m_false,
                 m_true,
                 ks.o_sp,
+                ks.o_sp_map,
                 ks.r_sp,
                 ks.in_sp,
                 ks.n_in_sp,
@@ -1342,11 +1311,10 @@ class _VAnalyser:
             if ps_l:
                 pi = np.concatenate(ps_l)
                 use_true = np.concatenate(tr_l)
-                uk = unique_kernel()
-                if uk is not None:
+                if kern is not None:
                     rep = np.empty(pi.shape[0], dtype=I64)
                     inv = np.empty(pi.shape[0], dtype=I64)
-                    n_u = uk(
+                    n_u = kern.unique_sub_rows(
                         prow,
                         m_false,
                         m_true,
@@ -1379,13 +1347,12 @@ class _VAnalyser:
             off_in = (l2s[INPUT] + l2s[WEIGHT]) // hw.offchip_bw // 2
         else:
             off_out = off_in = np.zeros(n, dtype=I64)
-        tk = totals_kernel()
-        if tk is not None and not (top and self.stats):
+        if kern is not None and not (top and self.stats):
             runtime = np.empty(n, dtype=I64)
             total_occ = np.empty(n, dtype=I64)
             active_sum = np.empty(n)
             sums = np.empty((5, n), dtype=I64)
-            tk(
+            kern.level_totals(
                 starts,
                 occ_p,
                 np_m,
